@@ -1,0 +1,77 @@
+"""Speed and memory of `propscope detect` over a folder of articles.
+
+Prints, for 1 and 2 threads: the whole command (start-up included) in articles/s and its
+peak RSS, the in-process pipeline time, and the bare ONNX encoder forward pass over the
+same windows, so that the pipeline's overhead shows as a ratio.
+
+    python benchmarks/speed.py --data ../shared/data/ptc/test/articles
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def whole_command(data: Path, threads: int) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of one `propscope detect` process."""
+    env = dict(os.environ, PROPSCOPE_THREADS=str(threads))
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "propscope", "detect", "--format", "semeval", str(data),
+                                 "-o", str(Path(tmp) / "out.tsv")], env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+    if status != 0:
+        raise SystemExit(f"propscope detect failed with status {status}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def in_process(texts: list[str], threads: int) -> tuple[float, float, int]:
+    """Pipeline seconds, bare encoder seconds (same windows, same batches), and window count."""
+    from propscope.model.detector import BATCH, Detector
+    from propscope.model.windows import batch_inputs, plan_windows, tokenize
+    det = Detector(threads=threads)
+    det.detect(texts[0])   # warm-up
+    t0 = time.perf_counter()
+    for text in texts:
+        det.detect(text)
+    pipeline = time.perf_counter() - t0
+    feeds = []
+    for text in texts:
+        tokens = tokenize(det.tokenizer, text)
+        windows = plan_windows(len(tokens.ids), det.window, det.stride)
+        for b in range(0, len(windows), BATCH):
+            ids, mask = batch_inputs(tokens, windows[b:b + BATCH], det.cls_id, det.sep_id)
+            feeds.append({"input_ids": ids, "attention_mask": mask})
+    t0 = time.perf_counter()
+    for feed in feeds:
+        det.session.run(None, feed)
+    bare = time.perf_counter() - t0
+    return pipeline, bare, sum(len(f["input_ids"]) for f in feeds)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", required=True, type=Path, help="folder of article*.txt files")
+    p.add_argument("--threads", default="1,2")
+    a = p.parse_args()
+    files = sorted(a.data.glob("article*.txt")) or sorted(a.data.glob("*.txt"))
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    print(f"{len(files)} articles, {sum(map(len, texts)):,} characters")
+    print(f"{'threads':>7} {'cmd s':>7} {'art/s':>7} {'peak MiB':>9} {'pipeline s':>11} {'encoder s':>10} "
+          f"{'ratio':>6} {'windows':>8}")
+    for threads in map(int, a.threads.split(",")):
+        seconds, rss = whole_command(a.data, threads)
+        pipeline, bare, windows = in_process(texts, threads)
+        print(f"{threads:>7} {seconds:>7.2f} {len(files) / seconds:>7.2f} {rss:>9.0f} {pipeline:>11.2f} "
+              f"{bare:>10.2f} {pipeline / bare:>6.3f} {windows:>8}")
+
+
+if __name__ == "__main__":
+    main()

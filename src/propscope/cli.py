@@ -1,0 +1,190 @@
+"""The ``propscope`` command: each command a few lines over the library."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import errors
+from .errors import PropscopeError
+
+
+def friendly(func):
+    """Show PropscopeErrors as one line on stderr with their exit code, never a traceback."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except PropscopeError as exc:
+            click.echo(f"propscope: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("propscope: interrupted", err=True)
+            sys.exit(130)
+    return wrapper
+
+
+class Output:
+    """-o FILE or stdout; a file is written whole at the end, so a failure never leaves half of one."""
+
+    def __init__(self, path: str | None):
+        self.path, self.parts = path, []
+
+    def write(self, text: str) -> None:
+        if self.path is None:
+            click.echo(text, nl=False)
+        else:
+            self.parts.append(text)
+
+    def close(self) -> None:
+        if self.path is not None:
+            try:
+                Path(self.path).write_text("".join(self.parts), encoding="utf-8")
+            except OSError as exc:
+                raise errors.unreadable(self.path, f"cannot write: {exc.strerror}") from None
+
+
+def each_article(paths):
+    """(path, id, text) for every article; bad ones are reported and counted, not fatal."""
+    from .text.read import article_files, article_id, read_article
+    failures = []
+    files = article_files(list(paths))
+    for path in files:
+        try:
+            yield path, article_id(path), read_article(path)
+        except PropscopeError as exc:
+            if len(files) == 1:
+                raise
+            click.echo(f"propscope: {exc}", err=True)
+            failures.append(path)
+    if failures:
+        raise PropscopeError(f"{len(failures)} of {len(files)} articles failed (listed above)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="propscope")
+def main() -> None:
+    """Find propaganda techniques in news articles."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["semeval"]), default="semeval", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@friendly
+def detect(paths, fmt, output):
+    """Find technique spans in article<ID>.txt files or folders of them (SemEval TSV)."""
+    from .engine import detector
+    from .render import semeval
+    out = Output(output)
+    try:
+        for _, aid, text in each_article(paths):
+            out.write(semeval.lines(detector().detect(text, aid) if text.strip() else []))
+    finally:
+        out.close()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--spans", "spans_file", required=True, type=click.Path(), help="TC template: <id> <any> <start> <end>.")
+@click.option("--format", "fmt", type=click.Choice(["semeval"]), default="semeval", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False))
+@friendly
+def classify(paths, spans_file, fmt, output):
+    """Name the technique of given spans (the TC setting); same lines, same order."""
+    from .engine import classify_template
+    from .render import semeval
+    from .text.read import article_files, article_id
+    files = {article_id(p): p for p in article_files(list(paths))}
+    out = Output(output)
+    out.write(semeval.lines(classify_template(spans_file, files)))
+    out.close()
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "jsonl"]), default=None,
+              help="Default: terminal on a TTY, else json.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.0, help="Hide spans below this confidence.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False))
+@friendly
+def analyze(sources, fmt, threshold, output):
+    """Analyse articles (files, folders, or - for stdin) and show their techniques."""
+    from .engine import analyze as run
+    from .render import json as render_json
+    from .render.terminal import print_analysis
+    from .text.read import decode
+    fmt = fmt or ("terminal" if sys.stdout.isatty() and not output else "json")
+    items = []
+    if list(sources) == ["-"]:
+        items = [("<stdin>", "stdin", decode(sys.stdin.buffer.read(), "<stdin>"))]
+    out = Output(output)
+    try:
+        results = []
+        for path, aid, text in (items or each_article(sources)):
+            analysis = run(text, article_id=aid, source=str(path), threshold=threshold)
+            if fmt == "terminal":
+                print_analysis(analysis)
+            elif fmt == "jsonl":
+                out.write(render_json.dumps(analysis, indent=None) + "\n")
+            else:
+                results.append(analysis)
+    finally:
+        if fmt == "json" and results:
+            import json
+            body = (render_json.dumps(results[0]) if len(results) == 1
+                    else json.dumps([render_json.to_dict(a) for a in results], ensure_ascii=False, indent=2))
+            out.write(body + "\n")
+        out.close()
+
+
+@main.command()
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
+              help="A labelled split laid out like the PTC train folder.")
+@friendly
+def evaluate(data):
+    """Score the model on labelled articles: SI F1, TC micro-F1, span+technique F1, calibration."""
+    from .evaluation import evaluate as run
+    click.echo(run(data).table())
+
+
+@main.command()
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--epochs", type=int, default=None, help="Override the recipe's epochs.")
+@click.option("--fold", type=int, default=None, help="Fold held out for tuning (default: the recipe's).")
+@friendly
+def train(data, out, epochs, fold):
+    """Train, export, tune and calibrate a model (needs the 'train' extra)."""
+    try:
+        from .train.config import TrainConfig
+        from .train.run import main as run
+    except ImportError as exc:
+        raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
+    cfg = TrainConfig()
+    if epochs is not None:
+        cfg.epochs = epochs
+    if fold is not None:
+        cfg.fold = fold
+    run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),
+        log=lambda m: click.echo(m, err=True))
+
+
+@main.command()
+@friendly
+def model():
+    """Print the model card of the bundled model."""
+    from .engine import detector
+    card = detector().folder / "MODEL_CARD.md"
+    click.echo(card.read_text(encoding="utf-8") if card.exists() else f"no model card in {card.parent}")
+
+
+@main.command()
+def techniques():
+    """List the 14 techniques with their definitions."""
+    from .techniques import CATALOGUE
+    for t in CATALOGUE:
+        click.echo(f"{t.name}\n    {t.label}: {t.definition}")

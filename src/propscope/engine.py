@@ -1,0 +1,76 @@
+"""The product: analyse a text, label given spans. CLI and web layers call only these."""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .model.detector import Detector
+from .spans import Analysis, Span
+from .techniques import NAMES
+
+
+@functools.cache
+def detector() -> Detector:
+    """The bundled model, loaded once per process."""
+    return Detector()
+
+
+def analyze(text: str, *, article_id: str = "", source: str | None = None, threshold: float = 0.0,
+            techniques: Iterable[str] | None = None) -> Analysis:
+    """Every fragment that uses one of the 14 techniques, with a calibrated confidence."""
+    det = detector()
+    spans = tuple(det.detect(text, article_id)) if text.strip() else ()
+    return Analysis(text, spans, article_id=article_id, source=source,
+                    model=det.version).filtered(threshold, techniques)
+
+
+def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[Span]:
+    """Name the technique of each given span, keeping their order.
+
+    A fragment listed k times gets its k most likely techniques, one per line.
+    """
+    positions = list(dict.fromkeys((s.start, s.end) for s in spans))
+    det = det or detector()
+    probs = det.rank(text, positions) if text.strip() else np.full((len(positions), len(NAMES)), 1 / len(NAMES))
+    ranked = {pos: np.argsort(-p) for pos, p in zip(positions, probs)}
+    prob_of = dict(zip(positions, probs))
+    used: dict[tuple[int, int], int] = defaultdict(int)
+    out = []
+    for s in spans:
+        key = (s.start, s.end)
+        k = ranked[key][min(used[key], len(NAMES) - 1)]
+        used[key] += 1
+        out.append(s.with_technique(NAMES[k], round(float(prob_of[key][k]), 4)))
+    return out
+
+
+def classify_template(spans_file, articles: dict[str, Path]) -> list[Span]:
+    """Label every line of a TC template file; ``articles`` maps article id to file."""
+    from . import errors
+    from .scoring import read_semeval
+    from .text.read import read_article
+    try:
+        template = read_semeval(spans_file)
+    except FileNotFoundError:
+        raise errors.not_found(spans_file) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.bad_span_file(spans_file, str(exc)) from None
+    by_article: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(template):
+        by_article[s.article_id].append(i)
+    out: list[Span | None] = [None] * len(template)
+    for aid, rows in by_article.items():
+        if aid not in articles:
+            raise errors.bad_span_file(spans_file, f"article {aid} is not among the given articles")
+        text = read_article(articles[aid])
+        spans = [template[i] for i in rows]
+        if any(s.end > len(text) for s in spans):
+            raise errors.bad_span_file(spans_file, f"a span of article {aid} ends past its {len(text)} characters")
+        for i, s in zip(rows, classify(text, spans)):
+            out[i] = s
+    return out

@@ -1,0 +1,55 @@
+"""Every user-facing error, with a message a person can act on."""
+
+from __future__ import annotations
+
+
+class PropscopeError(Exception):
+    """An error to show the user as one line, with a non-zero exit."""
+
+    exit_code = 1
+
+
+class InputError(PropscopeError):
+    """The input cannot be analysed (missing, unreadable, not text, too large)."""
+
+    exit_code = 2
+
+
+class ModelError(PropscopeError):
+    """The model files are missing or damaged."""
+
+    exit_code = 3
+
+
+def not_found(path: object) -> InputError:
+    return InputError(f"{path}: no such file or folder")
+
+
+def not_a_file(path: object) -> InputError:
+    return InputError(f"{path}: not a regular file")
+
+
+def unreadable(path: object, reason: str) -> InputError:
+    return InputError(f"{path}: cannot be read ({reason})")
+
+
+def binary(path: object) -> InputError:
+    return InputError(f"{path}: looks like a binary file, not text; give a UTF-8 text article")
+
+
+def not_utf8(path: object, position: int) -> InputError:
+    return InputError(f"{path}: not valid UTF-8 (first bad byte at offset {position}); "
+                      "convert it to UTF-8 first, e.g. with iconv")
+
+
+def too_large(path: object, size: int, limit: int) -> InputError:
+    return InputError(f"{path}: {size:,} characters is over the limit of {limit:,} characters per article; "
+                      "split it, or raise the limit with PROPSCOPE_MAX_CHARS")
+
+
+def no_articles(path: object) -> InputError:
+    return InputError(f"{path}: folder holds no article*.txt or *.txt files")
+
+
+def bad_span_file(path: object, detail: str) -> InputError:
+    return InputError(f"{path}: {detail}")

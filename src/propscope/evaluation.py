@@ -1,0 +1,59 @@
+"""Score the model on a labelled split with the SemEval-2020 measures, and its calibration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import engine
+from .model.calibration import ece
+from .model.detector import Detector
+from .scoring import Scores, correct_flags, format_table, si_scores, span_technique_scores, tc_scores
+from .spans import Span
+from .train.data import Article, load_split
+
+
+@dataclass(frozen=True)
+class Report:
+    si: Scores
+    tc: Scores
+    span_technique: Scores
+    ece: float
+    ece_per_technique: dict[str, float]
+    articles: int
+
+    def table(self) -> str:
+        lines = [f"{self.articles} articles",
+                 f"SI F1 {self.si.f1:.3f} (P {self.si.precision:.3f}, R {self.si.recall:.3f})",
+                 f"TC micro-F1 {self.tc.f1:.3f}",
+                 f"span+technique F1 {self.span_technique.f1:.3f}",
+                 f"expected calibration error {self.ece:.3f}", "",
+                 format_table("TC (gold spans given)", self.tc), "",
+                 format_table("span+technique", self.span_technique)]
+        return "\n".join(lines)
+
+
+def evaluate_articles(articles: list[Article], det: Detector | None = None, progress=None) -> Report:
+    det = det or engine.detector()
+    pred: list[Span] = []
+    labelled: list[Span] = []
+    gold = [s for a in articles for s in a.spans]
+    for art in articles:
+        pred += det.detect(art.text, art.article_id)
+        labelled += engine.classify(art.text, list(art.spans), det)
+        if progress:
+            progress()
+    flags = np.array(correct_flags(pred, gold), float)
+    conf = np.array([s.confidence for s in pred], float)
+    per = {}
+    for tech in sorted({s.technique for s in pred}):
+        sel = np.array([s.technique == tech for s in pred])
+        per[tech] = ece(conf[sel], flags[sel])
+    return Report(si_scores(pred, gold), tc_scores(labelled, gold), span_technique_scores(pred, gold),
+                  ece(conf, flags), per, len(articles))
+
+
+def evaluate(data: str | Path, det: Detector | None = None, progress=None) -> Report:
+    return evaluate_articles(load_split(data), det, progress)

@@ -1,0 +1,174 @@
+"""Inference: the exported encoder (onnxruntime), the tag decoder and the span classifier.
+
+No torch here. One Detector loads the model once and serves any number of articles.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import settings
+from ..errors import ModelError
+from ..spans import Span
+from ..techniques import NAMES
+from . import calibration
+from .decode import decode
+from .features import span_features
+from .windows import Tokens, batch_inputs, load_tokenizer, plan_windows, token_span, tokenize
+
+BUNDLED = Path(__file__).parent / "weights"
+BATCH = 8
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A detected fragment before it becomes Spans: span probability and technique probabilities."""
+
+    start: int
+    end: int
+    span_prob: float
+    tech_probs: np.ndarray   # (14,)
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class Detector:
+    def __init__(self, folder: str | Path | None = None, threads: int | None = None):
+        folder = Path(folder or settings.get("model_dir") or BUNDLED)
+        try:
+            self.config = json.loads((folder / "config.json").read_text())
+            head = np.load(folder / "span_head.npz")
+            self.w1, self.b1, self.w2, self.b2 = head["w1"], head["b1"], head["w2"], head["b2"]
+            self.tokenizer = load_tokenizer(str(folder / "tokenizer.json"))
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
+        import onnxruntime as ort
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = settings.get_int("threads") if threads is None else threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(folder / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
+        self.folder = folder
+        self.cls_id = self.tokenizer.token_to_id("[CLS]")
+        self.sep_id = self.tokenizer.token_to_id("[SEP]")
+        self.window = int(self.config["window"])
+        self.stride = int(self.config["stride"])
+        self.threshold = float(self.config["threshold"])
+        self.second_threshold = float(self.config.get("second_threshold", 1.0))
+
+    @property
+    def version(self) -> str:
+        return self.config.get("version", "unversioned")
+
+    # -- encoder -------------------------------------------------------------------------
+    def encode(self, text: str, keep=None) -> tuple[Tokens, np.ndarray, dict[int, np.ndarray]]:
+        """Tag probabilities for every token, and the states of the tokens ``keep`` selects.
+
+        ``keep(first, probs)`` gets the index of a run of tokens and their tag probabilities
+        and returns a boolean mask of the ones whose states are needed.
+
+        Each token is read from the one window whose core holds it (away from window edges).
+        """
+        tokens = tokenize(self.tokenizer, text)
+        n = len(tokens.ids)
+        probs = np.zeros((n, 3), dtype=np.float32)
+        probs[:, 0] = 1.0
+        kept: dict[int, np.ndarray] = {}
+        windows = plan_windows(n, self.window, self.stride)
+        for b in range(0, len(windows), BATCH):
+            batch = windows[b:b + BATCH]
+            ids, mask = batch_inputs(tokens, batch, self.cls_id, self.sep_id)
+            states, logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+            for row, w in enumerate(batch):
+                lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1
+                p = _softmax(logits[row, lo:hi])
+                probs[w.core_lo:w.core_hi] = p
+                want = keep(w.core_lo, p) if keep is not None else np.zeros(len(p), bool)
+                for j in np.nonzero(want)[0]:
+                    kept[w.core_lo + int(j)] = states[row, lo + j]
+        return tokens, probs, kept
+
+    def technique_probs(self, text: str, firsts: list[int], lasts: list[int], starts: list[int],
+                        ends: list[int], kept: dict[int, np.ndarray]) -> np.ndarray:
+        if not firsts:
+            return np.zeros((0, len(NAMES)), dtype=np.float32)
+        reps = []
+        for first, last, start, end in zip(firsts, lasts, starts, ends):
+            states = np.stack([kept[i] for i in range(first, last + 1)])
+            reps.append(np.concatenate([states.mean(0), kept[first], kept[last],
+                                        span_features(text, start, end)]))
+        hidden = np.maximum(np.stack(reps) @ self.w1 + self.b1, 0.0)
+        return _softmax(hidden @ self.w2 + self.b2)
+
+    # -- tasks -----------------------------------------------------------------------------
+    def candidates(self, text: str, threshold: float | None = None) -> list[Candidate]:
+        """Fragments whose tokens the tagger puts inside a span, with technique probabilities."""
+        thr = self.threshold if threshold is None else threshold
+        encoded = self.encode(text, keep=lambda _, p: (1.0 - p[:, 0]) >= thr)
+        return self.candidates_from(text, encoded, thr)
+
+    def candidates_from(self, text: str, encoded: tuple[Tokens, np.ndarray, dict[int, np.ndarray]],
+                        threshold: float) -> list[Candidate]:
+        """Candidates from an encoding whose kept states cover every token at ``threshold``."""
+        tokens, probs, kept = encoded
+        found = decode(text, tokens.offsets, probs, threshold)
+        tech = self.technique_probs(text, [f[2] for f in found], [f[3] for f in found],
+                                    [f[0] for f in found], [f[1] for f in found], kept)
+        return [Candidate(s, e, p, t) for (s, e, _, _, p), t in zip(found, tech)]
+
+    def picks(self, candidates: list[Candidate]) -> list[tuple[Candidate, int]]:
+        """(candidate, technique) pairs: the best technique, and the runner-up when it is likely too."""
+        out = []
+        for c in candidates:
+            order = np.argsort(-c.tech_probs)
+            out.append((c, int(order[0])))
+            if c.tech_probs[order[1]] >= self.second_threshold:
+                out.append((c, int(order[1])))
+        return out
+
+    def confidence(self, span_prob: np.ndarray, tech_prob: np.ndarray) -> np.ndarray:
+        """Calibrated probability that a fragment is right, technique included."""
+        cal = self.config.get("calibration")
+        if not cal:
+            return span_prob * tech_prob
+        return calibration.apply(calibration.features(span_prob, tech_prob), cal["coef"], cal["intercept"])
+
+    def to_spans(self, candidates: list[Candidate], article_id: str = "") -> list[Span]:
+        pairs = self.picks(candidates)
+        if not pairs:
+            return []
+        conf = self.confidence(np.array([c.span_prob for c, _ in pairs]),
+                               np.array([c.tech_probs[k] for c, k in pairs]))
+        return sorted(Span(article_id, c.start, c.end, NAMES[k], round(float(p), 4))
+                      for (c, k), p in zip(pairs, conf))
+
+    def detect(self, text: str, article_id: str = "") -> list[Span]:
+        return self.to_spans(self.candidates(text), article_id)
+
+    def rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
+        """Technique probabilities (n, 14) for given character spans (the TC setting)."""
+        if not spans:
+            return np.zeros((0, len(NAMES)), dtype=np.float32)
+        tokens = tokenize(self.tokenizer, text)
+        need = np.zeros(len(tokens.ids), bool)
+        bounds = []
+        for start, end in spans:
+            hit = token_span(tokens.offsets, start, end)
+            bounds.append(hit)
+            if hit:
+                need[hit[0]:hit[1] + 1] = True
+        _, _, kept = self.encode(text, keep=lambda first, p: need[first:first + len(p)])
+        found = [(b, s) for b, s in zip(bounds, spans) if b is not None]
+        probs = self.technique_probs(text, [b[0] for b, _ in found], [b[1] for b, _ in found],
+                                     [s[0] for _, s in found], [s[1] for _, s in found], kept)
+        out = np.full((len(spans), len(NAMES)), 1.0 / len(NAMES), dtype=np.float32)
+        rows = [i for i, b in enumerate(bounds) if b is not None]
+        out[rows] = probs
+        return out

@@ -1,0 +1,90 @@
+"""Tokenize a whole article once and cut it into overlapping encoder windows.
+
+Character offsets are the truth: every token keeps the (start, end) of the characters it
+came from, so anything decided on tokens maps straight back to the original text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tokenizers import Tokenizer
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """An article's tokens: ids and character offsets (end exclusive), no special tokens."""
+
+    ids: np.ndarray       # (n,) int64
+    offsets: np.ndarray   # (n, 2) int64
+
+
+@dataclass(frozen=True)
+class Window:
+    """Tokens ``[lo, hi)`` of an article; ``core`` is the part this window is trusted for."""
+
+    lo: int
+    hi: int
+    core_lo: int
+    core_hi: int
+
+
+def load_tokenizer(path: str) -> Tokenizer:
+    tok = Tokenizer.from_file(path)
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def tokenize(tokenizer: Tokenizer, text: str) -> Tokens:
+    enc = tokenizer.encode(text, add_special_tokens=False)
+    ids = np.asarray(enc.ids, dtype=np.int64)
+    offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
+    keep = offsets[:, 1] > offsets[:, 0]          # drop zero-width tokens, if any
+    return Tokens(ids[keep], offsets[keep])
+
+
+def token_span(offsets: np.ndarray, start: int, end: int) -> tuple[int, int] | None:
+    """First and last token (inclusive) whose characters overlap [start, end)."""
+    hit = np.nonzero((offsets[:, 1] > start) & (offsets[:, 0] < end))[0]
+    return (int(hit[0]), int(hit[-1])) if len(hit) else None
+
+
+def plan_windows(n_tokens: int, size: int, stride: int) -> list[Window]:
+    """Windows of ``size`` content tokens every ``stride`` tokens, covering all tokens.
+
+    Overlapping halves are split at their midpoint: each token has exactly one window
+    whose core holds it, and that core keeps the token away from a window edge when it can.
+    """
+    if n_tokens == 0:
+        return []
+    if stride > size or stride <= 0:
+        raise ValueError("stride must be in (0, size]")
+    starts = list(range(0, max(n_tokens - size, 0) + 1, stride))
+    if starts[-1] + size < n_tokens:
+        starts.append(n_tokens - size)
+    windows = []
+    for i, lo in enumerate(starts):
+        hi = min(lo + size, n_tokens)
+        core_lo = 0 if i == 0 else (lo + windows[-1].hi) // 2
+        if i > 0:
+            prev = windows[-1]
+            windows[-1] = Window(prev.lo, prev.hi, prev.core_lo, core_lo)
+        windows.append(Window(lo, hi, core_lo, n_tokens))
+    return windows
+
+
+def batch_inputs(tokens: Tokens, windows: list[Window], cls_id: int, sep_id: int,
+                 pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """input_ids and attention_mask for windows: [CLS] tokens [SEP], right-padded."""
+    width = max(w.hi - w.lo for w in windows) + 2
+    ids = np.full((len(windows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(windows), width), dtype=np.int64)
+    for row, w in enumerate(windows):
+        n = w.hi - w.lo
+        ids[row, 0] = cls_id
+        ids[row, 1:n + 1] = tokens.ids[w.lo:w.hi]
+        ids[row, n + 1] = sep_id
+        mask[row, :n + 2] = 1
+    return ids, mask

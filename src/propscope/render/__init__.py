@@ -1,0 +1,1 @@
+"""Output formats: SemEval TSV, versioned JSON, terminal."""

@@ -1,0 +1,40 @@
+"""Every setting: name, default, help, environment variable. Read here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "PROPSCOPE_" + self.name.upper()
+
+    def get(self) -> str:
+        return os.environ.get(self.env, self.default)
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    Setting("max_chars", "2000000", "Longest article accepted, in characters (longer ones are refused)."),
+    Setting("threads", "0", "Threads for model inference; 0 lets onnxruntime choose (all cores)."),
+    Setting("model_dir", "", "Folder of a model to use instead of the bundled one."),
+)}
+
+
+def get(name: str) -> str:
+    return SETTINGS[name].get()
+
+
+def get_int(name: str) -> int:
+    value = get(name)
+    try:
+        return int(value)
+    except ValueError:
+        from .errors import PropscopeError
+        raise PropscopeError(f"{SETTINGS[name].env}={value!r} is not a whole number") from None

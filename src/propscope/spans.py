@@ -1,0 +1,86 @@
+"""The one span type, and the analysis that owns an article's text."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A fragment of an article: character offsets (end exclusive) into its text.
+
+    The same type is emitted by the model, returned by the API, read by the scorer.
+    """
+
+    article_id: str
+    start: int
+    end: int
+    technique: str
+    confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise ValueError(f"bad span offsets {self.start}-{self.end}")
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def overlap(self, other: Span) -> int:
+        return max(0, min(self.end, other.end) - max(self.start, other.start))
+
+    def with_technique(self, technique: str, confidence: float | None = None) -> Span:
+        return replace(self, technique=technique,
+                       confidence=self.confidence if confidence is None else confidence)
+
+
+def merge_intervals(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of half-open intervals, as sorted disjoint intervals (touching ones join)."""
+    merged: list[list[int]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """An article's text and the spans found in it; spans point into ``text``."""
+
+    text: str
+    spans: tuple[Span, ...] = ()
+    article_id: str = ""
+    source: str | None = None
+    model: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for span in self.spans:
+            if span.end > len(self.text):
+                raise ValueError(f"span {span.start}-{span.end} outside a text of {len(self.text)} characters")
+
+    def fragment(self, span: Span) -> str:
+        return self.text[span.start:span.end]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of spans per technique, most frequent first."""
+        return dict(Counter(s.technique for s in self.spans).most_common())
+
+    @property
+    def coverage(self) -> float:
+        """Share of the text's characters inside at least one span."""
+        if not self.text:
+            return 0.0
+        covered = sum(e - s for s, e in merge_intervals((s.start, s.end) for s in self.spans))
+        return covered / len(self.text)
+
+    def filtered(self, threshold: float = 0.0, techniques: Iterable[str] | None = None) -> Analysis:
+        keep = set(techniques) if techniques is not None else None
+        spans = tuple(s for s in self.spans
+                      if s.confidence >= threshold and (keep is None or s.technique in keep))
+        return replace(self, spans=spans)

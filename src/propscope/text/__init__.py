@@ -1,0 +1,1 @@
+"""Getting text: safe file reading (HTML and URLs come later)."""

@@ -1,0 +1,55 @@
+"""Read an article file exactly: UTF-8, a leading BOM kept (offsets count it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import errors, settings
+
+
+def read_article(path: str | Path, max_chars: int | None = None) -> str:
+    path = Path(path)
+    if not path.exists():
+        raise errors.not_found(path)
+    if not path.is_file():
+        raise errors.not_a_file(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise errors.unreadable(path, exc.strerror or str(exc)) from None
+    return decode(data, path, max_chars)
+
+
+def decode(data: bytes, where: object = "<input>", max_chars: int | None = None) -> str:
+    if b"\x00" in data[:8192]:
+        raise errors.binary(where)
+    try:
+        text = data.decode("utf-8")  # not utf-8-sig: a BOM is character 0
+    except UnicodeDecodeError as exc:
+        raise errors.not_utf8(where, exc.start) from None
+    limit = max_chars if max_chars is not None else settings.get_int("max_chars")
+    if len(text) > limit:
+        raise errors.too_large(where, len(text), limit)
+    return text
+
+
+def article_files(paths: list[str | Path]) -> list[Path]:
+    """Expand folders into their article files (sorted); files are kept as given."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(p.glob("article*.txt")) or sorted(p.glob("*.txt"))
+            if not found:
+                raise errors.no_articles(p)
+            out.extend(found)
+        elif p.exists():
+            out.append(p)
+        else:
+            raise errors.not_found(p)
+    return out
+
+
+def article_id(path: Path) -> str:
+    """``article123.txt`` -> ``123``; any other file name -> its stem."""
+    stem = path.stem
+    return stem[len("article"):] if stem.startswith("article") and len(stem) > len("article") else stem

@@ -1,0 +1,32 @@
+"""Hyper-parameters in one dataclass, saved as JSON beside the weights."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass
+class TrainConfig:
+    base: str = "all-MiniLM-L6-v2"
+    window: int = 254          # content tokens per window ([CLS] and [SEP] make 256)
+    stride: int = 192
+    epochs: int = 4
+    batch_size: int = 16
+    lr_encoder: float = 5e-5
+    lr_heads: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    dropout: float = 0.1
+    span_hidden: int = 256
+    si_weights: tuple[float, float, float] = (1.0, 2.0, 2.0)   # O, B, I
+    class_weight_power: float = 0.25
+    span_loss_weight: float = 1.0
+    folds: int = 5
+    fold: int = 0              # held out for validation; -1 trains on everything
+    seed: int = 13
+    threads: int = 2
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")

@@ -1,0 +1,62 @@
+"""Turn labelled articles into encoder windows with tag labels and span examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from ..model.features import span_features
+from ..model.windows import plan_windows, token_span, tokenize
+from ..spans import merge_intervals
+from ..techniques import index
+from .data import Article
+
+O, B, I = 0, 1, 2
+IGNORE = -100
+
+
+@dataclass
+class WindowExample:
+    ids: np.ndarray            # content token ids (no special tokens)
+    tags: np.ndarray           # O/B/I per content token
+    spans: list[tuple[int, int, int, np.ndarray]] = field(default_factory=list)  # first, last, label, feats
+
+
+def bio_tags(offsets: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarray:
+    tags = np.full(len(offsets), O, dtype=np.int64)
+    for start, end in merge_intervals(intervals):
+        hit = token_span(offsets, start, end)
+        if hit:
+            tags[hit[0]:hit[1] + 1] = I
+            tags[hit[0]] = B
+    return tags
+
+
+def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int) -> list[WindowExample]:
+    out: list[WindowExample] = []
+    for art in articles:
+        toks = tokenize(tokenizer, art.text)
+        if len(toks.ids) == 0:
+            continue
+        tags = bio_tags(toks.offsets, [(s.start, s.end) for s in art.spans])
+        windows = plan_windows(len(toks.ids), size, stride)
+        examples = [WindowExample(toks.ids[w.lo:w.hi], tags[w.lo:w.hi]) for w in windows]
+        for span in art.spans:
+            hit = token_span(toks.offsets, span.start, span.end)
+            if hit is None:
+                continue
+            first, last = hit
+            feats = span_features(art.text, span.start, span.end)
+            label = index(span.technique)
+            holders = [i for i, w in enumerate(windows) if w.lo <= first and last < w.hi]
+            if not holders:   # longer than a window: the window holding most of it, clipped
+                best = max(range(len(windows)),
+                           key=lambda i: min(last + 1, windows[i].hi) - max(first, windows[i].lo))
+                holders = [best]
+            for i in holders:
+                w = windows[i]
+                examples[i].spans.append((max(first, w.lo) - w.lo, min(last, w.hi - 1) - w.lo, label, feats))
+        out.extend(examples)
+    return out

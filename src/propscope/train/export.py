@@ -1,0 +1,36 @@
+"""Export a trained model for inference without torch: ONNX encoder (int8) + numpy span head."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .model import ExportedEncoder, SpanModel
+
+
+def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, quantize: bool = True) -> None:
+    # a fresh instance: the exporting instance's later outputs were seen to change
+    model = SpanModel(str(encoder_dir), span_hidden=span_hidden)
+    model.load_state_dict(torch.load(state_path, map_location="cpu"))
+    model.eval()
+    out.mkdir(parents=True, exist_ok=True)
+    ids = torch.randint(1000, 2000, (2, 32))
+    mask = torch.ones_like(ids)
+    fp32 = out / "encoder.fp32.onnx"
+    torch.onnx.export(ExportedEncoder(model), (ids, mask), str(fp32),
+                      input_names=["input_ids", "attention_mask"], output_names=["states", "tag_logits"],
+                      dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                                    "states": {0: "batch", 1: "seq"}, "tag_logits": {0: "batch", 1: "seq"}},
+                      opset_version=17, dynamo=False)
+    np.savez(out / "span_head.npz",
+             w1=model.span_in.weight.detach().numpy().T.copy(), b1=model.span_in.bias.detach().numpy(),
+             w2=model.span_out.weight.detach().numpy().T.copy(), b2=model.span_out.bias.detach().numpy())
+    shutil.copy(encoder_dir / "tokenizer.json", out / "tokenizer.json")
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        quantize_dynamic(str(fp32), str(out / "encoder.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+    else:
+        shutil.copy(fp32, out / "encoder.onnx")

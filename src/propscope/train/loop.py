@@ -1,0 +1,98 @@
+"""The training loop: tagger and span classifier learned together."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..techniques import NAMES
+from .config import TrainConfig
+from .examples import IGNORE, WindowExample
+from .model import SpanModel
+
+
+def collate(batch: list[WindowExample], cls_id: int, sep_id: int):
+    width = max(len(ex.ids) for ex in batch) + 2
+    ids = torch.zeros((len(batch), width), dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    tags = torch.full_like(ids, IGNORE)
+    rows, firsts, lasts, labels, feats = [], [], [], [], []
+    for r, ex in enumerate(batch):
+        n = len(ex.ids)
+        ids[r, 0], ids[r, n + 1] = cls_id, sep_id
+        ids[r, 1:n + 1] = torch.from_numpy(ex.ids)
+        mask[r, :n + 2] = 1
+        tags[r, 1:n + 1] = torch.from_numpy(ex.tags)
+        for first, last, label, f in ex.spans:
+            rows.append(r); firsts.append(first + 1); lasts.append(last + 1)
+            labels.append(label); feats.append(f)
+    spans = None
+    if rows:
+        spans = (torch.tensor(rows), torch.tensor(firsts), torch.tensor(lasts),
+                 torch.tensor(labels), torch.from_numpy(np.stack(feats)))
+    return ids, mask, tags, spans
+
+
+def class_weights(examples: list[WindowExample], power: float) -> torch.Tensor:
+    counts = Counter(label for ex in examples for _, _, label, _ in ex.spans)
+    top = max(counts.values())
+    w = torch.tensor([(top / max(counts.get(i, 1), 1)) ** power for i in range(len(NAMES))])
+    return w / w.mean()
+
+
+def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls_id: int, sep_id: int,
+          log=print) -> None:
+    torch.manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr_encoder},
+                             {"params": head_params, "lr": cfg.lr_heads}], weight_decay=cfg.weight_decay)
+    steps = cfg.epochs * math.ceil(len(examples) / cfg.batch_size)
+    warm = max(1, int(cfg.warmup * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(cfg.si_weights), ignore_index=IGNORE)
+    span_loss = nn.CrossEntropyLoss(weight=class_weights(examples, cfg.class_weight_power))
+    step, t0 = 0, time.time()
+    for epoch in range(cfg.epochs):
+        model.train()
+        order = list(range(len(examples)))
+        rng.shuffle(order)
+        # batches of similar length waste less padding
+        chunks = [order[i:i + cfg.batch_size * 20] for i in range(0, len(order), cfg.batch_size * 20)]
+        batches = []
+        for chunk in chunks:
+            chunk.sort(key=lambda i: len(examples[i].ids))
+            batches += [chunk[i:i + cfg.batch_size] for i in range(0, len(chunk), cfg.batch_size)]
+        rng.shuffle(batches)
+        totals = Counter()
+        for b in batches:
+            ids, mask, tags, spans = collate([examples[i] for i in b], cls_id, sep_id)
+            states, tag_logits = model.encode(ids, mask)
+            loss_t = tag_loss(tag_logits.reshape(-1, 3), tags.reshape(-1))
+            loss = loss_t
+            if spans is not None:
+                rows, firsts, lasts, labels, feats = spans
+                loss_s = span_loss(model.classify(states, rows, firsts, lasts, feats), labels)
+                loss = loss + cfg.span_loss_weight * loss_s
+                totals["span"] += loss_s.item()
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            totals["tag"] += loss_t.item()
+            totals["n"] += 1
+            if step % 50 == 0:
+                log(f"epoch {epoch + 1} step {step}/{steps} tag {totals['tag'] / totals['n']:.4f} "
+                    f"span {totals['span'] / totals['n']:.4f} {time.time() - t0:.0f}s")
+        log(f"epoch {epoch + 1} done: tag {totals['tag'] / totals['n']:.4f} span {totals['span'] / totals['n']:.4f} "
+            f"{time.time() - t0:.0f}s")

@@ -1,0 +1,46 @@
+"""The torch model: an encoder, a BIO tagger head and a span classifier head."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from transformers import AutoModel
+
+from ..model.features import N_FEATURES
+from ..techniques import NAMES
+
+
+class SpanModel(nn.Module):
+    def __init__(self, encoder_dir: str, span_hidden: int = 256, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = AutoModel.from_pretrained(encoder_dir)
+        hidden = self.encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.tagger = nn.Linear(hidden, 3)                      # O, B, I
+        self.span_in = nn.Linear(3 * hidden + N_FEATURES, span_hidden)
+        self.span_out = nn.Linear(span_hidden, len(NAMES))
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return states, self.tagger(self.dropout(states))
+
+    def classify(self, states: torch.Tensor, rows: torch.Tensor, firsts: torch.Tensor,
+                 lasts: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
+        """Technique logits for spans given as (row, first token, last token), inclusive."""
+        positions = torch.arange(states.shape[1])
+        inside = (positions[None, :] >= firsts[:, None]) & (positions[None, :] <= lasts[:, None])
+        picked = states[rows]                                   # (n, T, H)
+        mean = (picked * inside[..., None]).sum(1) / inside.sum(1, keepdim=True)
+        rep = torch.cat([mean, states[rows, firsts], states[rows, lasts], feats], dim=-1)
+        return self.span_out(self.dropout(torch.relu(self.span_in(self.dropout(rep)))))
+
+
+class ExportedEncoder(nn.Module):
+    """What goes into ONNX: token ids in, hidden states and tag logits out."""
+
+    def __init__(self, model: SpanModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        return self.model.encode(input_ids, attention_mask)

@@ -1,0 +1,82 @@
+"""One command from a labelled split to a shipped model folder: train, export, tune, card."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from .base import encoder_dir
+from .config import TrainConfig
+from .data import data_hash, load_split, split
+from .examples import build
+from .export import export
+from .card import write_card, write_config
+from .model import SpanModel
+
+
+def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=print) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    base_dir, base_hash = encoder_dir(cfg.base)
+    articles = load_split(data)
+    train_set, held = split(articles, cfg.fold, cfg.folds) if cfg.fold >= 0 else (articles, [])
+    from tokenizers import Tokenizer
+    tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+    tokenizer.no_truncation(); tokenizer.no_padding()
+    examples = build(train_set, tokenizer, cfg.window, cfg.stride)
+    log(f"{len(train_set)} training articles, {len(held)} held out, {len(examples)} windows, "
+        f"{sum(len(e.spans) for e in examples)} span examples")
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout)
+    from .loop import train
+    t0 = time.time()
+    train(model, examples, cfg, cls_id, sep_id, log=log)
+    minutes = (time.time() - t0) / 60
+    state = out / "state.pt"
+    torch.save(model.state_dict(), state)
+    cfg.save(out / "train_config.json")
+    export(state, base_dir, cfg.span_hidden, out)
+    info = {"version": version(), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
+            "train_articles": len(train_set), "held_out_articles": len(held),
+            "held_out_ids": [a.article_id for a in held], "train_minutes": round(minutes, 1),
+            "config": asdict(cfg)}
+    (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
+    write_config(out, info, None)
+    log(f"trained in {minutes:.1f} min, exported to {out}")
+    return info
+
+
+def version() -> str:
+    return time.strftime("%Y.%m.%d")
+
+
+def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) -> dict:
+    """Thresholds, calibration and the model card, from the held-out fold of a trained model."""
+    from ..model.detector import Detector
+    from .tune import tune
+    out = Path(out)
+    info = json.loads((out / "training.json").read_text())
+    held_ids = set(info["held_out_ids"])
+    held = [a for a in load_split(data) if a.article_id in held_ids]
+    if not held:
+        raise SystemExit("no held-out articles: train with a fold held out to tune and calibrate")
+    det = Detector(out)
+    tuned = tune(det, held, log=log)
+    tuned["calibration"] = det.config["calibration"]
+    (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
+    write_config(out, info, tuned)
+    write_card(out, info, tuned, command)
+    return tuned
+
+
+def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=print) -> None:
+    train_and_export(data, out, cfg, log=log)
+    tune_and_card(data, out, command, log=log)
+
+

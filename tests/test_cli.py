@@ -1,0 +1,162 @@
+"""The command-line contract, through the real entry point, on fixture files written here."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from propscope.techniques import NAMES
+
+pytestmark = pytest.mark.model
+
+ARTICLE = ("Our Glorious Nation Betrayed\n\n"
+           "The corrupt elites in the capital have once again stabbed every hard-working patriot in the back.\n"
+           "These traitors will destroy everything our grandparents built unless we stop them now.\n"
+           "Make our nation great, strong and proud again!\n"
+           "Experts agree that the new tax is the worst disaster in the history of the world.\n")
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "propscope", *args], capture_output=True, text=True,
+                          input=stdin, timeout=300)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    d = tmp_path / "arts"
+    d.mkdir()
+    (d / "article101.txt").write_text(ARTICLE, encoding="utf-8")
+    (d / "article102.txt").write_text("\ufeff" + ARTICLE.replace("capital", "city"), encoding="utf-8")
+    return d
+
+
+def parse(tsv: str):
+    return [line.split("\t") for line in tsv.splitlines() if line]
+
+
+def test_detect_writes_semeval_lines_inside_the_articles(folder, tmp_path):
+    out = tmp_path / "det.tsv"
+    r = run("detect", "--format", "semeval", str(folder), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = parse(out.read_text(encoding="utf-8"))
+    assert rows, "no spans on a text full of loaded language"
+    texts = {p.name[7:-4]: p.read_text(encoding="utf-8") for p in folder.iterdir()}
+    for aid, tech, start, end in rows:
+        assert aid in texts and tech in NAMES
+        assert 0 <= int(start) < int(end) <= len(texts[aid])
+    assert {r[0] for r in rows} == {"101", "102"}
+
+
+def test_detect_to_stdout_matches_file(folder, tmp_path):
+    out = tmp_path / "det.tsv"
+    run("detect", str(folder / "article101.txt"), "-o", str(out))
+    r = run("detect", str(folder / "article101.txt"))
+    assert r.stdout == out.read_text(encoding="utf-8")
+
+
+def test_classify_keeps_lines_and_order_and_ranks_duplicates(folder, tmp_path):
+    tmpl = tmp_path / "tmpl.tsv"
+    lines = ["101\t?\t4\t12", "101\t?\t30\t50", "102\t?\t1\t28", "101\t?\t30\t50"]
+    tmpl.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "tc.tsv"
+    r = run("classify", "--format", "semeval", "--spans", str(tmpl), str(folder), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = parse(out.read_text())
+    assert [(a, s, e) for a, _, s, e in rows] == [tuple(l.split("\t")[i] for i in (0, 2, 3)) for l in lines]
+    assert all(t in NAMES for _, t, _, _ in rows)
+    assert rows[1][1] != rows[3][1], "the same fragment listed twice gets two different techniques"
+
+
+def test_classify_rejects_spans_outside_the_article(folder, tmp_path):
+    tmpl = tmp_path / "tmpl.tsv"
+    tmpl.write_text("101\t?\t4\t99999\n")
+    r = run("classify", "--spans", str(tmpl), str(folder))
+    assert r.returncode != 0 and "Traceback" not in r.stderr and "past its" in r.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    (bytes(range(256)) * 4, "binary"),
+    (b"caf\xe9 \xff\xfe broken", "UTF-8"),
+])
+def test_bad_input_is_one_clear_line(tmp_path, content, message):
+    f = tmp_path / "article1.txt"
+    f.write_bytes(content)
+    r = run("detect", str(f))
+    assert r.returncode != 0
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 2
+
+
+def test_missing_file(tmp_path):
+    r = run("detect", str(tmp_path / "nope" / "article9.txt"))
+    assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("content", ["", "   \n\n "])
+def test_empty_text_is_fine(tmp_path, content):
+    f = tmp_path / "article3.txt"
+    f.write_text(content)
+    r = run("detect", str(f))
+    assert r.returncode == 0 and r.stdout == "" and "Traceback" not in r.stderr
+
+
+def test_huge_article_is_refused_with_the_limit(tmp_path):
+    f = tmp_path / "article5.txt"
+    f.write_text(("word " * 1_048_576))   # 5 MiB
+    r = run("detect", str(f))
+    assert r.returncode == 2 and "limit" in r.stderr and "2,000,000" in r.stderr
+
+
+def test_batch_goes_on_past_a_bad_article(folder, tmp_path):
+    (folder / "article103.txt").write_bytes(b"\xff\xfe\x00\x01" * 100)
+    out = tmp_path / "det.tsv"
+    r = run("detect", str(folder), "-o", str(out))
+    assert r.returncode == 1
+    assert "article103.txt" in r.stderr and "1 of 3 articles failed" in r.stderr
+    assert {row[0] for row in parse(out.read_text())} == {"101", "102"}
+
+
+def test_analyze_json_names_source_and_spans(folder):
+    src = folder / "article101.txt"
+    r = run("analyze", "--format", "json", str(src))
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["source"] == str(src) and obj["text"] == ARTICLE
+    assert obj["schema"].startswith("propscope.analysis/")
+    assert obj["spans"]
+    for s in obj["spans"]:
+        assert 0 <= s["start"] < s["end"] <= len(ARTICLE) and 0 <= s["confidence"] <= 1
+        assert s["fragment"] == ARTICLE[s["start"]:s["end"]] and s["technique"] in NAMES
+    assert obj["summary"]["spans"] == len(obj["spans"])
+
+
+def test_analyze_jsonl_folder_one_object_per_article(folder):
+    r = run("analyze", "--format", "jsonl", str(folder))
+    objs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert sorted(Path(o["source"]).name for o in objs) == ["article101.txt", "article102.txt"]
+    for o in objs:
+        assert o["text"] == Path(o["source"]).read_text(encoding="utf-8")
+
+
+def test_analyze_stdin_and_threshold():
+    r = run("analyze", "--format", "json", "--threshold", "0.99", "-", stdin=ARTICLE)
+    assert r.returncode == 0, r.stderr
+    assert all(s["confidence"] >= 0.99 for s in json.loads(r.stdout)["spans"])
+
+
+def test_analyze_terminal_shows_text_and_legend(folder):
+    r = run("analyze", "--format", "terminal", str(folder / "article101.txt"))
+    assert r.returncode == 0 and "Glorious" in r.stdout and "fragments" in r.stdout
+
+
+def test_console_script_and_subcommands():
+    exe = Path(sys.executable).parent / "propscope"
+    if not exe.exists():
+        pytest.skip("console script not installed (run make test)")
+    r = subprocess.run([str(exe), "techniques"], capture_output=True, text=True)
+    assert r.returncode == 0 and all(n in r.stdout for n in NAMES)
+    r = subprocess.run([str(exe), "model"], capture_output=True, text=True)
+    assert r.returncode == 0 and "Model card" in r.stdout

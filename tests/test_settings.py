@@ -1,0 +1,27 @@
+from pathlib import Path
+
+import pytest
+
+from propscope import settings
+from propscope.errors import PropscopeError
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(settings.SETTINGS))
+def test_every_setting_is_documented_in_the_readme(name):
+    s = settings.SETTINGS[name]
+    assert f"`{s.env}`" in README
+    row = next(line for line in README.splitlines() if f"`{s.env}`" in line)
+    assert s.help in row
+
+
+def test_environment_overrides_default(monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "123")
+    assert settings.get_int("max_chars") == 123
+
+
+def test_bad_number_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_THREADS", "many")
+    with pytest.raises(PropscopeError, match="PROPSCOPE_THREADS"):
+        settings.get_int("threads")
