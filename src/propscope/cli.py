@@ -144,11 +144,12 @@ def analyze(sources, fmt, threshold, output):
 @main.command()
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
               help="A labelled split laid out like the PTC train folder.")
+@click.option("--held-out", is_flag=True, help="Only the articles the model held out in training.")
 @friendly
-def evaluate(data):
+def evaluate(data, held_out):
     """Score the model on labelled articles: SI F1, TC micro-F1, span+technique F1, calibration."""
     from .evaluation import evaluate as run
-    click.echo(run(data).table())
+    click.echo(run(data, held_out_only=held_out).table())
 
 
 @main.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import engine
+from .errors import PropscopeError
 from .model.calibration import ece
 from .model.detector import Detector
 from .scoring import Scores, correct_flags, format_table, si_scores, span_technique_scores, tc_scores
@@ -55,5 +56,12 @@ def evaluate_articles(articles: list[Article], det: Detector | None = None, prog
                   ece(conf, flags), per, len(articles))
 
 
-def evaluate(data: str | Path, det: Detector | None = None, progress=None) -> Report:
-    return evaluate_articles(load_split(data), det, progress)
+def evaluate(data: str | Path, det: Detector | None = None, progress=None, held_out_only: bool = False) -> Report:
+    det = det or engine.detector()
+    articles = load_split(data)
+    if held_out_only:
+        ids = det.held_out_ids()
+        articles = [a for a in articles if a.article_id in ids]
+        if not articles:
+            raise PropscopeError(f"none of the {len(ids)} articles the model held out is in {data}")
+    return evaluate_articles(articles, det, progress)

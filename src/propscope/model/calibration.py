@@ -27,7 +27,8 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 50) -> tupl
 
 
 def apply(x: np.ndarray, coef: list[float], intercept: float) -> np.ndarray:
-    return 1 / (1 + np.exp(-(np.asarray(x) @ np.asarray(coef) + intercept)))
+    z = np.clip(np.asarray(x) @ np.asarray(coef) + intercept, -30.0, 30.0)
+    return 1 / (1 + np.exp(-z))
 
 
 def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 O, B, I = 0, 1, 2
@@ -25,11 +27,16 @@ def token_runs(probs: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     return runs
 
 
+def _wordish(ch: str) -> bool:
+    """A letter or digit, or a combining mark (the tokenizer drops accents from its offsets)."""
+    return ch.isalnum() or unicodedata.category(ch)[0] == "M"
+
+
 def snap(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen to whole words, then trim spaces and the punctuation PTC never puts at span edges."""
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+    while start > 0 and _wordish(text[start - 1]) and _wordish(text[start]):
         start -= 1
-    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+    while end < len(text) and _wordish(text[end]) and _wordish(text[end - 1]):
         end += 1
     while start < end and text[start] in _TRIM:
         start += 1

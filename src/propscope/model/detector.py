@@ -67,6 +67,11 @@ class Detector:
     def version(self) -> str:
         return self.config.get("version", "unversioned")
 
+    def held_out_ids(self) -> set[str]:
+        """Ids of the articles held out from this model's training (for honest evaluation)."""
+        path = self.folder / "training.json"
+        return set(json.loads(path.read_text())["held_out_ids"]) if path.exists() else set()
+
     # -- encoder -------------------------------------------------------------------------
     def encode(self, text: str, keep=None) -> tuple[Tokens, np.ndarray, dict[int, np.ndarray]]:
         """Tag probabilities for every token, and the states of the tokens ``keep`` selects.

@@ -21,7 +21,7 @@ def read_article(path: str | Path, max_chars: int | None = None) -> str:
 
 
 def decode(data: bytes, where: object = "<input>", max_chars: int | None = None) -> str:
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:
         raise errors.binary(where)
     try:
         text = data.decode("utf-8")  # not utf-8-sig: a BOM is character 0

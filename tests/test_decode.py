@@ -1,0 +1,171 @@
+"""Tests for turning per-token O/B/I probabilities into character spans."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from propscope.model.decode import decode, snap, token_runs
+
+O_ = [0.9, 0.05, 0.05]     # outside
+B_ = [0.05, 0.9, 0.05]     # begins a span
+I_ = [0.05, 0.05, 0.9]     # inside a span
+Iw = [0.3, 0.3, 0.4]       # weakly inside (inside prob 0.7, B < I)
+Bw = [0.3, 0.4, 0.3]       # inside, B > I but B < 0.5: does not split
+
+
+def P(*rows) -> np.ndarray:
+    return np.array(rows, dtype=float)
+
+
+# ---------------------------------------------------------------- token_runs
+
+def test_runs_simple():
+    assert token_runs(P(O_, B_, I_, I_, O_), 0.5) == [(1, 3)]
+
+
+def test_runs_at_both_edges():
+    assert token_runs(P(B_, I_, O_, O_, I_, I_), 0.5) == [(0, 1), (4, 5)]
+    assert token_runs(P(I_, I_, I_), 0.5) == [(0, 2)]
+
+
+def test_runs_none_and_empty():
+    assert token_runs(P(O_, O_, O_), 0.5) == []
+    assert token_runs(np.zeros((0, 3)), 0.5) == []
+
+
+def test_b_inside_a_run_splits_it():
+    assert token_runs(P(B_, I_, B_, I_, O_), 0.5) == [(0, 1), (2, 3)]
+    assert token_runs(P(I_, B_, B_), 0.5) == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_weak_b_does_not_split():
+    assert token_runs(P(B_, I_, Bw, I_), 0.5) == [(0, 3)]
+
+
+def test_run_may_start_with_i():
+    assert token_runs(P(O_, I_, I_, O_), 0.5) == [(1, 2)]
+
+
+def test_threshold_controls_inside():
+    probs = P(O_, Iw, I_, Iw, O_)
+    assert token_runs(probs, 0.5) == [(1, 3)]
+    assert token_runs(probs, 0.8) == [(2, 2)]
+    assert token_runs(probs, 0.7) == [(1, 3)]       # inside prob >= threshold counts (0.7 vs 0.7)
+
+
+# ---------------------------------------------------------------- snap
+
+TEXT = "The unbelievably corrupt elites, again; lied."
+
+
+@pytest.mark.parametrize("start,end,expected", [
+    (6, 12, "unbelievably"),           # inside one word
+    (4, 6, "unbelievably"),            # word start, partial end
+    (10, 20, "unbelievably corrupt"),  # partial at both ends
+    (3, 17, "unbelievably"),           # leading and trailing spaces trimmed
+    (25, 33, "elites"),                # trailing ", " trimmed
+    (32, 40, "again"),                 # leading space, trailing "; " trimmed
+    (40, 45, "lied"),                  # trailing "." trimmed
+    (0, 45, TEXT[:-1]),
+])
+def test_snap(start, end, expected):
+    s, e = snap(TEXT, start, end)
+    assert TEXT[s:e] == expected
+
+
+def test_snap_trims_edge_punctuation_and_odd_spaces():
+    text = "\ufeff: hello world.,\u00a0"
+    s, e = snap(text, 0, len(text))
+    assert text[s:e] == "hello world"
+
+
+def test_snap_keeps_inner_punctuation():
+    text = "no, never. ever"
+    s, e = snap(text, 0, len(text))
+    assert text[s:e] == text
+
+
+def test_snap_does_not_cross_words():
+    text = "big bad wolf"
+    assert snap(text, 4, 7) == (4, 7)
+
+
+def test_snap_to_nothing():
+    text = "a ., b"
+    s, e = snap(text, 1, 5)
+    assert e <= s
+
+
+def test_snap_keeps_combining_mark_at_word_end():
+    # BERT tokens drop the accent: 'cafe' has offsets (3, 7) in "Le cafe\u0301 est"
+    text = "Le cafe\u0301 est"
+    s, e = snap(text, 3, 7)
+    assert text[s:e] == "cafe\u0301"
+
+
+def test_snap_widens_across_combining_mark():
+    text = "Herr Mu\u0308ller sagt"
+    s, e = snap(text, 5, 7)        # "Mu" only
+    assert text[s:e] == "Mu\u0308ller"
+    s, e = snap(text, 8, 10)       # "ll" only
+    assert text[s:e] == "Mu\u0308ller"
+
+
+# ---------------------------------------------------------------- decode
+
+def test_decode_offsets_slice_text():
+    text = "\ufeffThey are traitors, all of them."
+    #          tokens: They are traitors , all of them .
+    offsets = np.array([[1, 5], [6, 9], [10, 18], [18, 19], [20, 23], [24, 26], [27, 31], [31, 32]])
+    probs = P(O_, O_, B_, I_, B_, I_, I_, I_)
+    out = decode(text, offsets, probs, 0.5)
+    assert [text[s:e] for s, e, *_ in out] == ["traitors", "all of them"]
+    assert [(f, l) for _, _, f, l, _ in out] == [(2, 3), (4, 7)]
+    assert out[0][4] == pytest.approx(0.95)
+    for s, e, *_ in out:
+        assert 0 <= s < e <= len(text)
+
+
+def test_decode_mean_inside_probability():
+    text = "bad bad men"
+    offsets = np.array([[0, 3], [4, 7], [8, 11]])
+    probs = P(B_, Iw, O_)
+    (s, e, f, l, conf), = decode(text, offsets, probs, 0.5)
+    assert text[s:e] == "bad bad"
+    assert conf == pytest.approx((0.95 + 0.7) / 2)
+
+
+def test_decode_drops_spans_without_letters_or_digits():
+    text = "Wow ... !!! -- 42 %"
+    offsets = np.array([[0, 3], [4, 7], [8, 11], [12, 14], [15, 17], [18, 19]])
+    probs = P(O_, B_, B_, B_, B_, B_)
+    out = decode(text, offsets, probs, 0.5)
+    assert [text[s:e] for s, e, *_ in out] == ["42"]
+
+
+def test_decode_widens_subword_run(tokenizer):
+    from propscope.model.windows import tokenize
+    text = "Such unbelievablyhorrific lies."
+    toks = tokenize(tokenizer, text)
+    probs = np.tile(O_, (len(toks.ids), 1))
+    probs[2] = B_                      # one word piece in the middle of the long word
+    (s, e, *_), = decode(text, toks.offsets, probs, 0.5)
+    assert text[s:e] == "unbelievablyhorrific"
+
+
+def test_decode_nothing():
+    text = "calm text"
+    offsets = np.array([[0, 4], [5, 9]])
+    assert decode(text, offsets, P(O_, O_), 0.5) == []
+
+
+def test_decode_keeps_accent_of_decomposed_word(tokenizer):
+    from propscope.model.windows import tokenize
+    text = "Le cafe\u0301 est ferme\u0301"
+    toks = tokenize(tokenizer, text)
+    probs = np.tile(O_, (len(toks.ids), 1))
+    probs[1] = B_
+    probs[-1] = B_
+    out = decode(text, toks.offsets, probs, 0.5)
+    assert [text[s:e] for s, e, *_ in out] == ["cafe\u0301", "ferme\u0301"]

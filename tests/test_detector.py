@@ -1,0 +1,72 @@
+"""The shipped model: it loads, covers long articles whole, and gives sane spans and probabilities."""
+
+import numpy as np
+import pytest
+
+from propscope.model.detector import Detector
+from propscope.model.windows import tokenize
+from propscope.techniques import NAMES
+
+pytestmark = pytest.mark.model
+
+TEXT = ("Freedom Under Siege\n\n"
+        "The radical mob and their media puppets want to tear down everything this great country stands for.\n"
+        "Only a fool would believe the lies of these shameless crooks.\n"
+        "If we do nothing, our cities will burn and our families will never be safe again.\n")
+
+
+@pytest.fixture(scope="module")
+def det():
+    return Detector()
+
+
+def test_loads_with_config_and_card(det):
+    assert det.window > det.stride > 0
+    assert 0 < det.threshold < 1
+    assert (det.folder / "MODEL_CARD.md").exists()
+    assert det.config["techniques"] == list(NAMES)
+
+
+def test_detects_spans_on_loaded_text(det):
+    spans = det.detect(TEXT, "7")
+    assert spans, "no spans on a text full of loaded language and name calling"
+    for s in spans:
+        assert s.article_id == "7" and s.technique in NAMES
+        assert 0 <= s.start < s.end <= len(TEXT) and 0.0 <= s.confidence <= 1.0
+        assert TEXT[s.start].strip() and TEXT[s.end - 1] not in " .,;:\n"
+    assert spans == sorted(spans)
+
+
+def test_long_article_is_covered_whole(det):
+    text = TEXT * 40                       # many windows
+    tokens, probs, _ = det.encode(text)
+    assert len(tokens.ids) > 4 * det.window
+    assert np.all(probs[:, 0] < 1.0), "some token was never read from any window"
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)
+    spans = det.detect(text)
+    assert max(s.end for s in spans) > len(text) - len(TEXT), "nothing found in the last copy"
+
+
+def test_same_text_same_spans_across_window_positions(det):
+    text = TEXT * 12
+    spans = det.detect(text)
+    per_copy = [sorted((s.start - i * len(TEXT), s.end - i * len(TEXT), s.technique) for s in spans
+                       if i * len(TEXT) <= s.start < (i + 1) * len(TEXT)) for i in range(12)]
+    # copies sit at different places in the windows; most of them must read the same way
+    agree = sum(c == per_copy[5] for c in per_copy)
+    assert agree >= 6
+
+
+def test_rank_gives_distributions(det):
+    probs = det.rank(TEXT, [(21, 41), (125, 143), (0, 7)])
+    assert probs.shape == (3, len(NAMES))
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-4)
+
+
+def test_bom_offsets_survive(det):
+    text = "\ufeff" + TEXT
+    spans = det.detect(text)
+    shifted = {(s.start - 1, s.end - 1, s.technique) for s in spans}
+    plain = {(s.start, s.end, s.technique) for s in det.detect(TEXT)}
+    assert len(shifted & plain) >= 0.8 * max(len(plain), 1)
+    assert tokenize(det.tokenizer, text).offsets[0, 0] >= 1
