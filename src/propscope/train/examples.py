@@ -44,6 +44,8 @@ def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int)
         windows = plan_windows(len(toks.ids), size, stride)
         examples = [WindowExample(toks.ids[w.lo:w.hi], tags[w.lo:w.hi]) for w in windows]
         for span in art.spans:
+            if not span.technique:      # a fragment without a trusted technique teaches the tagger only
+                continue
             hit = token_span(toks.offsets, span.start, span.end)
             if hit is None:
                 continue

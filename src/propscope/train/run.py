@@ -18,7 +18,9 @@ from .card import write_card, write_config
 from .model import SpanModel
 
 
-def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=print) -> dict:
+def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=print,
+                     extra: list | None = None) -> dict:
+    """Train on the split's training folds (plus ``extra`` articles), export, write the first config."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
@@ -29,8 +31,8 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     from tokenizers import Tokenizer
     tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
     tokenizer.no_truncation(); tokenizer.no_padding()
-    examples = build(train_set, tokenizer, cfg.window, cfg.stride)
-    log(f"{len(train_set)} training articles, {len(held)} held out, {len(examples)} windows, "
+    examples = build(train_set + (extra or []), tokenizer, cfg.window, cfg.stride)
+    log(f"{len(train_set)} training articles (+{len(extra or [])} pseudo-labelled), {len(held)} held out, {len(examples)} windows, "
         f"{sum(len(e.spans) for e in examples)} span examples")
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout)
@@ -43,7 +45,8 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     cfg.save(out / "train_config.json")
     export(state, base_dir, cfg.span_hidden, out)
     info = {"version": version(), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
-            "train_articles": len(train_set), "held_out_articles": len(held),
+            "train_articles": len(train_set), "pseudo_articles": len(extra or []),
+            "held_out_articles": len(held),
             "held_out_ids": [a.article_id for a in held], "train_minutes": round(minutes, 1),
             "config": asdict(cfg)}
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -76,7 +79,17 @@ def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) ->
 
 
 def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=print) -> None:
-    train_and_export(data, out, cfg, log=log)
+    """Train, export, tune, calibrate and card; with ``cfg.unlabelled``, first a teacher whose
+    labels on the unlabelled articles are added to the student's training data."""
+    extra = None
+    if cfg.unlabelled:
+        from dataclasses import replace
+
+        from .pseudo import pseudo_label
+        teacher = Path(out) / "teacher"
+        train_and_export(data, teacher, replace(cfg, unlabelled=""), log=log)
+        tune_and_card(data, teacher, command, log=log)
+        extra = pseudo_label(cfg.unlabelled, teacher, cfg.pseudo_min_confidence)
+        log(f"teacher labelled {len(extra)} articles: {sum(len(a.spans) for a in extra)} fragments")
+    train_and_export(data, out, cfg, log=log, extra=extra)
     tune_and_card(data, out, command, log=log)
-
-

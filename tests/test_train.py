@@ -1,0 +1,76 @@
+"""Training end to end on a tiny labelled split written here: train, export, tune, card, infer."""
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="needs the train extra")
+pytest.importorskip("transformers", reason="needs the train extra")
+
+from propscope.model.detector import Detector  # noqa: E402
+from propscope.train.config import TrainConfig  # noqa: E402
+from propscope.train.data import fold_of, load_split  # noqa: E402
+from propscope.train.run import main  # noqa: E402
+
+SENTENCES = [
+    ("The corrupt elites betrayed us all.", "corrupt elites", "Name_Calling,Labeling"),
+    ("This is the worst disaster in history.", "worst disaster in history", "Exaggeration,Minimisation"),
+    ("Our brave patriots will never surrender.", "brave patriots", "Flag-Waving"),
+    ("The council met on Tuesday.", None, None),
+]
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data") / "ptc"
+    (root / "articles").mkdir(parents=True)
+    (root / "train-labels-task-flc-tc").mkdir()
+    ids = [str(1000 + i) for i in range(12)]
+    for n, aid in enumerate(ids):
+        text, labels = "Headline\n\n", []
+        for k in range(6):
+            sent, frag, tech = SENTENCES[(n + k) % len(SENTENCES)]
+            if frag:
+                start = len(text) + sent.index(frag)
+                labels.append(f"{aid}\t{tech}\t{start}\t{start + len(frag)}\n")
+            text += sent + "\n"
+        (root / "articles" / f"article{aid}.txt").write_text(text, encoding="utf-8")
+        (root / "train-labels-task-flc-tc" / f"article{aid}.task-flc-tc.labels").write_text("".join(labels))
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(split, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model")
+    cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, folds=3, fold=0, threads=1)
+    main(split, out, cfg, command="propscope train --data X --out Y", log=lambda m: None)
+    return out
+
+
+def test_train_export_tune_and_infer(split, trained):
+    assert {fold_of(a.article_id, 3) for a in load_split(split)} == {0, 1, 2}
+    out = trained
+    for name in ("encoder.onnx", "span_head.npz", "tokenizer.json", "config.json", "MODEL_CARD.md",
+                 "training.json", "validation.json"):
+        assert (out / name).exists(), name
+    config = json.loads((out / "config.json").read_text())
+    assert 0 < config["threshold"] < 1 and config["calibration"]["coef"]
+    det = Detector(out)
+    text = (split / "articles" / "article1000.txt").read_text(encoding="utf-8")
+    probs = det.rank(text, [(10, 20)])
+    assert probs.shape == (1, 14) and abs(float(probs.sum()) - 1) < 1e-4
+    for s in det.detect(text):
+        assert 0 <= s.start < s.end <= len(text) and 0 <= s.confidence <= 1
+    assert "Reproduce" in (out / "MODEL_CARD.md").read_text()
+
+
+def test_pseudo_labels_keep_fragments_and_drop_unsure_techniques(split, trained):
+    from propscope.train.pseudo import pseudo_label
+    det = Detector(trained)
+    articles = pseudo_label(split / "articles", trained, min_confidence=0.5)
+    assert len(articles) == 12 and all(a.article_id.startswith("pseudo-") for a in articles)
+    for art in articles:
+        found = {(s.start, s.end) for s in det.detect(art.text)}
+        assert {(s.start, s.end) for s in art.spans} == found
+        assert len({(s.start, s.end) for s in art.spans}) == len(art.spans), "one technique per fragment"
+        assert all(s.technique == "" or s.confidence >= 0.5 for s in art.spans)
