@@ -21,7 +21,21 @@ def render(analysis: Analysis) -> Group:
     legend.add_column("fragments", justify="right")
     for name, count in analysis.counts.items():
         legend.add_row(Text(BY_NAME[name].label, style=f"bold black on {BY_NAME[name].colour}"), str(count))
-    return Group(body, Text(""), legend)
+    found = Table(show_edge=False)
+    found.add_column("where", justify="right")
+    found.add_column("fragment")
+    found.add_column("technique")
+    found.add_column("confidence", justify="right")
+    for span in analysis.spans:
+        tech = BY_NAME[span.technique]
+        found.add_row(f"{span.start}-{span.end}", _clip(analysis.fragment(span)),
+                      Text(tech.label, style=f"bold black on {tech.colour}"), f"{span.confidence:.2f}")
+    return Group(body, Text(""), found, Text(""), legend)
+
+
+def _clip(fragment: str, width: int = 70) -> str:
+    one_line = " ".join(fragment.split())
+    return one_line if len(one_line) <= width else one_line[:width - 1] + "…"
 
 
 def print_analysis(analysis: Analysis, console: Console | None = None) -> None:

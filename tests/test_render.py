@@ -1,0 +1,43 @@
+import json
+
+from rich.console import Console
+
+from propscope.render import json as render_json
+from propscope.render import semeval
+from propscope.render.terminal import print_analysis
+from propscope.spans import Analysis, Span
+
+TEXT = "They are traitors and liars, all of them.\nTraitors!"
+SPANS = (Span("9", 9, 17, "Name_Calling,Labeling", 0.81), Span("9", 9, 27, "Loaded_Language", 0.4),
+         Span("9", 42, 50, "Repetition", 0.6))
+ANALYSIS = Analysis(TEXT, SPANS, article_id="9", source="a/article9.txt", model="m1")
+
+
+def test_semeval_lines_are_tab_separated_with_exact_names():
+    out = semeval.lines(SPANS).splitlines()
+    assert out[0] == "9\tName_Calling,Labeling\t9\t17"
+    assert len(out) == 3 and all(len(line.split("\t")) == 4 for line in out)
+
+
+def test_json_is_versioned_and_round_trips_offsets():
+    obj = json.loads(render_json.dumps(ANALYSIS))
+    assert obj["schema"] == render_json.SCHEMA and obj["source"] == "a/article9.txt" and obj["model"] == "m1"
+    assert obj["text"] == TEXT
+    assert [(s["start"], s["end"], s["technique"]) for s in obj["spans"]] == [(s.start, s.end, s.technique)
+                                                                              for s in SPANS]
+    assert all(s["fragment"] == TEXT[s["start"]:s["end"]] for s in obj["spans"])
+    assert obj["summary"]["counts"] == {"Name_Calling,Labeling": 1, "Loaded_Language": 1, "Repetition": 1}
+    assert obj["summary"]["coverage"] == round((27 - 9 + 8) / len(TEXT), 4)
+
+
+def test_json_keeps_non_ascii_readable():
+    a = Analysis("Ça va — “très” bien", (Span("", 0, 2, "Slogans"),))
+    assert "“très”" in render_json.dumps(a)
+
+
+def test_terminal_shows_text_fragments_and_legend():
+    console = Console(record=True, width=120)
+    print_analysis(ANALYSIS, console)
+    out = console.export_text()
+    assert "They are traitors" in out and "9-17" in out and "0.81" in out
+    assert "Name calling or labelling" in out and "3 fragments" in out
