@@ -159,8 +159,10 @@ def evaluate(data, held_out):
 @click.option("--fold", type=int, default=None, help="Fold held out for tuning (default: the recipe's).")
 @click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
               help="Unlabelled articles for self-training: a teacher labels them for the final model.")
+@click.option("--semeval2021", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of SemEval-2021 Task 6 files (meme texts) to add to the training data.")
 @friendly
-def train(data, out, epochs, fold, unlabelled):
+def train(data, out, epochs, fold, unlabelled, semeval2021):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -174,6 +176,8 @@ def train(data, out, epochs, fold, unlabelled):
         cfg.fold = fold
     if unlabelled:
         cfg.unlabelled = str(unlabelled)
+    if semeval2021:
+        cfg.semeval2021 = str(semeval2021)
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),
         log=lambda m: click.echo(m, err=True))
 

@@ -69,3 +69,29 @@ BY_NAME: dict[str, Technique] = {t.name: t for t in CATALOGUE}
 
 def index(name: str) -> int:
     return NAMES.index(name)
+
+
+# SemEval-2021 Task 6 (meme texts, 20 techniques) -> PTC. None: no PTC counterpart, but still
+# a persuasion fragment (used to teach where fragments are, not which technique).
+FROM_SEMEVAL2021: dict[str, str | None] = {
+    "Appeal to authority": "Appeal_to_Authority",
+    "Appeal to fear/prejudice": "Appeal_to_fear-prejudice",
+    "Bandwagon": "Bandwagon,Reductio_ad_hitlerum",
+    "Reductio ad hitlerum": "Bandwagon,Reductio_ad_hitlerum",
+    "Black-and-white Fallacy/Dictatorship": "Black-and-White_Fallacy",
+    "Causal Oversimplification": "Causal_Oversimplification",
+    "Doubt": "Doubt",
+    "Exaggeration/Minimisation": "Exaggeration,Minimisation",
+    "Flag-waving": "Flag-Waving",
+    "Loaded Language": "Loaded_Language",
+    "Name calling/Labeling": "Name_Calling,Labeling",
+    "Repetition": "Repetition",
+    "Slogans": "Slogans",
+    "Thought-terminating cliché": "Thought-terminating_Cliches",
+    "Whataboutism": "Whataboutism,Straw_Men,Red_Herring",
+    "Misrepresentation of Someone's Position (Straw Man)": "Whataboutism,Straw_Men,Red_Herring",
+    "Presenting Irrelevant Data (Red Herring)": "Whataboutism,Straw_Men,Red_Herring",
+    "Smears": None,
+    "Glittering generalities (Virtue)": None,
+    "Obfuscation, Intentional vagueness, Confusion": None,
+}

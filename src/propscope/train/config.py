@@ -29,6 +29,7 @@ class TrainConfig:
     threads: int = 2
     unlabelled: str = ""       # folder of unlabelled articles for self-training ("" = none)
     pseudo_min_confidence: float = 0.5
+    semeval2021: str = ""      # folder of SemEval-2021 Task 6 files, added as extra training data
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")

@@ -60,3 +60,24 @@ def data_hash(articles: list[Article]) -> str:
         for s in a.spans:
             h.update(f"{s.technique}\t{s.start}\t{s.end}\n".encode())
     return h.hexdigest()
+
+
+def load_semeval2021(folder: str | Path) -> list[Article]:
+    """Meme texts with spans (SemEval-2021 Task 6, subtask 2 files), mapped to PTC techniques.
+
+    Techniques without a PTC counterpart keep their fragment with an empty technique.
+    """
+    import json
+
+    from ..techniques import FROM_SEMEVAL2021
+    out, seen = [], set()
+    for path in sorted(Path(folder).glob("*_task2.txt")):
+        for rec in json.loads(path.read_text(encoding="utf-8")):
+            if rec["text"] in seen:      # one meme is in two splits
+                continue
+            seen.add(rec["text"])
+            aid = f"meme-{rec['id']}"
+            spans = tuple(sorted({Span(aid, lab["start"], lab["end"], FROM_SEMEVAL2021[lab["technique"]] or "")
+                                  for lab in rec["labels"] if lab["end"] > lab["start"]}))
+            out.append(Article(aid, rec["text"], spans))
+    return out

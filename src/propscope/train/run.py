@@ -31,8 +31,12 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     from tokenizers import Tokenizer
     tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
     tokenizer.no_truncation(); tokenizer.no_padding()
-    examples = build(train_set + (extra or []), tokenizer, cfg.window, cfg.stride)
-    log(f"{len(train_set)} training articles (+{len(extra or [])} pseudo-labelled), {len(held)} held out, {len(examples)} windows, "
+    extra = list(extra or [])
+    if cfg.semeval2021:
+        from .data import load_semeval2021
+        extra += load_semeval2021(cfg.semeval2021)
+    examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride)
+    log(f"{len(train_set)} training articles (+{len(extra)} extra), {len(held)} held out, {len(examples)} windows, "
         f"{sum(len(e.spans) for e in examples)} span examples")
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout)
@@ -45,7 +49,7 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     cfg.save(out / "train_config.json")
     export(state, base_dir, cfg.span_hidden, out)
     info = {"version": version(), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
-            "train_articles": len(train_set), "pseudo_articles": len(extra or []),
+            "train_articles": len(train_set), "extra_articles": len(extra),
             "held_out_articles": len(held),
             "held_out_ids": [a.article_id for a in held], "train_minutes": round(minutes, 1),
             "config": asdict(cfg)}
@@ -87,7 +91,7 @@ def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=
 
         from .pseudo import pseudo_label
         teacher = Path(out) / "teacher"
-        train_and_export(data, teacher, replace(cfg, unlabelled=""), log=log)
+        train_and_export(data, teacher, replace(cfg, unlabelled="", semeval2021=""), log=log)
         tune_and_card(data, teacher, command, log=log)
         extra = pseudo_label(cfg.unlabelled, teacher, cfg.pseudo_min_confidence)
         log(f"teacher labelled {len(extra)} articles: {sum(len(a.spans) for a in extra)} fragments")

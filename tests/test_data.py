@@ -1,0 +1,47 @@
+import json
+
+from propscope.spans import Span
+from propscope.train.data import data_hash, fold_of, load_semeval2021, load_split, split
+
+
+def write_split(root, labels="1\tSlogans\t0\t5\n1\tDoubt\t6\t11\n"):
+    (root / "articles").mkdir(parents=True)
+    (root / "train-labels-task-flc-tc").mkdir()
+    (root / "articles" / "article1.txt").write_text("\ufeffHello world\n", encoding="utf-8")
+    (root / "articles" / "article2.txt").write_text("No labels here.\n", encoding="utf-8")
+    (root / "train-labels-task-flc-tc" / "article1.task-flc-tc.labels").write_text(labels)
+    return root
+
+
+def test_load_split_keeps_bom_and_reads_gold(tmp_path):
+    arts = {a.article_id: a for a in load_split(write_split(tmp_path / "d"))}
+    assert arts["1"].text.startswith("\ufeff")
+    assert arts["1"].spans == (Span("1", 0, 5, "Slogans"), Span("1", 6, 11, "Doubt"))
+    assert arts["2"].spans == ()
+
+
+def test_folds_are_stable_and_partition(tmp_path):
+    arts = load_split(write_split(tmp_path / "d"))
+    assert fold_of("111111111", 5) == fold_of("111111111", 5)
+    for k in range(5):
+        train, held = split(arts, k, 5)
+        assert sorted(a.article_id for a in train + held) == ["1", "2"]
+        assert not {a.article_id for a in train} & {a.article_id for a in held}
+
+
+def test_data_hash_sees_labels(tmp_path):
+    a = data_hash(load_split(write_split(tmp_path / "a")))
+    b = data_hash(load_split(write_split(tmp_path / "b", labels="1\tSlogans\t0\t5\n")))
+    assert a != b and a == data_hash(load_split(tmp_path / "a"))
+
+
+def test_semeval2021_memes_map_to_ptc(tmp_path):
+    rec = {"id": "7", "text": "WAKE UP AMERICA! Crooked liars.",
+           "labels": [{"start": 0, "end": 15, "technique": "Slogans", "text_fragment": "WAKE UP AMERICA"},
+                      {"start": 17, "end": 30, "technique": "Smears", "text_fragment": "Crooked liars"},
+                      {"start": 0, "end": 15, "technique": "Bandwagon", "text_fragment": "WAKE UP AMERICA"}]}
+    (tmp_path / "training_set_task2.txt").write_text(json.dumps([rec]))
+    (tmp_path / "test_set_task2.txt").write_text(json.dumps([rec]))     # the same meme twice
+    (art,) = load_semeval2021(tmp_path)
+    assert {(s.start, s.end, s.technique) for s in art.spans} == {
+        (0, 15, "Slogans"), (0, 15, "Bandwagon,Reductio_ad_hitlerum"), (17, 30, "")}
