@@ -34,13 +34,21 @@ def test_runs_none_and_empty():
     assert token_runs(np.zeros((0, 3)), 0.5) == []
 
 
-def test_b_inside_a_run_splits_it():
-    assert token_runs(P(B_, I_, B_, I_, O_), 0.5) == [(0, 1), (2, 3)]
-    assert token_runs(P(I_, B_, B_), 0.5) == [(0, 0), (1, 1), (2, 2)]
+def test_b_inside_a_run_does_not_split_it():
+    assert token_runs(P(B_, I_, B_, I_, O_), 0.5) == [(0, 3)]
 
 
-def test_weak_b_does_not_split():
-    assert token_runs(P(B_, I_, Bw, I_), 0.5) == [(0, 3)]
+def test_hysteresis_extends_strong_runs_through_weak_tokens():
+    weak = [0.6, 0.2, 0.2]           # inside probability 0.4
+    assert token_runs(P(O_, weak, I_, weak, O_), 0.5, 0.3) == [(1, 3)]
+    assert token_runs(P(O_, weak, weak, O_), 0.5, 0.3) == [], "a run needs one strong token"
+    assert token_runs(P(O_, weak, I_, weak, O_), 0.5) == [(2, 2)]
+
+
+def test_gap_joins_close_runs():
+    assert token_runs(P(I_, O_, I_, O_, O_, I_), 0.5, gap=1) == [(0, 2), (5, 5)]
+    assert token_runs(P(I_, O_, I_, O_, O_, I_), 0.5, gap=2) == [(0, 5)]
+    assert token_runs(P(I_, O_, I_), 0.5, gap=0) == [(0, 0), (2, 2)]
 
 
 def test_run_may_start_with_i():
@@ -118,10 +126,10 @@ def test_decode_offsets_slice_text():
     text = "\ufeffThey are traitors, all of them."
     #          tokens: They are traitors , all of them .
     offsets = np.array([[1, 5], [6, 9], [10, 18], [18, 19], [20, 23], [24, 26], [27, 31], [31, 32]])
-    probs = P(O_, O_, B_, I_, B_, I_, I_, I_)
+    probs = P(O_, O_, B_, I_, O_, I_, I_, I_)
     out = decode(text, offsets, probs, 0.5)
-    assert [text[s:e] for s, e, *_ in out] == ["traitors", "all of them"]
-    assert [(f, l) for _, _, f, l, _ in out] == [(2, 3), (4, 7)]
+    assert [text[s:e] for s, e, *_ in out] == ["traitors", "of them"]
+    assert [(f, l) for _, _, f, l, _ in out] == [(2, 3), (5, 7)]
     assert out[0][4] == pytest.approx(0.95)
     for s, e, *_ in out:
         assert 0 <= s < e <= len(text)
@@ -139,9 +147,10 @@ def test_decode_mean_inside_probability():
 def test_decode_drops_spans_without_letters_or_digits():
     text = "Wow ... !!! -- 42 %"
     offsets = np.array([[0, 3], [4, 7], [8, 11], [12, 14], [15, 17], [18, 19]])
-    probs = P(O_, B_, B_, B_, B_, B_)
-    out = decode(text, offsets, probs, 0.5)
-    assert [text[s:e] for s, e, *_ in out] == ["42"]
+    probs = P(O_, B_, O_, B_, O_, O_)
+    assert decode(text, offsets, probs, 0.5) == []
+    probs = P(O_, O_, O_, O_, B_, O_)
+    assert [text[s:e] for s, e, *_ in decode(text, offsets, probs, 0.5)] == ["42"]
 
 
 def test_decode_widens_subword_run(tokenizer):

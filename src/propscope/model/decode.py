@@ -6,24 +6,31 @@ import unicodedata
 
 import numpy as np
 
-O, B, I = 0, 1, 2
+O = 0   # tag columns: O, B, I
 _TRIM = " \t\n\r\u00a0\ufeff.,:;"
 
 
-def token_runs(probs: np.ndarray, threshold: float) -> list[tuple[int, int]]:
-    """Runs of tokens (first, last inclusive) that are inside a span; B starts a new run."""
-    inside = (1.0 - probs[:, O]) >= threshold
+def token_runs(probs: np.ndarray, high: float, low: float | None = None, gap: int = 0) -> list[tuple[int, int]]:
+    """Runs of tokens (first, last inclusive) inside a span, by hysteresis.
+
+    A run is a stretch of tokens whose inside-probability is at least ``low`` and that holds
+    at least one token at ``high`` or more; runs at most ``gap`` tokens apart are joined.
+    The tagger's inside-probabilities dip inside long fragments: this keeps them whole.
+    """
+    low = high if low is None else min(low, high)
+    inside = 1.0 - probs[:, O] if len(probs) else np.zeros(0)
     runs: list[tuple[int, int]] = []
     start = None
-    for i, flag in enumerate(inside):
-        begins = flag and start is not None and probs[i, B] > probs[i, I] and probs[i, B] >= 0.5
-        if start is not None and (not flag or begins):
-            runs.append((start, i - 1))
-            start = None
-        if flag and start is None:
+    for i, p in enumerate(np.append(inside, -1.0)):      # a sentinel closes the last run
+        if p >= low and start is None:
             start = i
-    if start is not None:
-        runs.append((start, len(inside) - 1))
+        elif p < low and start is not None:
+            if inside[start:i].max() >= high:
+                if runs and start - runs[-1][1] - 1 <= gap:
+                    runs[-1] = (runs[-1][0], i - 1)
+                else:
+                    runs.append((start, i - 1))
+            start = None
     return runs
 
 
@@ -45,11 +52,11 @@ def snap(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def decode(text: str, offsets: np.ndarray, probs: np.ndarray, threshold: float
-           ) -> list[tuple[int, int, int, int, float]]:
+def decode(text: str, offsets: np.ndarray, probs: np.ndarray, high: float, low: float | None = None,
+           gap: int = 0) -> list[tuple[int, int, int, int, float]]:
     """Spans as (start, end, first token, last token, mean inside-probability)."""
     out = []
-    for first, last in token_runs(probs, threshold):
+    for first, last in token_runs(probs, high, low, gap):
         start, end = snap(text, int(offsets[first, 0]), int(offsets[last, 1]))
         if end <= start or not any(ch.isalnum() for ch in text[start:end]):
             continue

@@ -61,6 +61,8 @@ class Detector:
         self.window = int(self.config["window"])
         self.stride = int(self.config["stride"])
         self.threshold = float(self.config["threshold"])
+        self.low_threshold = float(self.config.get("low_threshold", self.threshold))
+        self.gap = int(self.config.get("gap", 0))
         self.second_threshold = float(self.config.get("second_threshold", 1.0))
 
     @property
@@ -106,24 +108,24 @@ class Detector:
             return np.zeros((0, len(NAMES)), dtype=np.float32)
         reps = []
         for first, last, start, end in zip(firsts, lasts, starts, ends):
-            states = np.stack([kept[i] for i in range(first, last + 1)])
+            # tokens of a joined gap may lie below the kept level: average those that are kept
+            states = np.stack([kept[i] for i in range(first, last + 1) if i in kept])
             reps.append(np.concatenate([states.mean(0), kept[first], kept[last],
                                         span_features(text, start, end)]))
         hidden = np.maximum(np.stack(reps) @ self.w1 + self.b1, 0.0)
         return _softmax(hidden @ self.w2 + self.b2)
 
     # -- tasks -----------------------------------------------------------------------------
-    def candidates(self, text: str, threshold: float | None = None) -> list[Candidate]:
+    def candidates(self, text: str) -> list[Candidate]:
         """Fragments whose tokens the tagger puts inside a span, with technique probabilities."""
-        thr = self.threshold if threshold is None else threshold
-        encoded = self.encode(text, keep=lambda _, p: (1.0 - p[:, 0]) >= thr)
-        return self.candidates_from(text, encoded, thr)
+        encoded = self.encode(text, keep=lambda _, p: (1.0 - p[:, 0]) >= self.low_threshold)
+        return self.candidates_from(text, encoded, self.threshold, self.low_threshold, self.gap)
 
     def candidates_from(self, text: str, encoded: tuple[Tokens, np.ndarray, dict[int, np.ndarray]],
-                        threshold: float) -> list[Candidate]:
-        """Candidates from an encoding whose kept states cover every token at ``threshold``."""
+                        high: float, low: float, gap: int) -> list[Candidate]:
+        """Candidates from an encoding whose kept states cover every token at ``low`` or above."""
         tokens, probs, kept = encoded
-        found = decode(text, tokens.offsets, probs, threshold)
+        found = decode(text, tokens.offsets, probs, high, low, gap)
         tech = self.technique_probs(text, [f[2] for f in found], [f[3] for f in found],
                                     [f[0] for f in found], [f[1] for f in found], kept)
         return [Candidate(s, e, p, t) for (s, e, _, _, p), t in zip(found, tech)]

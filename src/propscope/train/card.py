@@ -12,10 +12,11 @@ def write_config(out: Path, info: dict, tuned: dict | None) -> dict:
     cfg = info["config"]
     config = {"name": f"propscope-{cfg['base']}", "version": info["version"], "base": cfg["base"],
               "window": cfg["window"], "stride": cfg.get("inference_stride", cfg["stride"]),
-              "threshold": 0.5, "second_threshold": 1.01, "calibration": None, "techniques": list(NAMES)}
+              "threshold": 0.5, "low_threshold": 0.5, "gap": 0, "second_threshold": 1.01, "calibration": None,
+              "techniques": list(NAMES)}
     if tuned:
-        config.update(threshold=tuned["threshold"], second_threshold=tuned["second_threshold"],
-                      calibration=tuned["calibration"])
+        config.update({k: tuned[k] for k in ("threshold", "low_threshold", "gap", "second_threshold",
+                                             "calibration")})
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     return config
 
@@ -58,8 +59,10 @@ thresholds and calibration chosen on the other half.
 | expected calibration error (10 bins) | {cf['ece']:.3f} |
 | TC micro-F1 (gold spans given) | {tuned['tc_micro_f1']:.3f} |
 
-Shipped decoding: inside-probability threshold {tuned['threshold']}, second technique on a
-fragment when its probability is at least {tuned['second_threshold']}.
+Shipped decoding: a fragment is a run of tokens with inside-probability at least
+{tuned['low_threshold']} holding one token at {tuned['threshold']} or more; runs at most {tuned['gap']} tokens apart
+are joined; a second technique is given to a fragment when its probability is at least
+{tuned['second_threshold']}.
 
 ### TC per technique (held-out)
 | technique | P | R | F1 | gold |

@@ -75,7 +75,6 @@ def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) ->
         raise SystemExit("no held-out articles: train with a fold held out to tune and calibrate")
     det = Detector(out)
     tuned = tune(det, held, log=log)
-    tuned["calibration"] = det.config["calibration"]
     (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
     write_config(out, info, tuned)
     write_card(out, info, tuned, command)
@@ -83,8 +82,8 @@ def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) ->
 
 
 def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=print) -> None:
-    """Train, export, tune, calibrate and card; with ``cfg.unlabelled``, first a teacher whose
-    labels on the unlabelled articles are added to the student's training data."""
+    """Train, export, tune, calibrate and card. With ``cfg.unlabelled``, first a teacher (the plain
+    recipe, PTC alone) whose labels on the unlabelled articles join the final model's training data."""
     extra = None
     if cfg.unlabelled:
         from dataclasses import replace

@@ -1,4 +1,4 @@
-"""Choose decoding thresholds and fit calibration on held-out articles, honestly.
+"""Choose decoding settings and fit calibration on held-out articles, honestly.
 
 Held-out articles are split in two halves: each figure reported is measured on one half
 with settings chosen on the other (cross-fitting); the shipped settings use both halves.
@@ -6,97 +6,101 @@ with settings chosen on the other (cross-fitting); the shipped settings use both
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .. import engine
 from ..model import calibration
+from ..model.decode import decode
 from ..model.detector import Candidate, Detector
 from ..scoring import correct_flags, si_scores, span_technique_scores, tc_scores
 from ..spans import Span
 from ..techniques import NAMES
 from .data import Article, fold_of
 
-THRESHOLDS = [round(t, 2) for t in np.arange(0.15, 0.80, 0.05)]
+HIGH = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7]
+LOW = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7]
+GAP = [0, 1, 2, 3]
+SETTINGS = [(h, lo, g) for h, lo, g in itertools.product(HIGH, LOW, GAP) if lo <= h]
 SECOND = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 1.01]
 
 
-def encode_all(det: Detector, articles: list[Article]) -> dict[str, dict[float, list[Candidate]]]:
-    """Candidates of every article at every threshold, encoding each article once."""
-    low = min(THRESHOLDS)
-    out = {}
-    for art in articles:
-        encoded = det.encode(art.text, keep=lambda _, p: (1.0 - p[:, 0]) >= low)
-        out[art.article_id] = {t: det.candidates_from(art.text, encoded, t) for t in THRESHOLDS}
-    return out
+class Held:
+    """Held-out articles encoded once; spans and candidates for any decoding setting."""
+
+    def __init__(self, det: Detector, articles: list[Article]):
+        self.det, self.articles = det, {a.article_id: a for a in articles}
+        low = min(LOW)
+        self.encoded = {a.article_id: det.encode(a.text, keep=lambda _, p: (1.0 - p[:, 0]) >= low)
+                        for a in articles}
+        self._cands: dict = {}
+
+    def fragments(self, ids, setting) -> list[Span]:
+        out = []
+        for i in ids:
+            tokens, probs, _ = self.encoded[i]
+            out += [Span(i, s, e, "") for s, e, *_ in decode(self.articles[i].text, tokens.offsets, probs, *setting)]
+        return out
+
+    def candidates(self, i: str, setting) -> list[Candidate]:
+        if (i, setting) not in self._cands:
+            self._cands[i, setting] = self.det.candidates_from(self.articles[i].text, self.encoded[i], *setting)
+        return self._cands[i, setting]
+
+    def spans(self, ids, setting, second: float) -> list[tuple[Span, float, float]]:
+        """Spans with their raw span and technique probabilities (before calibration)."""
+        self.det.second_threshold = second
+        return [(Span(i, c.start, c.end, NAMES[k]), c.span_prob, float(c.tech_probs[k]))
+                for i in ids for c, k in self.det.picks(self.candidates(i, setting))]
+
+    def gold(self, ids) -> list[Span]:
+        return [s for i in ids for s in self.articles[i].spans]
 
 
-def spans_at(det: Detector, cands: dict[str, dict[float, list[Candidate]]], ids: list[str],
-             thr: float, second: float, calibrated: bool = False) -> list[Span]:
-    saved = det.second_threshold, det.config.get("calibration")
-    det.second_threshold = second
-    if not calibrated:
-        det.config["calibration"] = None
-    try:
-        return [s for i in ids for s in det.to_spans(cands[i][thr], i)]
-    finally:
-        det.second_threshold, det.config["calibration"] = saved
+def choose(held: Held, ids: list[str]) -> tuple[tuple, float, list[float], float]:
+    """Decoding setting (best SI F1), second-technique threshold (best span+technique F1), calibration."""
+    gold = held.gold(ids)
+    setting = max(SETTINGS, key=lambda st: si_scores(held.fragments(ids, st), gold).f1)
+    second = max(SECOND, key=lambda sc: span_technique_scores(
+        [s for s, _, _ in held.spans(ids, setting, sc)], gold).f1)
+    scored = held.spans(ids, setting, second)
+    flags = np.array(correct_flags([s for s, _, _ in scored], gold), float)
+    coef, icpt = calibration.fit(calibration.features(np.array([p for _, p, _ in scored]),
+                                                      np.array([t for _, _, t in scored])), flags)
+    return setting, second, coef, icpt
 
 
-def choose(det, cands, articles: list[Article]) -> tuple[float, float]:
-    ids = [a.article_id for a in articles]
-    gold = [s for a in articles for s in a.spans]
-    thr = max(THRESHOLDS, key=lambda t: si_scores(spans_at(det, cands, ids, t, 1.01), gold).f1)
-    second = max(SECOND, key=lambda s: span_technique_scores(spans_at(det, cands, ids, thr, s), gold).f1)
-    return thr, second
-
-
-def fit_calibration(det, cands, articles, thr, second) -> tuple[list[float], float]:
-    det.second_threshold = second
-    pairs = [(a.article_id, c, k) for a in articles for c, k in det.picks(cands[a.article_id][thr])]
-    pred = [Span(i, c.start, c.end, NAMES[k]) for i, c, k in pairs]
-    flags = np.array(correct_flags(pred, [s for a in articles for s in a.spans]), float)
-    x = calibration.features(np.array([c.span_prob for _, c, _ in pairs]),
-                             np.array([c.tech_probs[k] for _, c, k in pairs]))
-    return calibration.fit(x, flags)
-
-
-def tune(det: Detector, held: list[Article], log=print) -> dict:
-    cands = encode_all(det, held)
-    halves = [[a for a in held if fold_of("half" + a.article_id, 2) == h] for h in (0, 1)]
-    figures = {"si": [], "span_technique": [], "ece": [], "threshold": [], "second": []}
-    pred_all, gold_all, conf_all, flags_all = [], [], [], []
+def tune(det: Detector, articles: list[Article], log=print) -> dict:
+    held = Held(det, articles)
+    halves = [[a.article_id for a in articles if fold_of("half" + a.article_id, 2) == h] for h in (0, 1)]
+    pred, gold, conf, chosen = [], [], [], []
     for pick, test in ((halves[0], halves[1]), (halves[1], halves[0])):
-        thr, second = choose(det, cands, pick)
-        coef, icpt = fit_calibration(det, cands, pick, thr, second)
-        det.config["calibration"] = {"coef": coef, "intercept": icpt}
-        ids = [a.article_id for a in test]
-        gold = [s for a in test for s in a.spans]
-        pred = spans_at(det, cands, ids, thr, second, calibrated=True)
-        pred_all += pred
-        gold_all += gold
-        conf_all += [s.confidence for s in pred]
-        flags_all += correct_flags(pred, gold)
-        figures["threshold"].append(thr)
-        figures["second"].append(second)
-    si = si_scores(pred_all, gold_all)
-    st = span_technique_scores(pred_all, gold_all)
-    cross_ece = calibration.ece(np.array(conf_all), np.array(flags_all, float))
-    thr, second = choose(det, cands, held)
-    coef, icpt = fit_calibration(det, cands, held, thr, second)
-    det.threshold, det.second_threshold = thr, second
-    det.config.update(threshold=thr, second_threshold=second, calibration={"coef": coef, "intercept": icpt})
-    labelled = [s for a in held for s in engine.classify(a.text, list(a.spans), det)]
-    tc = tc_scores(labelled, [s for a in held for s in a.spans])
-    result = {"held_out_articles": len(held), "threshold": thr, "second_threshold": second,
+        setting, second, coef, icpt = choose(held, pick)
+        scored = held.spans(test, setting, second)
+        pred += [s for s, _, _ in scored]
+        conf += list(calibration.apply(calibration.features(np.array([p for _, p, _ in scored]),
+                                                            np.array([t for _, _, t in scored])), coef, icpt))
+        gold += held.gold(test)
+        chosen.append({"setting": setting, "second": second})
+    si, st = si_scores(pred, gold), span_technique_scores(pred, gold)
+    cross_ece = calibration.ece(np.array(conf), np.array(correct_flags(pred, gold), float))
+    ids = [a.article_id for a in articles]
+    (high, low, gap), second, coef, icpt = choose(held, ids)
+    det.config.update(threshold=high, low_threshold=low, gap=gap, second_threshold=second,
+                      calibration={"coef": coef, "intercept": icpt})
+    labelled = [s for a in articles for s in engine.classify(a.text, list(a.spans), det)]
+    tc = tc_scores(labelled, held.gold(ids))
+    result = {"held_out_articles": len(articles), "threshold": high, "low_threshold": low, "gap": gap,
+              "second_threshold": second, "calibration": det.config["calibration"],
               "cross_fitted": {"si_f1": si.f1, "si_precision": si.precision, "si_recall": si.recall,
-                               "span_technique_f1": st.f1, "ece": cross_ece,
-                               "thresholds_chosen": figures["threshold"], "seconds_chosen": figures["second"]},
+                               "span_technique_f1": st.f1, "ece": cross_ece, "chosen": chosen},
               "tc_micro_f1": tc.f1,
               "tc_per_technique": {k: {"precision": v.precision, "recall": v.recall, "f1": v.f1, "gold": v.n_gold}
                                    for k, v in tc.per_technique.items()},
               "span_technique_per_technique": {k: {"precision": v.precision, "recall": v.recall, "f1": v.f1}
                                                for k, v in st.per_technique.items()}}
-    log(f"cross-fitted on {len(held)} held-out articles: SI F1 {si.f1:.3f} (P {si.precision:.3f} "
+    log(f"cross-fitted on {len(articles)} held-out articles: SI F1 {si.f1:.3f} (P {si.precision:.3f} "
         f"R {si.recall:.3f}), span+technique F1 {st.f1:.3f}, ECE {cross_ece:.3f}; TC micro-F1 {tc.f1:.3f}; "
-        f"shipped threshold {thr}, second {second}")
+        f"shipped: high {high}, low {low}, gap {gap}, second {second}")
     return result
