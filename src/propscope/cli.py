@@ -77,12 +77,12 @@ def main() -> None:
 @friendly
 def detect(paths, fmt, output):
     """Find technique spans in article<ID>.txt files or folders of them (SemEval TSV)."""
-    from .engine import detector
+    from .engine import detect as run
     from .render import semeval
     out = Output(output)
     try:
         for _, aid, text in each_article(paths):
-            out.write(semeval.lines(detector().detect(text, aid) if text.strip() else []))
+            out.write(semeval.lines(run(text, aid)))
     finally:
         out.close()
 

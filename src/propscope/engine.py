@@ -20,13 +20,16 @@ def detector() -> Detector:
     return Detector()
 
 
+def detect(text: str, article_id: str = "") -> list[Span]:
+    """Every fragment that uses one of the 14 techniques, with a calibrated confidence."""
+    return detector().detect(text, article_id) if text.strip() else []
+
+
 def analyze(text: str, *, article_id: str = "", source: str | None = None, threshold: float = 0.0,
             techniques: Iterable[str] | None = None) -> Analysis:
-    """Every fragment that uses one of the 14 techniques, with a calibrated confidence."""
-    det = detector()
-    spans = tuple(det.detect(text, article_id)) if text.strip() else ()
-    return Analysis(text, spans, article_id=article_id, source=source,
-                    model=det.version).filtered(threshold, techniques)
+    """The article's text with its detected spans and their summary."""
+    return Analysis(text, tuple(detect(text, article_id)), article_id=article_id, source=source,
+                    model=detector().version).filtered(threshold, techniques)
 
 
 def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[Span]:
