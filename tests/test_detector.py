@@ -70,3 +70,14 @@ def test_bom_offsets_survive(det):
     plain = {(s.start, s.end, s.technique) for s in det.detect(TEXT)}
     assert len(shifted & plain) >= 0.8 * max(len(plain), 1)
     assert tokenize(det.tokenizer, text).offsets[0, 0] >= 1
+
+
+def test_detect_many_equals_one_by_one(det):
+    texts = [TEXT, "", TEXT * 3, "Short calm note.\n", "\ufeff" + TEXT]
+    many = list(det.detect_many((str(i), t) for i, t in enumerate(texts)))
+    assert [aid for aid, _ in many] == [str(i) for i in range(len(texts))]
+    for (aid, spans), text in zip(many, texts):
+        one = det.detect(text, aid)
+        assert [(s.start, s.end, s.technique) for s in spans] == [(s.start, s.end, s.technique) for s in one]
+        # dynamic int8 quantisation scales activations per batch: confidences move a little
+        assert [s.confidence for s in spans] == pytest.approx([s.confidence for s in one], abs=0.02)

@@ -47,21 +47,29 @@ class Output:
                 raise errors.unreadable(self.path, f"cannot write: {exc.strerror}") from None
 
 
-def each_article(paths):
-    """(path, id, text) for every article; bad ones are reported and counted, not fatal."""
-    from .text.read import article_files, article_id, read_article
-    failures = []
-    files = article_files(list(paths))
-    for path in files:
-        try:
-            yield path, article_id(path), read_article(path)
-        except PropscopeError as exc:
-            if len(files) == 1:
-                raise
-            click.echo(f"propscope: {exc}", err=True)
-            failures.append(path)
-    if failures:
-        raise PropscopeError(f"{len(failures)} of {len(files)} articles failed (listed above)")
+class Articles:
+    """(path, id, text) for every article of the given paths; a bad one is reported and skipped,
+    and ``finish()`` then fails the batch, after everything else is done and written."""
+
+    def __init__(self, paths):
+        from .text.read import article_files
+        self.files = article_files(list(paths))
+        self.failures: list[Path] = []
+
+    def __iter__(self):
+        from .text.read import article_id, read_article
+        for path in self.files:
+            try:
+                yield path, article_id(path), read_article(path)
+            except PropscopeError as exc:
+                if len(self.files) == 1:
+                    raise
+                click.echo(f"propscope: {exc}", err=True)
+                self.failures.append(path)
+
+    def finish(self) -> None:
+        if self.failures:
+            raise PropscopeError(f"{len(self.failures)} of {len(self.files)} articles failed (listed above)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,14 +85,15 @@ def main() -> None:
 @friendly
 def detect(paths, fmt, output):
     """Find technique spans in article<ID>.txt files or folders of them (SemEval TSV)."""
-    from .engine import detect as run
+    from .engine import detect_many
     from .render import semeval
-    out = Output(output)
+    articles, out = Articles(paths), Output(output)
     try:
-        for _, aid, text in each_article(paths):
-            out.write(semeval.lines(run(text, aid)))
+        for _, spans in detect_many((aid, text) for _, aid, text in articles):
+            out.write(semeval.lines(spans))
     finally:
         out.close()
+    articles.finish()
 
 
 @main.command()
@@ -121,10 +130,10 @@ def analyze(sources, fmt, threshold, output):
     items = []
     if list(sources) == ["-"]:
         items = [("<stdin>", "stdin", decode(sys.stdin.buffer.read(), "<stdin>"))]
-    out = Output(output)
+    articles, out = (items or Articles(sources)), Output(output)
     try:
         results = []
-        for path, aid, text in (items or each_article(sources)):
+        for path, aid, text in articles:
             analysis = run(text, article_id=aid, source=str(path), threshold=threshold)
             if fmt == "terminal":
                 print_analysis(analysis)
@@ -139,6 +148,8 @@ def analyze(sources, fmt, threshold, output):
                     else json.dumps([render_json.to_dict(a) for a in results], ensure_ascii=False, indent=2))
             out.write(body + "\n")
         out.close()
+    if not items:
+        articles.finish()
 
 
 @main.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -23,6 +23,11 @@ def detector() -> Detector:
 def detect(text: str, article_id: str = "") -> list[Span]:
     """Every fragment that uses one of the 14 techniques, with a calibrated confidence."""
     return detector().detect(text, article_id) if text.strip() else []
+
+
+def detect_many(articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[Span]]]:
+    """(article id, spans) for a stream of (article id, text): faster than one by one."""
+    return detector().detect_many(articles)
 
 
 def analyze(text: str, *, article_id: str = "", source: str | None = None, threshold: float = 0.0,

@@ -6,6 +6,8 @@ No torch here. One Detector loads the model once and serves any number of articl
 from __future__ import annotations
 
 import json
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from ..techniques import NAMES
 from . import calibration
 from .decode import decode
 from .features import span_features
-from .windows import Tokens, batch_inputs, load_tokenizer, plan_windows, token_span, tokenize
+from .windows import Tokens, Window, load_tokenizer, plan_windows, stack, token_span, tokenize
 
 BUNDLED = Path(__file__).parent / "weights"
 BATCH = 8
@@ -39,6 +41,23 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+Encoded = tuple[Tokens, np.ndarray, dict[int, np.ndarray]]
+
+
+class _Doc:
+    """An article in flight through the encoder."""
+
+    def __init__(self, tokens: Tokens):
+        self.tokens = tokens
+        self.probs = np.zeros((len(tokens.ids), 3), dtype=np.float32)
+        self.probs[:, 0] = 1.0
+        self.kept: dict[int, np.ndarray] = {}
+        self.remaining = 0
+
+    def result(self) -> Encoded:
+        return self.tokens, self.probs, self.kept
+
+
 class Detector:
     def __init__(self, folder: str | Path | None = None, threads: int | None = None):
         folder = Path(folder or settings.get("model_dir") or BUNDLED)
@@ -54,6 +73,8 @@ class Detector:
         opts.intra_op_num_threads = settings.get_int("threads") if threads is None else threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # idle encoder threads must not spin: the decoding between batches needs the cores
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(folder / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
         self.folder = folder
         self.cls_id = self.tokenizer.token_to_id("[CLS]")
@@ -75,32 +96,53 @@ class Detector:
         return set(json.loads(path.read_text())["held_out_ids"]) if path.exists() else set()
 
     # -- encoder -------------------------------------------------------------------------
-    def encode(self, text: str, keep=None) -> tuple[Tokens, np.ndarray, dict[int, np.ndarray]]:
+    def encode(self, text: str, keep=None) -> Encoded:
         """Tag probabilities for every token, and the states of the tokens ``keep`` selects.
 
         ``keep(first, probs)`` gets the index of a run of tokens and their tag probabilities
         and returns a boolean mask of the ones whose states are needed.
+        """
+        return next(self.encode_many([text], keep))
+
+    def encode_many(self, texts: Iterable[str], keep=None) -> Iterator[Encoded]:
+        """``encode`` for a stream of articles, in order; windows of consecutive articles share
+        batches, so the encoder always runs on full batches.
 
         Each token is read from the one window whose core holds it (away from window edges).
+        The int8 encoder scales activations per batch, so batch neighbours can move
+        probabilities by a few thousandths.
         """
-        tokens = tokenize(self.tokenizer, text)
-        n = len(tokens.ids)
-        probs = np.zeros((n, 3), dtype=np.float32)
-        probs[:, 0] = 1.0
-        kept: dict[int, np.ndarray] = {}
-        windows = plan_windows(n, self.window, self.stride)
-        for b in range(0, len(windows), BATCH):
-            batch = windows[b:b + BATCH]
-            ids, mask = batch_inputs(tokens, batch, self.cls_id, self.sep_id)
-            states, logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-            for row, w in enumerate(batch):
-                lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1
-                p = _softmax(logits[row, lo:hi])
-                probs[w.core_lo:w.core_hi] = p
-                want = keep(w.core_lo, p) if keep is not None else np.zeros(len(p), bool)
-                for j in np.nonzero(want)[0]:
-                    kept[w.core_lo + int(j)] = states[row, lo + j]
-        return tokens, probs, kept
+        pending: deque[_Doc] = deque()
+        queue: list[tuple[_Doc, Window]] = []
+        for text in texts:
+            doc = _Doc(tokenize(self.tokenizer, text))
+            windows = plan_windows(len(doc.tokens.ids), self.window, self.stride)
+            doc.remaining = len(windows)
+            pending.append(doc)
+            queue += [(doc, w) for w in windows]
+            while len(queue) >= BATCH:
+                self._run(queue[:BATCH], keep)
+                del queue[:BATCH]
+            while pending and pending[0].remaining == 0:
+                yield pending.popleft().result()
+        while queue:
+            self._run(queue[:BATCH], keep)
+            del queue[:BATCH]
+        while pending:
+            yield pending.popleft().result()
+
+    def _run(self, batch: list[tuple[_Doc, Window]], keep) -> None:
+        ids, mask = stack([doc.tokens.ids[w.lo:w.hi] for doc, w in batch], self.cls_id, self.sep_id)
+        states, logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        for row, (doc, w) in enumerate(batch):
+            lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1
+            p = _softmax(logits[row, lo:hi])
+            doc.probs[w.core_lo:w.core_hi] = p
+            if keep is not None:
+                picked = np.nonzero(keep(w.core_lo, p))[0]
+                block = states[row, lo + picked]          # a copy: the batch's outputs can go
+                doc.kept.update(zip((w.core_lo + picked).tolist(), block))
+            doc.remaining -= 1
 
     def technique_probs(self, text: str, firsts: list[int], lasts: list[int], starts: list[int],
                         ends: list[int], kept: dict[int, np.ndarray]) -> np.ndarray:
@@ -118,8 +160,11 @@ class Detector:
     # -- tasks -----------------------------------------------------------------------------
     def candidates(self, text: str) -> list[Candidate]:
         """Fragments whose tokens the tagger puts inside a span, with technique probabilities."""
-        encoded = self.encode(text, keep=lambda _, p: (1.0 - p[:, 0]) >= self.low_threshold)
-        return self.candidates_from(text, encoded, self.threshold, self.low_threshold, self.gap)
+        return self.candidates_from(text, self.encode(text, keep=self._keep), self.threshold,
+                                    self.low_threshold, self.gap)
+
+    def _keep(self, _: int, probs: np.ndarray) -> np.ndarray:
+        return (1.0 - probs[:, 0]) >= self.low_threshold
 
     def candidates_from(self, text: str, encoded: tuple[Tokens, np.ndarray, dict[int, np.ndarray]],
                         high: float, low: float, gap: int) -> list[Candidate]:
@@ -158,6 +203,19 @@ class Detector:
 
     def detect(self, text: str, article_id: str = "") -> list[Span]:
         return self.to_spans(self.candidates(text), article_id)
+
+    def detect_many(self, articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[Span]]]:
+        """(article id, spans) for a stream of (article id, text), in order, sharing encoder batches."""
+        queue: deque[tuple[str, str]] = deque()
+
+        def texts():
+            for aid, text in articles:
+                queue.append((aid, text))
+                yield text
+        for encoded in self.encode_many(texts(), keep=self._keep):
+            aid, text = queue.popleft()
+            found = self.candidates_from(text, encoded, self.threshold, self.low_threshold, self.gap)
+            yield aid, self.to_spans(found, aid)
 
     def rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
         """Technique probabilities (n, 14) for given character spans (the TC setting)."""

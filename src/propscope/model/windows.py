@@ -77,14 +77,19 @@ def plan_windows(n_tokens: int, size: int, stride: int) -> list[Window]:
 
 def batch_inputs(tokens: Tokens, windows: list[Window], cls_id: int, sep_id: int,
                  pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """input_ids and attention_mask for windows: [CLS] tokens [SEP], right-padded."""
-    width = max(w.hi - w.lo for w in windows) + 2
-    ids = np.full((len(windows), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(windows), width), dtype=np.int64)
-    for row, w in enumerate(windows):
-        n = w.hi - w.lo
+    """input_ids and attention_mask for windows of one article: [CLS] tokens [SEP], right-padded."""
+    return stack([tokens.ids[w.lo:w.hi] for w in windows], cls_id, sep_id, pad_id)
+
+
+def stack(pieces: list[np.ndarray], cls_id: int, sep_id: int, pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """input_ids and attention_mask for token id sequences: [CLS] ids [SEP], right-padded."""
+    width = max(len(p) for p in pieces) + 2
+    ids = np.full((len(pieces), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(pieces), width), dtype=np.int64)
+    for row, piece in enumerate(pieces):
+        n = len(piece)
         ids[row, 0] = cls_id
-        ids[row, 1:n + 1] = tokens.ids[w.lo:w.hi]
+        ids[row, 1:n + 1] = piece
         ids[row, n + 1] = sep_id
         mask[row, :n + 2] = 1
     return ids, mask

@@ -42,7 +42,7 @@ calibrated confidence.
   (how often the fragment recurs in the article, its length, a question mark).
 - Trained jointly for {cfg['epochs']} epochs, batch {cfg['batch_size']}, learning rate
   {cfg['lr_encoder']} (encoder) / {cfg['lr_heads']} (heads), windows of {cfg['window']} tokens
-  every {cfg['stride']}, seed {cfg['seed']}, on {info['train_articles']} PTC train articles; {info['held_out_articles']}
+  every {cfg['stride']} (every {cfg.get('inference_stride', cfg['stride'])} at inference), seed {cfg['seed']}, on {info['train_articles']} PTC train articles; {info['held_out_articles']}
   articles (fold {cfg['fold']} of {cfg['folds']}, by a hash of the article id) held out for choosing
   thresholds, calibrating and reporting. Training took {info['train_minutes']} min on a 2-core CPU.
 - Data: PTC train split, SHA-256 over ids, texts and labels `{info['data_sha256']}`.
@@ -61,7 +61,7 @@ thresholds and calibration chosen on the other half.
 
 Shipped decoding: a fragment is a run of tokens with inside-probability at least
 {tuned['low_threshold']} holding one token at {tuned['threshold']} or more; runs at most {tuned['gap']} tokens apart
-are joined; a second technique is given to a fragment when its probability is at least
+are joined (0: none); a second technique is given to a fragment when its probability is at least
 {tuned['second_threshold']}.
 
 ### TC per technique (held-out)
@@ -72,8 +72,12 @@ are joined; a second technique is given to a fragment when its probability is at
 ## Known limits
 - Trained on English news from 2017-2019, mostly US-centred outlets; translated or
   non-English text, social media posts and very short texts are outside what it saw.
-- Quotes of propaganda reported neutrally are often flagged as propaganda themselves.
-- Rare techniques (Thought-terminating clichés, Bandwagon, Whataboutism) are often missed.
+- Quotes of propaganda that an article reports neutrally are likely to be flagged as
+  propaganda themselves (the training data marks such quotes too; not yet measured).
+- Rare techniques are often missed: see the recall of Appeal to authority, Bandwagon,
+  Black-and-white fallacy, Thought-terminating clichés and Whataboutism in the table.
+- Fragment boundaries are loose: span+technique F1 (both the extent and the technique
+  right) is far below TC micro-F1 (technique of a given fragment right).
 - Validation uses {info['held_out_articles']} articles: figures carry several points of sampling error.
 
 ## Reproduce

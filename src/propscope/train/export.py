@@ -24,21 +24,36 @@ def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, qua
     np.savez(out / "span_head.npz",
              w1=model.span_in.weight.detach().numpy().T.copy(), b1=model.span_in.bias.detach().numpy(),
              w2=model.span_out.weight.detach().numpy().T.copy(), b2=model.span_out.bias.detach().numpy())
+    # plain (eager) attention exports as a pattern onnxruntime fuses into its Attention kernel
+    model.encoder.set_attn_implementation("eager")
     ids = torch.randint(1000, 2000, (2, 32))
     mask = torch.ones_like(ids)
-    fp32 = out / "encoder.fp32.onnx"
-    torch.onnx.export(ExportedEncoder(model), (ids, mask), str(fp32),
+    raw = out / "encoder.raw.onnx"
+    torch.onnx.export(ExportedEncoder(model), (ids, mask), str(raw),
                       input_names=["input_ids", "attention_mask"], output_names=["states", "tag_logits"],
                       dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
                                     "states": {0: "batch", 1: "seq"}, "tag_logits": {0: "batch", 1: "seq"}},
                       opset_version=17, dynamo=False)
+    fp32 = out / "encoder.fp32.onnx"
+    fuse(raw, fp32, model.encoder.config)
+    raw.unlink()
     check(_fresh(state_path, encoder_dir, span_hidden), fp32)
     shutil.copy(encoder_dir / "tokenizer.json", out / "tokenizer.json")
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
-        quantize_dynamic(str(fp32), str(out / "encoder.onnx"), weight_type=QuantType.QInt8, per_channel=True)
+        import onnx
+        quantize_dynamic(str(fp32), str(out / "encoder.onnx"), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     else:
         shutil.copy(fp32, out / "encoder.onnx")
+
+
+def fuse(src: Path, dst: Path, config) -> None:
+    """onnxruntime's BERT graph fusions (attention, layer norms, GELU): about 20% faster on CPU."""
+    from onnxruntime.transformers import optimizer
+    fused = optimizer.optimize_model(str(src), model_type="bert", num_heads=config.num_attention_heads,
+                                     hidden_size=config.hidden_size)
+    fused.save_model_to_file(str(dst))
 
 
 def check(model: SpanModel, onnx_path: Path, tolerance: float = 1e-3) -> float:
