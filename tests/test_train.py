@@ -42,7 +42,8 @@ def split(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(split, tmp_path_factory):
     out = tmp_path_factory.mktemp("model")
-    cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, folds=3, fold=0, threads=1)
+    cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
+                      threads=1)
     main(split, out, cfg, command="propscope train --data X --out Y", log=lambda m: None)
     return out
 
