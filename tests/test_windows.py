@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from propscope.model.windows import Tokens, Window, batch_inputs, plan_windows, token_span, tokenize
+from propscope.model.windows import Tokens, Window, plan_windows, stack, token_span, tokenize
 
 
 def norm(s: str) -> str:
@@ -191,13 +191,13 @@ def test_plan_windows_bad_stride(size, stride):
         plan_windows(20, size, stride)
 
 
-# ---------------------------------------------------------------- batch_inputs
+# ---------------------------------------------------------------- stack
 
-def test_batch_inputs():
+def test_stack():
     n = 20
     tokens = Tokens(np.arange(1000, 1000 + n, dtype=np.int64), np.stack([np.arange(n), np.arange(n) + 1], 1))
     windows = plan_windows(n, 8, 6) + [Window(0, 3, 0, 3)]     # a short window forces padding
-    ids, mask = batch_inputs(tokens, windows, cls_id=101, sep_id=102, pad_id=7)
+    ids, mask = stack([tokens.ids[w.lo:w.hi] for w in windows], cls_id=101, sep_id=102, pad_id=7)
     assert ids.shape == mask.shape == (4, 10)
     assert ids.dtype == mask.dtype == np.int64
     for row, w in enumerate(windows):
@@ -210,12 +210,12 @@ def test_batch_inputs():
         assert mask[row, :k + 2].all() and not mask[row, k + 2:].any()
 
 
-def test_batch_inputs_real_tokenizer(tokenizer):
+def test_stack_real_tokenizer(tokenizer):
     text = "They will destroy everything we hold dear. Stand up now!"
     toks = tokenize(tokenizer, text)
     windows = plan_windows(len(toks.ids), 5, 4)
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    ids, mask = batch_inputs(toks, windows, cls, sep)
+    ids, mask = stack([toks.ids[w.lo:w.hi] for w in windows], cls, sep)
     assert (ids[:, 0] == cls).all()
     assert mask.sum(1).tolist() == [w.hi - w.lo + 2 for w in windows]
 

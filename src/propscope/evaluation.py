@@ -41,8 +41,9 @@ def evaluate_articles(articles: list[Article], det: Detector | None = None, prog
     pred: list[Span] = []
     labelled: list[Span] = []
     gold = [s for a in articles for s in a.spans]
+    for _, spans in det.detect_many((a.article_id, a.text) for a in articles):
+        pred += spans
     for art in articles:
-        pred += det.detect(art.text, art.article_id)
         labelled += engine.classify(art.text, list(art.spans), det)
         if progress:
             progress()

@@ -75,12 +75,6 @@ def plan_windows(n_tokens: int, size: int, stride: int) -> list[Window]:
     return windows
 
 
-def batch_inputs(tokens: Tokens, windows: list[Window], cls_id: int, sep_id: int,
-                 pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """input_ids and attention_mask for windows of one article: [CLS] tokens [SEP], right-padded."""
-    return stack([tokens.ids[w.lo:w.hi] for w in windows], cls_id, sep_id, pad_id)
-
-
 def stack(pieces: list[np.ndarray], cls_id: int, sep_id: int, pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """input_ids and attention_mask for token id sequences: [CLS] ids [SEP], right-padded."""
     width = max(len(p) for p in pieces) + 2

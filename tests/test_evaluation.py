@@ -1,0 +1,37 @@
+import pytest
+
+from propscope.errors import PropscopeError
+from propscope.evaluation import evaluate
+
+pytestmark = pytest.mark.model
+
+TEXT = ("Traitors Everywhere\n\n"
+        "The corrupt elites have betrayed every patriot in this great nation.\n"
+        "Only a fool would trust these shameless liars again.\n")
+
+
+@pytest.fixture
+def split(tmp_path):
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "train-labels-task-flc-tc").mkdir()
+    (tmp_path / "articles" / "article5.txt").write_text(TEXT, encoding="utf-8")
+    start = TEXT.index("corrupt elites")
+    liars = TEXT.index("shameless liars")
+    (tmp_path / "train-labels-task-flc-tc" / "article5.task-flc-tc.labels").write_text(
+        f"5\tName_Calling,Labeling\t{start}\t{start + 14}\n5\tName_Calling,Labeling\t{liars}\t{liars + 15}\n")
+    return tmp_path
+
+
+def test_report_has_every_measure_in_range(split):
+    report = evaluate(split)
+    assert report.articles == 1
+    for value in (report.si.f1, report.tc.f1, report.span_technique.f1, report.ece):
+        assert 0.0 <= value <= 1.0
+    assert report.tc.n_gold == 2 and report.tc.n_pred == 2
+    table = report.table()
+    assert "SI F1" in table and "TC micro-F1" in table and "Name_Calling,Labeling" in table
+
+
+def test_held_out_only_refuses_a_split_without_them(split):
+    with pytest.raises(PropscopeError, match="held out"):
+        evaluate(split, held_out_only=True)
