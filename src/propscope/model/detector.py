@@ -158,17 +158,12 @@ class Detector:
         return _softmax(hidden @ self.w2 + self.b2)
 
     # -- tasks -----------------------------------------------------------------------------
-    def candidates(self, text: str) -> list[Candidate]:
-        """Fragments whose tokens the tagger puts inside a span, with technique probabilities."""
-        return self.candidates_from(text, self.encode(text, keep=self._keep), self.threshold,
-                                    self.low_threshold, self.gap)
-
     def _keep(self, _: int, probs: np.ndarray) -> np.ndarray:
         return (1.0 - probs[:, 0]) >= self.low_threshold
 
-    def candidates_from(self, text: str, encoded: tuple[Tokens, np.ndarray, dict[int, np.ndarray]],
-                        high: float, low: float, gap: int) -> list[Candidate]:
-        """Candidates from an encoding whose kept states cover every token at ``low`` or above."""
+    def candidates_from(self, text: str, encoded: Encoded, high: float, low: float, gap: int) -> list[Candidate]:
+        """Fragments the tagger puts inside a span, with technique probabilities, from an encoding
+        whose kept states cover every token at ``low`` or above."""
         tokens, probs, kept = encoded
         found = decode(text, tokens.offsets, probs, high, low, gap)
         tech = self.technique_probs(text, [f[2] for f in found], [f[3] for f in found],
@@ -202,7 +197,7 @@ class Detector:
                       for (c, k), p in zip(pairs, conf))
 
     def detect(self, text: str, article_id: str = "") -> list[Span]:
-        return self.to_spans(self.candidates(text), article_id)
+        return next(self.detect_many([(article_id, text)]))[1]
 
     def detect_many(self, articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[Span]]]:
         """(article id, spans) for a stream of (article id, text), in order, sharing encoder batches."""
