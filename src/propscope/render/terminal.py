@@ -6,17 +6,23 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..spans import Analysis
+from ..spans import Analysis, segments
 from ..techniques import BY_NAME
 
 
 def render(analysis: Analysis) -> Group:
     body = Text(analysis.text)
-    # longer spans first, so shorter (nested) ones are painted on top and stay visible
-    for span in sorted(analysis.spans, key=lambda s: -(s.end - s.start)):
-        body.stylize(f"on {BY_NAME[span.technique].colour}", span.start, span.end)
-        body.stylize("bold black", span.start, span.end)
-    legend = Table(title=f"{len(analysis.spans)} fragments, {analysis.coverage:.0%} of the text", show_edge=False)
+    spans = analysis.spans
+    # each piece takes the colour of its shortest (innermost) span; overlaps are underlined
+    for start, end, covering in segments(spans, len(analysis.text)):
+        if covering:
+            inner = min(covering, key=lambda i: spans[i].length)
+            style = f"bold black on {BY_NAME[spans[inner].technique].colour}"
+            body.stylize(style + (" underline" if len(covering) > 1 else ""), start, end)
+    header = [Text(line, style=style) for line, style in _header(analysis)]
+    legend = Table(title=f"{len(analysis.spans)} fragments, {analysis.coverage:.0%} of the text",
+                   caption="underlined: more than one technique" if _overlaps(analysis) else None,
+                   show_edge=False)
     legend.add_column("technique")
     legend.add_column("fragments", justify="right")
     for name, count in analysis.counts.items():
@@ -30,7 +36,24 @@ def render(analysis: Analysis) -> Group:
         tech = BY_NAME[span.technique]
         found.add_row(f"{span.start}-{span.end}", _clip(analysis.fragment(span)),
                       Text(tech.label, style=f"bold black on {tech.colour}"), f"{span.confidence:.2f}")
-    return Group(body, Text(""), found, Text(""), legend)
+    return Group(*header, body, Text(""), found, Text(""), legend)
+
+
+def _header(analysis: Analysis) -> list[tuple[str, str]]:
+    meta = analysis.meta
+    lines = []
+    if meta.get("title"):
+        lines.append((meta["title"], "bold"))
+    byline = " · ".join(v for v in (meta.get("site"), meta.get("author"), meta.get("published")) if v)
+    if byline:
+        lines.append((byline, "dim"))
+    if meta.get("language") and meta["language"] != "en":
+        lines.append((f"language: {meta['language']} (the model knows English news only)", "yellow"))
+    return lines + ([("", "")] if lines else [])
+
+
+def _overlaps(analysis: Analysis) -> bool:
+    return any(len(c) > 1 for _, _, c in segments(analysis.spans, len(analysis.text)))
 
 
 def _clip(fragment: str, width: int = 70) -> str:

@@ -27,6 +27,10 @@ def decode(data: bytes, where: object = "<input>", max_chars: int | None = None)
         text = data.decode("utf-8")  # not utf-8-sig: a BOM is character 0
     except UnicodeDecodeError as exc:
         raise errors.not_utf8(where, exc.start) from None
+    return check_size(text, where, max_chars)
+
+
+def check_size(text: str, where: object, max_chars: int | None = None) -> str:
     limit = max_chars if max_chars is not None else settings.get_int("max_chars")
     if len(text) > limit:
         raise errors.too_large(where, len(text), limit)

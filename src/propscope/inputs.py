@@ -1,0 +1,191 @@
+"""What ``analyze`` reads: text and HTML files, folders, JSON Lines, URLs and stdin, as Documents.
+
+Each source expands into items; an item loads into one Document or raises a PropscopeError
+naming what is wrong, so a batch can go on past it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import errors
+from .errors import InputError
+from .text import language
+from .text.html import extract, looks_like_html
+from .text.read import article_id, check_size, decode, read_article
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+FOLDER_PATTERNS = ("*.txt", "*.html", "*.htm", "*.jsonl")
+META_KEYS = ("title", "author", "published", "site", "url")
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    id: str
+    source: str                        # path, URL, "<stdin>" or "file.jsonl:LINE"
+    meta: dict = field(default_factory=dict)   # title, author, published, site, url, language
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    load: Callable[[], Document]
+
+
+@dataclass(frozen=True)
+class Options:
+    allow_private: bool = False        # fetch from loopback/private addresses too
+    any_language: bool = False         # analyse text that is confidently not English
+
+
+def is_url(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+def expand(sources: list[str], options: Options, stdin: Callable[[], bytes] | None = None) -> list[Item]:
+    """Every item of the given sources, in order; a source that cannot be expanded becomes an item
+    that fails when loaded, so the rest of the batch still runs."""
+    items: list[Item] = []
+    for source in sources:
+        if source == "-":
+            items.append(Item("<stdin>", lambda: _from_bytes(stdin(), "stdin", "<stdin>", options)))
+        elif is_url(source):
+            items.append(Item(source, lambda s=source: _from_url(s, options)))
+        else:
+            items.extend(_from_path(Path(source), options))
+    return items
+
+
+def _from_path(path: Path, options: Options) -> list[Item]:
+    if path.is_dir():
+        found = sorted({p for pattern in FOLDER_PATTERNS for p in path.glob(pattern)})
+        if not found:
+            return [_failing(str(path), InputError(f"{path}: folder holds no .txt, .html or .jsonl files"))]
+        return [item for p in found for item in _from_path(p, options)]
+    if not path.exists():
+        return [_failing(str(path), errors.not_found(path))]
+    if path.suffix.lower() == ".jsonl":
+        return _jsonl_items(path, options)
+    return [Item(str(path), lambda: _from_file(path, options))]
+
+
+def _failing(name: str, error: Exception) -> Item:
+    def load():
+        raise error
+    return Item(name, load)
+
+
+def _from_file(path: Path, options: Options) -> Document:
+    if path.suffix.lower() in HTML_SUFFIXES:
+        if not path.is_file():
+            raise errors.not_a_file(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise errors.unreadable(path, exc.strerror or str(exc)) from None
+        return _html(decode_html(data, path), article_id(path), str(path), options)
+    return _from_bytes(None, article_id(path), str(path), options, text=read_article(path))
+
+
+def decode_html(data: bytes, where: object) -> str:
+    """HTML bytes as text: the declared charset, else UTF-8, else a best guess (charset-normalizer)."""
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise errors.binary(where)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+        best = from_bytes(data).best()
+        if best is None:
+            raise errors.binary(where) from None
+        text = str(best)
+    check_size(text, where)
+    return text
+
+
+def _from_bytes(data: bytes | None, aid: str, source: str, options: Options, text: str | None = None) -> Document:
+    text = decode(data, source) if text is None else text
+    if looks_like_html(text):
+        return _html(text, aid, source, options)
+    return _checked(Document(text, aid, source), options)
+
+
+def _html(html: str, aid: str, source: str, options: Options, url: str | None = None) -> Document:
+    text, meta = extract(html, source, url)
+    return _checked(Document(text, aid, source, meta), options)
+
+
+def _from_url(url: str, options: Options) -> Document:
+    from .text.fetch import fetch
+    page = fetch(url, allow_private=options.allow_private)
+    aid = _url_id(page.url)
+    if page.content_type in ("text/plain", "text/markdown"):
+        try:
+            text = page.body.decode(page.charset or "utf-8")
+        except (UnicodeDecodeError, LookupError):
+            raise errors.not_utf8(url, 0) from None
+            check_size(text, url)
+        return _checked(Document(text, aid, url, {"url": page.url}), options)
+    if page.content_type not in ("text/html", "application/xhtml+xml", ""):
+        raise InputError(f"{url}: is {page.content_type}, not a web page or text; "
+                         "give the address of an HTML article")
+    html = page.body.decode(page.charset) if page.charset else decode_html(page.body, url)
+    return _html(html, aid, url, options, url=page.url)
+
+
+def _url_id(url: str) -> str:
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    tail = [p for p in parts.path.split("/") if p]
+    return (tail[-1] if tail else parts.hostname or url).removesuffix(".html").removesuffix(".htm")
+
+
+def _jsonl_items(path: Path, options: Options) -> list[Item]:
+    try:
+        lines = read_article(path).splitlines()
+    except errors.PropscopeError as exc:
+        return [_failing(str(path), exc)]
+    items = []
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            name = f"{path}:{number}"
+            items.append(Item(name, lambda line=line, name=name, n=number: _jsonl_record(line, name, n, path, options)))
+    if not items:
+        return [_failing(str(path), InputError(f"{path}: no lines to analyse"))]
+    return items
+
+
+def _jsonl_record(line: str, name: str, number: int, path: Path, options: Options) -> Document:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{name}: each line must be a JSON object with text, html or url")
+    given = [k for k in ("text", "html", "url") if isinstance(record.get(k), str) and record[k].strip()]
+    if len(given) != 1:
+        raise InputError(f"{name}: give exactly one of text, html or url (a non-empty string)")
+    aid = str(record.get("id", f"{path.stem}-{number}"))
+    source = str(record.get("source") or name)     # the outlet, when the line names one
+    meta = {k: str(record[k]) for k in ("title", "published") if record.get(k) is not None}
+    kind = given[0]
+    if kind == "url":
+        doc = _from_url(record["url"], options)
+        return Document(doc.text, aid, source, {**doc.meta, **meta})
+    if kind == "html":
+        text, extracted = extract(record["html"], name)
+        return _checked(Document(text, aid, source, {**extracted, **meta}), options, name)
+    check_size(record["text"], name)
+    return _checked(Document(record["text"], aid, source, meta), options, name)
+
+
+def _checked(doc: Document, options: Options, where: str | None = None) -> Document:
+    """Note the language; refuse text that is confidently not English unless asked not to."""
+    code, prob = language.guess(doc.text)
+    if language.is_foreign(code, prob) and not options.any_language:
+        raise errors.not_english(where or doc.source, language.name(code), prob)
+    return Document(doc.text, doc.id, doc.source, {**doc.meta, **({"language": code} if code else {})})

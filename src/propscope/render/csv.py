@@ -1,0 +1,29 @@
+"""One CSV row per span, with the fragment's text, for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable
+
+from ..spans import Analysis
+from ..techniques import BY_NAME
+
+HEADER = ("id", "source", "start", "end", "technique", "label", "confidence", "fragment")
+
+
+def rows(analyses: Iterable[Analysis], header: bool = True) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(HEADER)
+    for a in analyses:
+        for s in a.spans:
+            writer.writerow((a.article_id, a.source or "", s.start, s.end, s.technique,
+                             BY_NAME[s.technique].label, f"{s.confidence:.4f}", _safe(a.fragment(s))))
+    return buffer.getvalue()
+
+
+def _safe(cell: str) -> str:
+    """Article text is untrusted: keep a spreadsheet from reading a fragment as a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -1,0 +1,57 @@
+"""One self-contained HTML report: highlighted article text, an explanation per fragment,
+filters, a confidence slider and a chart. No external requests; article text stays text.
+
+Everything from an article (text, title, metadata) reaches the page only through Jinja's
+autoescaping or its HTML-safe ``tojson``; the page's script writes it with ``textContent``.
+A Content-Security-Policy allows only this page's own nonce-tagged style and script.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from typing import Sequence
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..spans import Analysis, segments
+from ..techniques import CATALOGUE, index
+
+FRAGMENT_PREVIEW = 400      # characters of a fragment shown in its tooltip
+
+
+def _environment() -> Environment:
+    return Environment(loader=PackageLoader("propscope", "render/templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def report(analyses: Sequence[Analysis], threshold: float = 0.0) -> str:
+    spans, docs = [], []
+    for d, analysis in enumerate(analyses):
+        first = len(spans)
+        for s in analysis.spans:
+            spans.append({"d": d, "t": index(s.technique), "c": round(s.confidence, 4), "s": s.start, "e": s.end,
+                          "f": analysis.fragment(s)[:FRAGMENT_PREVIEW]})
+        pieces = []
+        for start, end, covering in segments(analysis.spans, len(analysis.text)):
+            ids = [first + i for i in covering]
+            shortest = min(ids, key=lambda i: spans[i]["e"] - spans[i]["s"]) if ids else None
+            pieces.append({"text": analysis.text[start:end], "ids": ids,
+                           "t": spans[shortest]["t"] if ids else None})
+        meta = analysis.meta
+        docs.append({"title": meta.get("title") or analysis.article_id or analysis.source or f"Article {d + 1}",
+                     "byline": [v for v in (meta.get("site"), meta.get("author"), meta.get("published")) if v],
+                     "source": analysis.source, "url": meta.get("url"), "language": meta.get("language"),
+                     "pieces": pieces, "spans": list(range(first, len(spans))),
+                     "coverage": analysis.coverage, "model": analysis.model})
+    counts = Counter(s["t"] for s in spans)
+    techniques = [{"i": i, "name": t.name, "label": t.label, "definition": t.definition, "example": t.example,
+                   "colour": t.colour, "count": counts.get(i, 0)} for i, t in enumerate(CATALOGUE)]
+    top = max(counts.values(), default=0)
+    chart = [t for t in sorted(techniques, key=lambda t: -t["count"]) if t["count"]]
+    return _environment().get_template("report.html.j2").render(
+        docs=docs, spans=spans, techniques=techniques, chart=chart, top=top, threshold=threshold,
+        nonce=secrets.token_urlsafe(16),
+        data={"spans": spans, "techniques": [{k: t[k] for k in ("label", "definition", "example", "colour")}
+                                             for t in techniques]})

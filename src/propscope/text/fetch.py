@@ -1,0 +1,122 @@
+"""Fetch a web page safely (httpx): timeouts, a size cap, a redirect limit, a clear user agent,
+and no requests to private, loopback, link-local or metadata addresses unless allowed.
+
+The address check happens after DNS resolution and again on every redirect, and the
+connection goes to the address that was checked (the host name still drives TLS and the
+Host header), so a name that resolves differently the second time cannot slip through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Callable
+from urllib.parse import urljoin
+
+import httpx
+
+from .. import errors, settings
+
+USER_AGENT = f"propscope/{version('propscope')} (propaganda technique analysis; one page per request)"
+
+
+@dataclass(frozen=True)
+class Page:
+    url: str              # after redirects
+    content_type: str     # e.g. text/html
+    charset: str | None
+    body: bytes
+
+
+def is_public(address: str) -> bool:
+    """Globally routable unicast: not private, loopback, link-local (cloud metadata), reserved or multicast."""
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise OSError(f"cannot resolve {host}: {exc.strerror}") from None
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], bool] | None = None) -> Page:
+    """GET ``url``; ``allowed(address)`` decides which addresses may be contacted
+    (default: public ones only, or any with ``allow_private``)."""
+    allowed = allowed or ((lambda _: True) if allow_private else is_public)
+    timeout = float(settings.get_int("fetch_timeout"))
+    max_bytes = settings.get_int("fetch_max_bytes")
+    max_redirects = settings.get_int("fetch_max_redirects")
+    with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"},
+                      follow_redirects=False, trust_env=False) as client:
+        for _ in range(max_redirects + 1):
+            target = httpx.URL(url)
+            if target.scheme not in ("http", "https") or not target.host:
+                raise errors.unreachable(url, "only http:// and https:// addresses can be fetched")
+            port = target.port or (443 if target.scheme == "https" else 80)
+            try:
+                addresses = resolve(target.host, port)
+            except OSError as exc:
+                raise errors.unreachable(url, str(exc)) from None
+            refused = [a for a in addresses if not allowed(a)]
+            if refused:
+                raise errors.refused_address(url, refused[0])
+            response = _connect(client, url, target, addresses, timeout)
+            try:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("location", ""))
+                    continue
+                if response.status_code >= 400:
+                    raise errors.unreachable(url, f"the server answered {response.status_code} "
+                                                  f"{response.reason_phrase}")
+                body = _read_capped(response, url, max_bytes, timeout)
+                content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                return Page(url, content_type, response.charset_encoding, body)
+            finally:
+                response.close()
+        raise errors.unreachable(url, f"more than {max_redirects} redirects")
+
+
+def _connect(client: httpx.Client, url: str, target: httpx.URL, addresses: list[str],
+             timeout: float) -> httpx.Response:
+    """Send the request to the checked addresses in turn (the name still drives TLS and Host)."""
+    reason = "no address"
+    for address in addresses:
+        request = client.build_request(
+            "GET", target.copy_with(host=address), headers={"Host": target.netloc.decode("ascii")},
+            extensions={"sni_hostname": target.host} if target.scheme == "https" else {})
+        try:
+            return client.send(request, stream=True)
+        except httpx.ConnectError as exc:
+            reason = str(exc) or "connection failed"
+        except httpx.TimeoutException:
+            raise errors.unreachable(url, f"no answer within {timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise errors.unreachable(url, str(exc) or type(exc).__name__) from None
+    raise errors.unreachable(url, reason)
+
+
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: float) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise errors.unreachable(url, f"the page is {int(declared):,} bytes, over the limit of {max_bytes:,}; "
+                                      "raise it with PROPSCOPE_FETCH_MAX_BYTES")
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise errors.unreachable(url, f"the page is over the limit of {max_bytes:,} bytes; "
+                                              "raise it with PROPSCOPE_FETCH_MAX_BYTES")
+            chunks.append(chunk)
+    except httpx.TimeoutException:
+        raise errors.unreachable(url, f"no answer within {timeout:g} s") from None
+    except httpx.HTTPError as exc:
+        raise errors.unreachable(url, str(exc) or type(exc).__name__) from None
+    return b"".join(chunks)

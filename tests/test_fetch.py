@@ -1,0 +1,109 @@
+"""Fetching pages from a real HTTP server on loopback; the address guard, limits and errors."""
+
+import time
+
+import pytest
+
+from propscope.errors import FetchError
+from propscope.text.fetch import USER_AGENT, fetch, is_public
+
+PAGE = (200, {"Content-Type": "text/html; charset=utf-8"}, b"<html><body><p>hello</p></body></html>")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.9", "192.168.1.1",
+                                     "169.254.169.254", "fe80::1", "fd00:ec2::254", "0.0.0.0",
+                                     "100.64.0.1", "::ffff:127.0.0.1", "224.0.0.1"])
+def test_private_loopback_link_local_and_metadata_addresses_are_not_public(address):
+    assert not is_public(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:4700::6810:85e5", "8.8.8.8"])
+def test_global_addresses_are_public(address):
+    assert is_public(address)
+
+
+def test_loopback_is_refused_by_default_without_a_request(site):
+    site.pages["/a"] = PAGE
+    with pytest.raises(FetchError, match="127.0.0.1.*--allow-private"):
+        fetch(site.url + "/a")
+    assert site.requests == []
+
+
+def test_names_are_checked_after_dns_resolution(site):
+    port = site.url.rsplit(":", 1)[1]
+    with pytest.raises(FetchError, match="refused"):
+        fetch(f"http://localhost:{port}/a")
+    assert site.requests == []
+
+
+def test_allowed_fetch_sends_a_clear_user_agent(site):
+    site.pages["/a"] = PAGE
+    page = fetch(site.url + "/a", allow_private=True)
+    assert page.content_type == "text/html" and page.charset == "utf-8" and b"hello" in page.body
+    assert site.requests == [("/a", USER_AGENT)] and USER_AGENT.startswith("propscope/")
+
+
+def test_every_redirect_is_checked_before_it_is_followed(site):
+    site.pages["/a"] = (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b"")
+    only_loopback = {"127.0.0.1"}.__contains__
+    with pytest.raises(FetchError, match="169.254.169.254"):
+        fetch(site.url + "/a", allowed=only_loopback)
+    assert [p for p, _ in site.requests] == ["/a"]
+
+
+def test_redirects_are_followed_up_to_the_limit(site, monkeypatch):
+    for i in range(4):
+        site.pages[f"/r{i}"] = (301, {"Location": f"/r{i + 1}"}, b"")
+    site.pages["/r4"] = PAGE
+    assert b"hello" in fetch(site.url + "/r0", allow_private=True).body
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_REDIRECTS", "2")
+    with pytest.raises(FetchError, match="more than 2 redirects"):
+        fetch(site.url + "/r0", allow_private=True)
+
+
+def test_declared_oversize_page_is_refused_with_the_limit_named(site, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_BYTES", "1000")
+    site.pages["/big"] = (200, {"Content-Type": "text/html"}, b"x" * 5000)
+    with pytest.raises(FetchError, match="over the limit of 1,000"):
+        fetch(site.url + "/big", allow_private=True)
+
+
+def test_undeclared_oversize_page_is_cut_off_while_reading(site, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_BYTES", "1000")
+
+    def endless(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.end_headers()          # no length: read until the server closes
+        try:
+            for _ in range(50):
+                handler.wfile.write(b"y" * 1000)
+        except (BrokenPipeError, ConnectionResetError):
+            pass                       # the client hung up at the limit, as it should
+    site.pages["/stream"] = endless
+    with pytest.raises(FetchError, match="over the limit of 1,000 bytes"):
+        fetch(site.url + "/stream", allow_private=True)
+
+
+def test_a_silent_server_times_out(site, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
+
+    def slow(handler):
+        time.sleep(3)
+    site.pages["/slow"] = slow
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no answer within 1 s"):
+        fetch(site.url + "/slow", allow_private=True)
+    assert time.monotonic() - started < 2.9
+
+
+def test_http_errors_and_bad_schemes_are_clear(site):
+    with pytest.raises(FetchError, match="answered 404"):
+        fetch(site.url + "/missing", allow_private=True)
+    with pytest.raises(FetchError, match="only http:// and https://"):
+        fetch("file:///etc/passwd")
+
+
+def test_unresolvable_name_is_a_clear_error():
+    with pytest.raises(FetchError, match="cannot resolve"):
+        fetch("http://no-such-host.invalid/")

@@ -1,0 +1,27 @@
+"""Main-text extraction from HTML, with its metadata."""
+
+import pytest
+
+from conftest import ARTICLE_HTML
+from propscope.errors import InputError
+from propscope.text.html import extract, looks_like_html
+
+
+def test_extracts_the_article_and_its_metadata_without_the_page_furniture():
+    text, meta = extract(ARTICLE_HTML)
+    assert "stabbed every hard-working patriot" in text and "minister's promises" in text
+    assert "Subscribe" not in text and "Cookie" not in text
+    assert meta["author"] == "Jane Roe" and meta["site"] == "The Daily Flag"
+    assert meta["published"] == "2021-03-04" and "Our Nation Betrayed" in meta["title"]
+
+
+def test_a_page_without_article_text_is_a_clear_error():
+    with pytest.raises(InputError, match="no article text"):
+        extract("<html><head><title>x</title></head><body><nav>Home</nav></body></html>", "page.html")
+
+
+@pytest.mark.parametrize("text,expected", [(ARTICLE_HTML, True), ("\ufeff  <html><body>x</body></html>", True),
+                                           ("<!doctype html><p>x</p>", True),
+                                           ("The <b>bold</b> claim was false.", False), ("", False)])
+def test_html_is_recognised_by_its_opening(text, expected):
+    assert looks_like_html(text) is expected

@@ -1,0 +1,107 @@
+"""Sources of analyze: files, HTML, folders, JSON Lines, stdin and URLs, as Documents."""
+
+import json
+
+import pytest
+
+from conftest import ARTICLE_HTML
+from propscope.errors import FetchError, InputError
+from propscope.inputs import Options, expand
+
+TEXT = "The corrupt elites have once again stabbed every hard-working patriot in the back, as always.\n"
+FRENCH = "Le gouvernement a annoncé hier une nouvelle réforme des retraites, vivement contestée par les syndicats."
+
+
+def load_all(sources, options=Options(), stdin=None):
+    out = []
+    for item in expand([str(s) for s in sources], options, stdin):
+        try:
+            out.append(item.load())
+        except InputError as exc:
+            out.append(exc)
+    return out
+
+
+def test_text_file_is_read_exactly(tmp_path):
+    (tmp_path / "article7.txt").write_text("\ufeff" + TEXT, encoding="utf-8")
+    [doc] = load_all([tmp_path / "article7.txt"])
+    assert doc.text == "\ufeff" + TEXT and doc.id == "7" and doc.meta == {"language": "en"}
+
+
+def test_html_file_gives_extracted_text_and_metadata(tmp_path):
+    (tmp_path / "page.html").write_text(ARTICLE_HTML, encoding="utf-8")
+    [doc] = load_all([tmp_path / "page.html"])
+    assert "stabbed every hard-working patriot" in doc.text and "<p>" not in doc.text
+    assert doc.meta["author"] == "Jane Roe" and doc.meta["site"] == "The Daily Flag" and doc.id == "page"
+
+
+def test_html_in_a_latin1_file_is_decoded(tmp_path):
+    (tmp_path / "old.htm").write_bytes(ARTICLE_HTML.replace("minister's", "ministre’s").encode("cp1252"))
+    [doc] = load_all([tmp_path / "old.htm"])
+    assert "ministre’s" in doc.text
+
+
+def test_folder_takes_text_html_and_jsonl_and_a_missing_path_fails_alone(tmp_path):
+    (tmp_path / "a.txt").write_text(TEXT)
+    (tmp_path / "b.html").write_text(ARTICLE_HTML)
+    (tmp_path / "c.jsonl").write_text(json.dumps({"text": TEXT, "id": "x"}) + "\n")
+    (tmp_path / "notes.md").write_text("ignored")
+    docs = load_all([tmp_path, tmp_path / "gone.txt"])
+    assert [d.id for d in docs[:3]] == ["a", "b", "x"]
+    assert isinstance(docs[3], InputError) and "gone.txt: no such file" in str(docs[3])
+
+
+def test_jsonl_lines_carry_their_fields_and_bad_lines_fail_alone(tmp_path):
+    lines = [json.dumps({"id": "n1", "text": TEXT, "title": "T", "source": "Daily Flag", "published": "2021-01-02"}),
+             "{not json",
+             json.dumps({"html": ARTICLE_HTML}),
+             json.dumps({"text": TEXT, "html": ARTICLE_HTML}),
+             "",
+             json.dumps(["a list"])]
+    (tmp_path / "batch.jsonl").write_text("\n".join(lines) + "\n")
+    docs = load_all([tmp_path / "batch.jsonl"])
+    assert len(docs) == 5
+    first, bad_json, html, two_fields, not_object = docs
+    assert first.id == "n1" and first.source == "Daily Flag" and first.meta["title"] == "T"
+    assert first.meta["published"] == "2021-01-02" and first.text == TEXT
+    assert "batch.jsonl:2: not valid JSON" in str(bad_json)
+    assert html.id == "batch-3" and html.meta["author"] == "Jane Roe" and html.source.endswith("batch.jsonl:3")
+    assert "exactly one of text, html or url" in str(two_fields)
+    assert "must be a JSON object" in str(not_object)
+
+
+def test_stdin_html_is_recognised():
+    [doc] = load_all(["-"], stdin=lambda: ARTICLE_HTML.encode())
+    assert doc.source == "<stdin>" and doc.meta["site"] == "The Daily Flag"
+
+
+def test_non_english_text_is_refused_unless_asked(tmp_path):
+    (tmp_path / "fr.txt").write_text(FRENCH)
+    [refused] = load_all([tmp_path / "fr.txt"])
+    assert isinstance(refused, InputError) and "looks like French" in str(refused) and "--any-language" in str(refused)
+    [doc] = load_all([tmp_path / "fr.txt"], Options(any_language=True))
+    assert doc.meta["language"] == "fr"
+
+
+def test_url_is_fetched_and_extracted(site):
+    site.pages["/news/betrayed.html"] = (200, {"Content-Type": "text/html; charset=utf-8"}, ARTICLE_HTML.encode())
+    site.pages["/plain"] = (200, {"Content-Type": "text/plain; charset=utf-8"}, TEXT.encode())
+    site.pages["/pdf"] = (200, {"Content-Type": "application/pdf"}, b"%PDF-1.4")
+    page, plain, pdf = load_all([site.url + "/news/betrayed.html", site.url + "/plain", site.url + "/pdf"],
+                                Options(allow_private=True))
+    assert page.id == "betrayed" and page.meta["url"] == site.url + "/news/betrayed.html"
+    assert "stabbed every hard-working patriot" in page.text
+    assert plain.text == TEXT
+    assert isinstance(pdf, InputError) and "application/pdf" in str(pdf)
+
+
+def test_url_to_loopback_is_refused_by_default(site):
+    [refused] = load_all([site.url + "/x"])
+    assert isinstance(refused, FetchError) and "--allow-private" in str(refused)
+
+
+def test_oversize_text_names_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "50")
+    (tmp_path / "long.jsonl").write_text(json.dumps({"text": TEXT}) + "\n")
+    [refused] = load_all([tmp_path / "long.jsonl"])
+    assert "over the limit of 50 characters" in str(refused)

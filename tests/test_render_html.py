@@ -1,0 +1,61 @@
+"""The HTML report as a file: self-contained, escaped, every fragment present."""
+
+import json
+import re
+
+from propscope.render.html import report
+from propscope.spans import Analysis, Span
+
+HOSTILE = ('<script>window.pwned = 1</script> They are "traitors" & liars <img src=x onerror="window.pwned=2"> '
+           '</script><!-- --> {{ 7*7 }} \u2028 end')
+
+
+def hostile_analysis():
+    start = HOSTILE.index("traitors")
+    spans = (Span("h", start, start + 8, "Name_Calling,Labeling", 0.8),
+             Span("h", 0, len(HOSTILE), "Loaded_Language", 0.3))
+    return Analysis(HOSTILE, spans, article_id="h", source="<b>src</b>",
+                    meta={"title": "<script>alert(1)</script>Title", "author": "<i>A</i>"})
+
+
+def test_article_text_title_and_metadata_are_escaped():
+    page = report([hostile_analysis()])
+    body = page.split("<body>", 1)[1]
+    assert "<script>window.pwned" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Title" in body and "&lt;b&gt;src&lt;/b&gt;" in body
+    assert "{{ 7*7 }}" in body            # not evaluated as a template
+    # the only scripts are the page's own: the data block and one nonce-tagged script
+    assert len(re.findall(r"<script\b", page)) == 2
+
+
+def test_embedded_data_cannot_close_its_script_element():
+    page = report([hostile_analysis()])
+    block = re.search(r'<script type="application/json" id="data">(.*?)</script>', page, re.S).group(1)
+    assert "<" not in block and ">" not in block
+    data = json.loads(block)
+    assert data["spans"][0]["f"] == "traitors" and len(data["techniques"]) == 14
+
+
+def test_self_contained_with_a_strict_content_security_policy():
+    page = report([hostile_analysis()])
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    assert "default-src 'none'" in csp and "'unsafe-inline'" not in csp
+    nonce = re.search(r"script-src 'nonce-([^']+)'", csp).group(1)
+    assert f'<script nonce="{nonce}">' in page and f'<style nonce="{nonce}">' in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)      # no external resources
+
+
+def test_segments_cover_the_text_and_overlaps_are_marked():
+    a = hostile_analysis()
+    page = report([a])
+    marks = re.findall(r'<mark class="frag (t\d+)( ov)?" tabindex="0" data-s="([\d ]+)">', page)
+    assert len(marks) == 3                      # before, inside and after the nested span
+    assert [m[1] for m in marks] == ["", " ov", ""] and marks[1][2] == "0 1"
+
+
+def test_a_batch_gets_one_report_with_counts():
+    a = hostile_analysis()
+    page = report([a, Analysis("Nothing to see here.", article_id="calm")])
+    assert page.count('<article class="doc"') == 2 and "2 fragments in 2 articles" in page
+    assert "No technique found" not in page and "calm" in page

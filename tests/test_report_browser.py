@@ -1,0 +1,125 @@
+"""The HTML report in a real headless Chromium: hover, filter, slider, no network, hostile text."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from propscope.render.html import report
+from propscope.spans import Analysis, Span
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+
+HOSTILE = ('<script>window.pwned = 1</script>They are traitors and liars <img src=x onerror="window.pwned=2">, '
+           'the reckless elites. <a href="https://example.com/track">click</a>\n'
+           'Enough is enough! <link rel="stylesheet" href="https://example.com/x.css">')
+
+
+def analysis():
+    t = HOSTILE.index("traitors")
+    r = HOSTILE.index("reckless")
+    e = HOSTILE.index("Enough")
+    spans = (Span("h", t, t + 8, "Name_Calling,Labeling", 0.81),
+             Span("h", t, t + 18, "Loaded_Language", 0.32),
+             Span("h", r, r + 8, "Loaded_Language", 0.55),
+             Span("h", e, e + 16, "Slogans", 0.12))
+    return Analysis(HOSTILE, spans, article_id="h", meta={"title": "<script>window.pwned=3</script>Hostile"})
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path):
+    path = tmp_path / "report.html"
+    path.write_text(report([analysis()]), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(path.as_uri())
+    page.requests, page.errors, page.url_of_file = requests, errors, path.as_uri()
+    yield page
+    page.close()
+
+
+def visible_marks(page):
+    return page.eval_on_selector_all("mark.frag:not(.off)", "ms => ms.map(m => m.textContent)")
+
+
+def test_fragments_are_highlighted_and_the_tooltip_explains_them(page):
+    assert visible_marks(page) == ["traitors", " and liars", "reckless", "Enough is enough"]
+    assert page.locator("mark.ov").count() == 1
+    tip = page.locator("#tip")
+    assert tip.is_hidden()
+    page.locator("mark.ov").hover()
+    assert tip.is_visible()
+    text = tip.inner_text()
+    assert "Name calling or labelling" in text and "Loaded language" in text and "confidence 0.81" in text
+    assert "emotive label" in text and "Example:" in text
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "report-tooltip.png"))
+    page.mouse.move(0, 0)
+    assert tip.is_hidden()
+
+
+def test_unticking_a_technique_hides_its_fragments(page):
+    page.locator("input.technique[value='8']").uncheck()          # Loaded_Language
+    assert visible_marks(page) == ["traitors", "Enough is enough"]
+    assert page.locator("mark.ov").count() == 0
+    assert page.locator("tr[data-i]:not([hidden])").count() == 2
+    assert page.locator(".count[data-t='8']").inner_text() == "0"
+
+
+def test_the_slider_hides_low_confidence_fragments(page):
+    page.locator("#threshold").fill("0.5")
+    assert visible_marks(page) == ["traitors", "reckless"]
+    assert page.locator("#threshold-value").inner_text() == "0.50"
+    page.locator("#threshold").fill("0.9")
+    assert visible_marks(page) == []
+    page.locator("#threshold").fill("0")
+    assert len(visible_marks(page)) == 4
+
+
+def test_no_request_leaves_the_page_and_hostile_text_stays_text(page):
+    page.locator("mark.frag").first.hover()
+    page.wait_for_timeout(200)
+    assert page.requests == [page.url_of_file]
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    assert page.locator("img, link[rel=stylesheet], a[href]").count() == 0
+    assert '<img src=x onerror="window.pwned=2">' in page.locator(".text").inner_text()
+    assert "<script>window.pwned=3</script>Hostile" in page.locator("article.doc h2").inner_text()
+    assert page.errors == []
+
+
+@pytest.mark.model
+def test_cli_report_of_an_article_opens_with_highlights(browser, tmp_path):
+    article = tmp_path / "article5.txt"
+    article.write_text("The corrupt elites in the capital have once again stabbed every hard-working patriot in "
+                       "the back. These traitors will destroy everything our grandparents built unless we stop "
+                       "them now. Make our nation great, strong and proud again!\n", encoding="utf-8")
+    out = tmp_path / "report.html"
+    r = subprocess.run([sys.executable, "-m", "propscope", "analyze", "--format", "html", "-o", str(out),
+                        str(article)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    page = browser.new_page()
+    page.goto(out.as_uri())
+    assert page.locator("mark.frag:not(.off)").count() >= 1
+    assert page.locator("#chart rect").count() >= 1
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "report-article.png"), full_page=True)
+    page.close()
