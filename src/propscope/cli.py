@@ -123,11 +123,13 @@ FORMATS = ["terminal", "json", "jsonl", "csv", "semeval", "html"]
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.0, help="Hide spans below this confidence.")
 @click.option("--techniques", "only", multiple=True, metavar="NAMES",
               help="Show only these techniques (comma-separated names or labels; see 'propscope techniques').")
+@click.option("--sensitive", is_flag=True,
+              help="Find more fragments, with lower confidences: for exploring an article, not for scoring.")
 @click.option("--allow-private", is_flag=True, help="Let URLs reach loopback, private and link-local addresses.")
 @click.option("--any-language", is_flag=True, help="Analyse text that does not look English too.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 @friendly
-def analyze(sources, fmt, threshold, only, allow_private, any_language, output):
+def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_language, output):
     """Analyse articles and show their techniques.
 
     SOURCE: a text or HTML file, a folder of them, a .jsonl file (one article per line: text, html
@@ -152,7 +154,7 @@ def analyze(sources, fmt, threshold, only, allow_private, any_language, output):
                 failed.append(item.name)
                 continue
             analysis = run(doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
-                           threshold=threshold, techniques=keep)
+                           threshold=threshold, techniques=keep, sensitive=sensitive)
             if fmt == "terminal":
                 print_analysis(analysis)
             elif fmt == "jsonl":

@@ -20,9 +20,11 @@ def detector() -> Detector:
     return Detector()
 
 
-def detect(text: str, article_id: str = "") -> list[Span]:
-    """Every fragment that uses one of the 14 techniques, with a calibrated confidence."""
-    return detector().detect(text, article_id) if text.strip() else []
+def detect(text: str, article_id: str = "", sensitive: bool = False) -> list[Span]:
+    """Every fragment that uses one of the 14 techniques, with a calibrated confidence.
+
+    ``sensitive`` finds more fragments at lower confidence (see the model card)."""
+    return detector().detect(text, article_id, sensitive) if text.strip() else []
 
 
 def detect_many(articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[Span]]]:
@@ -31,11 +33,12 @@ def detect_many(articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list
 
 
 def analyze(text: str, *, article_id: str = "", source: str | None = None, threshold: float = 0.0,
-            techniques: Iterable[str] | None = None, meta: dict | None = None) -> Analysis:
+            techniques: Iterable[str] | None = None, meta: dict | None = None,
+            sensitive: bool = False) -> Analysis:
     """The article's text with its detected spans and their summary.
 
     ``meta`` (title, author, published, site, url, language) is carried into the result."""
-    return Analysis(text, tuple(detect(text, article_id)), article_id=article_id, source=source,
+    return Analysis(text, tuple(detect(text, article_id, sensitive)), article_id=article_id, source=source,
                     model=detector().version, meta=dict(meta or {})).filtered(threshold, techniques)
 
 

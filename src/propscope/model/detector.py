@@ -158,9 +158,6 @@ class Detector:
         return _softmax(hidden @ self.w2 + self.b2)
 
     # -- tasks -----------------------------------------------------------------------------
-    def _keep(self, _: int, probs: np.ndarray) -> np.ndarray:
-        return (1.0 - probs[:, 0]) >= self.low_threshold
-
     def candidates_from(self, text: str, encoded: Encoded, high: float, low: float, gap: int) -> list[Candidate]:
         """Fragments the tagger puts inside a span, with technique probabilities, from an encoding
         whose kept states cover every token at ``low`` or above."""
@@ -196,20 +193,29 @@ class Detector:
         return sorted(Span(article_id, c.start, c.end, NAMES[k], round(float(p), 4))
                       for (c, k), p in zip(pairs, conf))
 
-    def detect(self, text: str, article_id: str = "") -> list[Span]:
-        return next(self.detect_many([(article_id, text)]))[1]
+    def detect(self, text: str, article_id: str = "", sensitive: bool = False) -> list[Span]:
+        return next(self.detect_many([(article_id, text)], sensitive))[1]
 
-    def detect_many(self, articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[Span]]]:
-        """(article id, spans) for a stream of (article id, text), in order, sharing encoder batches."""
+    def detect_many(self, articles: Iterable[tuple[str, str]],
+                    sensitive: bool = False) -> Iterator[tuple[str, list[Span]]]:
+        """(article id, spans) for a stream of (article id, text), in order, sharing encoder batches.
+
+        ``sensitive`` decodes with the model's lower thresholds: more fragments, each with a
+        (lower) calibrated confidence, for exploring an article rather than scoring it."""
+        high, low, gap = self.threshold, self.low_threshold, self.gap
+        if sensitive and "sensitive" in self.config:
+            chosen = self.config["sensitive"]
+            high, low, gap = float(chosen["threshold"]), float(chosen["low_threshold"]), int(chosen["gap"])
+        keep = (lambda _, probs: (1.0 - probs[:, 0]) >= low)
         queue: deque[tuple[str, str]] = deque()
 
         def texts():
             for aid, text in articles:
                 queue.append((aid, text))
                 yield text
-        for encoded in self.encode_many(texts(), keep=self._keep):
+        for encoded in self.encode_many(texts(), keep=keep):
             aid, text = queue.popleft()
-            found = self.candidates_from(text, encoded, self.threshold, self.low_threshold, self.gap)
+            found = self.candidates_from(text, encoded, high, low, gap)
             yield aid, self.to_spans(found, aid)
 
     def rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:

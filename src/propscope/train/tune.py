@@ -24,6 +24,7 @@ LOW = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7]
 GAP = [0, 1, 2, 3]
 SETTINGS = [(h, lo, g) for h, lo, g in itertools.product(HIGH, LOW, GAP) if lo <= h]
 SECOND = [0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 1.01]
+SENSITIVE_RECALL = 0.65     # --sensitive: the best setting that finds at least this share of gold characters
 
 
 class Held:
@@ -71,6 +72,16 @@ def choose(held: Held, ids: list[str]) -> tuple[tuple, float, list[float], float
     return setting, second, coef, icpt
 
 
+def choose_sensitive(held: Held, ids: list[str]) -> dict:
+    """A decoding setting for exploring: the best SI F1 among those with recall >= SENSITIVE_RECALL."""
+    gold = held.gold(ids)
+    scores = {st: si_scores(held.fragments(ids, st), gold) for st in SETTINGS}
+    eligible = [st for st, sc in scores.items() if sc.recall >= SENSITIVE_RECALL] or [max(scores, key=lambda st: scores[st].recall)]
+    best = max(eligible, key=lambda st: scores[st].f1)
+    return {"setting": list(best), "si_precision": scores[best].precision, "si_recall": scores[best].recall,
+            "si_f1": scores[best].f1}
+
+
 def tune(det: Detector, articles: list[Article], log=print) -> dict:
     held = Held(det, articles)
     halves = [[a.article_id for a in articles if fold_of("half" + a.article_id, 2) == h] for h in (0, 1)]
@@ -87,12 +98,19 @@ def tune(det: Detector, articles: list[Article], log=print) -> dict:
     cross_ece = calibration.ece(np.array(conf), np.array(correct_flags(pred, gold), float))
     ids = [a.article_id for a in articles]
     (high, low, gap), second, coef, icpt = choose(held, ids)
+    sensitive = choose_sensitive(held, ids)
     det.config.update(threshold=high, low_threshold=low, gap=gap, second_threshold=second,
                       calibration={"coef": coef, "intercept": icpt})
+    scored = held.spans(ids, tuple(sensitive["setting"]), second)
+    conf = calibration.apply(calibration.features(np.array([p for _, p, _ in scored]),
+                                                  np.array([t for _, _, t in scored])), coef, icpt)
+    sensitive["ece"] = calibration.ece(np.array(conf), np.array(correct_flags([s for s, _, _ in scored],
+                                                                              held.gold(ids)), float))
     labelled = [s for a in articles for s in engine.classify(a.text, list(a.spans), det)]
     tc = tc_scores(labelled, held.gold(ids))
     result = {"held_out_articles": len(articles), "threshold": high, "low_threshold": low, "gap": gap,
               "second_threshold": second, "calibration": det.config["calibration"],
+              "sensitive": sensitive,
               "cross_fitted": {"si_f1": si.f1, "si_precision": si.precision, "si_recall": si.recall,
                                "span_technique_f1": st.f1, "ece": cross_ece, "chosen": chosen},
               "tc_micro_f1": tc.f1,
