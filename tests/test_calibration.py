@@ -115,3 +115,14 @@ def test_ece_bins_argument():
 
 def test_ece_empty():
     assert ece([], []) == 0.0
+
+
+def test_reliability_bins_count_every_confidence_once():
+    import numpy as np
+
+    from propscope.model.calibration import reliability
+    conf = np.array([0.05, 0.07, 0.55, 0.95, 1.0])
+    right = np.array([0, 1, 1, 1, 0])
+    bins = reliability(conf, right)
+    assert [(lo, n) for lo, _, n, _, _ in bins] == [(0.0, 2), (0.5, 1), (0.9, 2)]
+    assert bins[0][4] == 0.5 and abs(bins[2][3] - 0.975) < 1e-9

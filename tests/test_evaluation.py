@@ -35,3 +35,23 @@ def test_report_has_every_measure_in_range(split):
 def test_held_out_only_refuses_a_split_without_them(split):
     with pytest.raises(PropscopeError, match="held out"):
         evaluate(split, held_out_only=True)
+
+
+def test_report_json_and_reliability_bins_agree(split):
+    report = evaluate(split)
+    obj = report.to_dict()
+    assert obj["articles"] == 1 and set(obj) >= {"si", "tc", "span_technique", "ece", "reliability"}
+    assert sum(b["spans"] for b in obj["reliability"]) == sum(report.spans_per_technique.values())
+    for b in obj["reliability"]:
+        assert b["low"] <= b["mean_confidence"] <= b["high"] and 0 <= b["share_right"] <= 1
+
+
+def test_cli_writes_a_reliability_diagram(split, tmp_path):
+    import subprocess
+    import sys
+    png = tmp_path / "reliability.png"
+    r = subprocess.run([sys.executable, "-m", "propscope", "evaluate", "--data", str(split), "--plot", str(png),
+                        "--format", "json"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+    assert "ece_per_technique" in r.stdout

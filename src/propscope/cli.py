@@ -213,11 +213,21 @@ def _progress(items):
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
               help="A labelled split laid out like the PTC train folder.")
 @click.option("--held-out", is_flag=True, help="Only the articles the model held out in training.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write the reliability diagram here (PNG).")
 @friendly
-def evaluate(data, held_out):
+def evaluate(data, held_out, fmt, plot):
     """Score the model on labelled articles: SI F1, TC micro-F1, span+technique F1, calibration."""
     from .evaluation import evaluate as run
-    click.echo(run(data, held_out_only=held_out).table())
+    report = run(data, held_out_only=held_out)
+    if plot:
+        from .render.reliability import plot as draw
+        draw(report.reliability, plot, report.ece, f"propscope on {report.articles} articles of {Path(data).name}")
+    if fmt == "json":
+        import json
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(report.table())
 
 
 @main.command()

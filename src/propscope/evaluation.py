@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import engine
 from .errors import PropscopeError
-from .model.calibration import ece
+from .model.calibration import ece, reliability
 from .model.detector import Detector
 from .scoring import Scores, correct_flags, format_table, si_scores, span_technique_scores, tc_scores
 from .spans import Span
@@ -24,6 +24,8 @@ class Report:
     ece: float
     ece_per_technique: dict[str, float]
     articles: int
+    reliability: list = field(default_factory=list)    # calibration.reliability bins over all spans
+    spans_per_technique: dict[str, int] = field(default_factory=dict)
 
     def table(self) -> str:
         lines = [f"{self.articles} articles",
@@ -32,8 +34,24 @@ class Report:
                  f"span+technique F1 {self.span_technique.f1:.3f}",
                  f"expected calibration error {self.ece:.3f}", "",
                  format_table("TC (gold spans given)", self.tc), "",
-                 format_table("span+technique", self.span_technique)]
+                 format_table("span+technique", self.span_technique), "",
+                 "calibration per technique (detected spans)",
+                 f"{'technique':40} {'spans':>6} {'ECE':>6}"]
+        lines += [f"{name:40} {self.spans_per_technique.get(name, 0):>6} {value:>6.3f}"
+                  for name, value in self.ece_per_technique.items()]
         return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        def scores(s: Scores) -> dict:
+            return {"precision": s.precision, "recall": s.recall, "f1": s.f1,
+                    "per_technique": {k: {"precision": v.precision, "recall": v.recall, "f1": v.f1}
+                                      for k, v in s.per_technique.items()}}
+        return {"articles": self.articles, "si": {"precision": self.si.precision, "recall": self.si.recall,
+                                                  "f1": self.si.f1},
+                "tc": scores(self.tc), "span_technique": scores(self.span_technique), "ece": self.ece,
+                "ece_per_technique": self.ece_per_technique, "spans_per_technique": self.spans_per_technique,
+                "reliability": [{"low": lo, "high": hi, "spans": n, "mean_confidence": m, "share_right": a}
+                                for lo, hi, n, m, a in self.reliability]}
 
 
 def evaluate_articles(articles: list[Article], det: Detector | None = None, progress=None) -> Report:
@@ -49,12 +67,12 @@ def evaluate_articles(articles: list[Article], det: Detector | None = None, prog
             progress()
     flags = np.array(correct_flags(pred, gold), float)
     conf = np.array([s.confidence for s in pred], float)
-    per = {}
+    per, counts = {}, {}
     for tech in sorted({s.technique for s in pred}):
         sel = np.array([s.technique == tech for s in pred])
-        per[tech] = ece(conf[sel], flags[sel])
+        per[tech], counts[tech] = ece(conf[sel], flags[sel]), int(sel.sum())
     return Report(si_scores(pred, gold), tc_scores(labelled, gold), span_technique_scores(pred, gold),
-                  ece(conf, flags), per, len(articles))
+                  ece(conf, flags), per, len(articles), reliability(conf, flags), counts)
 
 
 def evaluate(data: str | Path, det: Detector | None = None, progress=None, held_out_only: bool = False) -> Report:

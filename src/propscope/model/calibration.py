@@ -43,3 +43,15 @@ def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
         if sel.any():
             total += sel.sum() / len(conf) * abs(conf[sel].mean() - correct[sel].mean())
     return float(total)
+
+
+def reliability(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> list[tuple[float, float, int, float, float]]:
+    """Per equal-width bin: (low, high, count, mean confidence, share correct); empty bins left out."""
+    conf, correct = np.asarray(conf, float), np.asarray(correct, float)
+    idx = np.minimum((conf * bins).astype(int), bins - 1)
+    out = []
+    for b in range(bins):
+        sel = idx == b
+        if sel.any():
+            out.append((b / bins, (b + 1) / bins, int(sel.sum()), float(conf[sel].mean()), float(correct[sel].mean())))
+    return out

@@ -1,0 +1,39 @@
+"""The reliability diagram of a model's confidences, as a PNG (matplotlib, optional)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import PropscopeError
+
+
+def plot(bins: list[tuple[float, float, int, float, float]], path: str | Path, ece: float, title: str) -> None:
+    """Share of right spans against confidence, per bin, with the diagonal of perfect calibration."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PropscopeError("the reliability diagram needs matplotlib: pip install 'propscope[plot]'") from None
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5, 6), height_ratios=[3, 1], sharex=True)
+    centres = [(lo + hi) / 2 for lo, hi, *_ in bins]
+    width = bins[0][1] - bins[0][0] if bins else 0.1
+    top.bar(centres, [acc for *_, acc in bins], width=width * 0.9, color="#4c78a8", label="share right")
+    top.plot([m for _, _, _, m, _ in bins], [acc for *_, acc in bins], "o", color="#e45756", label="mean confidence")
+    top.plot([0, 1], [0, 1], "--", color="grey", linewidth=1, label="perfect calibration")
+    top.set_ylim(0, 1)
+    top.set_ylabel("share of spans right")
+    top.set_title(f"{title}\nexpected calibration error {ece:.3f}")
+    top.legend(loc="upper left", fontsize=8)
+    bottom.bar(centres, [n for _, _, n, _, _ in bins], width=width * 0.9, color="#9d9d9d")
+    bottom.set_yscale("log")
+    bottom.set_ylabel("spans")
+    bottom.set_xlabel("confidence")
+    bottom.set_xlim(0, 1)
+    fig.tight_layout()
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise PropscopeError(f"{path}: cannot write ({exc.strerror})") from None
+    finally:
+        plt.close(fig)
