@@ -59,3 +59,11 @@ def test_a_batch_gets_one_report_with_counts():
     page = report([a, Analysis("Nothing to see here.", article_id="calm")])
     assert page.count('<article class="doc"') == 2 and "2 fragments in 2 articles" in page
     assert "No technique found" not in page and "calm" in page
+
+
+def test_reliability_is_shown_per_technique():
+    from propscope.reliability import Reliability
+    page = report([hostile_analysis()], reliability={"Loaded_Language": Reliability("Loaded_Language", 0.18, 0.38)})
+    assert "Model: sometimes found, rarely right" in page
+    data = json.loads(re.search(r'id="data">(.*?)</script>', page, re.S).group(1))
+    assert data["techniques"][8]["reliability"].startswith("sometimes found")

@@ -173,8 +173,10 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
                     else json.dumps([render_json.to_dict(a) for a in results], ensure_ascii=False, indent=2))
             out.write(body + "\n")
         elif fmt == "html" and results:
+            from .engine import detector
+            from .reliability import from_validation
             from .render.html import report
-            out.write(report(results, threshold))
+            out.write(report(results, threshold, from_validation(detector().validation())))
         out.close()
     if failed:
         raise PropscopeError(f"{len(failed)} of {len(items)} inputs failed: {', '.join(failed)}")

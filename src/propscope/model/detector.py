@@ -90,6 +90,11 @@ class Detector:
     def version(self) -> str:
         return self.config.get("version", "unversioned")
 
+    def validation(self) -> dict:
+        """The model's validation figures (validation.json), or {} when it has none."""
+        path = self.folder / "validation.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
     def held_out_ids(self) -> set[str]:
         """Ids of the articles held out from this model's training (for honest evaluation)."""
         path = self.folder / "training.json"

@@ -26,7 +26,10 @@ def _environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def report(analyses: Sequence[Analysis], threshold: float = 0.0) -> str:
+def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: dict | None = None) -> str:
+    """The report; ``reliability`` (technique -> reliability.Reliability) adds how far the model
+    can be trusted for each technique."""
+    reliability = reliability or {}
     spans, docs = [], []
     for d, analysis in enumerate(analyses):
         first = len(spans)
@@ -47,11 +50,14 @@ def report(analyses: Sequence[Analysis], threshold: float = 0.0) -> str:
                      "coverage": analysis.coverage, "model": analysis.model})
     counts = Counter(s["t"] for s in spans)
     techniques = [{"i": i, "name": t.name, "label": t.label, "definition": t.definition, "example": t.example,
-                   "colour": t.colour, "count": counts.get(i, 0)} for i, t in enumerate(CATALOGUE)]
+                   "colour": t.colour, "count": counts.get(i, 0),
+                   "reliability": reliability[t.name].summary if t.name in reliability else ""}
+                  for i, t in enumerate(CATALOGUE)]
     top = max(counts.values(), default=0)
     chart = [t for t in sorted(techniques, key=lambda t: -t["count"]) if t["count"]]
     return _environment().get_template("report.html.j2").render(
         docs=docs, spans=spans, techniques=techniques, chart=chart, top=top, threshold=threshold,
         nonce=secrets.token_urlsafe(16),
-        data={"spans": spans, "techniques": [{k: t[k] for k in ("label", "definition", "example", "colour")}
+        data={"spans": spans, "techniques": [{k: t[k] for k in ("label", "definition", "example", "colour",
+                                                                "reliability")}
                                              for t in techniques]})

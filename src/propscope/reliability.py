@@ -1,0 +1,38 @@
+"""How far to trust the model for each technique, in words, from its validation figures.
+
+Two questions a reader has about a technique: does the model find these fragments
+(span+technique recall on held-out articles), and when it marks one, is it right
+(span+technique precision)? Both use the SemEval-2020 partial-overlap measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FOUND = ((0.4, "often found"), (0.15, "sometimes found"), (0.0, "often missed"))
+RIGHT = ((0.5, "usually right"), (0.2, "sometimes right"), (0.0, "rarely right"))
+
+
+@dataclass(frozen=True)
+class Reliability:
+    technique: str
+    precision: float
+    recall: float
+
+    @property
+    def found(self) -> str:
+        return next(words for floor, words in FOUND if self.recall >= floor)
+
+    @property
+    def right(self) -> str:
+        return next(words for floor, words in RIGHT if self.precision >= floor)
+
+    @property
+    def summary(self) -> str:
+        return (f"{self.found}, {self.right} (on held-out articles it found {self.recall:.0%} of these fragments; "
+                f"{self.precision:.0%} of what it marked was right)")
+
+
+def from_validation(validation: dict) -> dict[str, Reliability]:
+    per = validation.get("span_technique_per_technique", {})
+    return {name: Reliability(name, float(v["precision"]), float(v["recall"])) for name, v in per.items()}

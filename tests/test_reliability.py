@@ -1,0 +1,16 @@
+"""Per-technique reliability in words, from validation figures."""
+
+from propscope.reliability import Reliability, from_validation
+
+
+def test_words_follow_the_figures():
+    assert Reliability("x", 0.6, 0.5).found == "often found" and Reliability("x", 0.6, 0.5).right == "usually right"
+    weak = Reliability("x", 0.1, 0.05)
+    assert weak.found == "often missed" and weak.right == "rarely right"
+    assert "5% of these fragments" in weak.summary and "10% of what it marked" in weak.summary
+
+
+def test_from_validation_reads_span_technique_figures():
+    rel = from_validation({"span_technique_per_technique": {"Slogans": {"precision": 0.25, "recall": 0.2, "f1": 0.22}}})
+    assert rel["Slogans"].right == "sometimes right" and rel["Slogans"].found == "sometimes found"
+    assert from_validation({}) == {}
