@@ -250,3 +250,10 @@ def test_token_span_real_text(tokenizer):
     start = text.index("enemy")
     first, last = token_span(toks.offsets, start, start + len("enemy within"))
     assert text[toks.offsets[first, 0]:toks.offsets[last, 1]] == "enemy within"
+
+
+def test_special_ids_of_a_bert_vocabulary(tokenizer):
+    from propscope.model.windows import special_ids
+    cls_id, sep_id, pad_id = special_ids(tokenizer)
+    assert (cls_id, sep_id, pad_id) == (tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
+                                        tokenizer.token_to_id("[PAD]"))

@@ -238,12 +238,15 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--epochs", type=int, default=None, help="Override the recipe's epochs.")
 @click.option("--fold", type=int, default=None, help="Fold held out for tuning (default: the recipe's).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the recipe's).")
+@click.option("--base", type=click.Choice(["all-MiniLM-L6-v2", "all-mpnet-base-v2"]), default=None,
+              help="Pretrained encoder (default: the recipe's, all-MiniLM-L6-v2; mpnet is larger and slower).")
+@click.option("--lr", type=float, default=None, help="Encoder learning rate (default: the recipe's).")
 @click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
               help="Unlabelled articles for self-training: a teacher labels them for the final model.")
 @click.option("--semeval2021", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder of SemEval-2021 Task 6 files (meme texts) to add to the training data.")
 @friendly
-def train(data, out, epochs, fold, seed, unlabelled, semeval2021):
+def train(data, out, epochs, fold, seed, base, lr, unlabelled, semeval2021):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -257,6 +260,10 @@ def train(data, out, epochs, fold, seed, unlabelled, semeval2021):
         cfg.fold = fold
     if seed is not None:
         cfg.seed = seed
+    if base is not None:
+        cfg.base = base
+    if lr is not None:
+        cfg.lr_encoder = lr
     if unlabelled:
         cfg.unlabelled = str(unlabelled)
     if semeval2021:

@@ -20,7 +20,7 @@ from ..techniques import NAMES
 from . import calibration
 from .decode import decode
 from .features import span_features
-from .windows import Tokens, Window, load_tokenizer, plan_windows, stack, token_span, tokenize
+from .windows import Tokens, Window, load_tokenizer, plan_windows, special_ids, stack, token_span, tokenize
 
 BUNDLED = Path(__file__).parent / "weights"
 BATCH = 8
@@ -77,8 +77,7 @@ class Detector:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(folder / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
         self.folder = folder
-        self.cls_id = self.tokenizer.token_to_id("[CLS]")
-        self.sep_id = self.tokenizer.token_to_id("[SEP]")
+        self.cls_id, self.sep_id, self.pad_id = special_ids(self.tokenizer)
         self.window = int(self.config["window"])
         self.stride = int(self.config["stride"])
         self.threshold = float(self.config["threshold"])
@@ -137,7 +136,8 @@ class Detector:
             yield pending.popleft().result()
 
     def _run(self, batch: list[tuple[_Doc, Window]], keep) -> None:
-        ids, mask = stack([doc.tokens.ids[w.lo:w.hi] for doc, w in batch], self.cls_id, self.sep_id)
+        ids, mask = stack([doc.tokens.ids[w.lo:w.hi] for doc, w in batch], self.cls_id, self.sep_id,
+                          self.pad_id)
         states, logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
         for row, (doc, w) in enumerate(batch):
             lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1

@@ -37,6 +37,15 @@ def load_tokenizer(path: str) -> Tokenizer:
     return tok
 
 
+def special_ids(tokenizer: Tokenizer) -> tuple[int, int, int]:
+    """(start, end, padding) token ids: [CLS] [SEP] [PAD] for BERT-like vocabularies, <s> </s> <pad> for MPNet."""
+    for start, end, pad in (("[CLS]", "[SEP]", "[PAD]"), ("<s>", "</s>", "<pad>")):
+        ids = [tokenizer.token_to_id(t) for t in (start, end, pad)]
+        if None not in ids:
+            return ids[0], ids[1], ids[2]
+    raise ValueError("tokenizer has neither [CLS]/[SEP]/[PAD] nor <s>/</s>/<pad>")
+
+
 def tokenize(tokenizer: Tokenizer, text: str) -> Tokens:
     enc = tokenizer.encode(text, add_special_tokens=False)
     ids = np.asarray(enc.ids, dtype=np.int64)

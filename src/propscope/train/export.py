@@ -25,7 +25,10 @@ def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, qua
              w1=model.span_in.weight.detach().numpy().T.copy(), b1=model.span_in.bias.detach().numpy(),
              w2=model.span_out.weight.detach().numpy().T.copy(), b2=model.span_out.bias.detach().numpy())
     # plain (eager) attention exports as a pattern onnxruntime fuses into its Attention kernel
-    model.encoder.set_attn_implementation("eager")
+    try:
+        model.encoder.set_attn_implementation("eager")
+    except (AttributeError, ValueError):
+        pass                      # architectures with one attention implementation
     ids = torch.randint(1000, 2000, (2, 32))
     mask = torch.ones_like(ids)
     raw = out / "encoder.raw.onnx"
@@ -49,7 +52,11 @@ def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, qua
 
 
 def fuse(src: Path, dst: Path, config) -> None:
-    """onnxruntime's BERT graph fusions (attention, layer norms, GELU): about 20% faster on CPU."""
+    """onnxruntime's BERT graph fusions (attention, layer norms, GELU): about 20% faster on CPU.
+    Other architectures (MPNet's relative attention) are kept as exported."""
+    if config.model_type != "bert":
+        shutil.copy(src, dst)
+        return
     from onnxruntime.transformers import optimizer
     fused = optimizer.optimize_model(str(src), model_type="bert", num_heads=config.num_attention_heads,
                                      hidden_size=config.hidden_size)

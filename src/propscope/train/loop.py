@@ -17,9 +17,9 @@ from .examples import IGNORE, WindowExample
 from .model import SpanModel
 
 
-def collate(batch: list[WindowExample], cls_id: int, sep_id: int):
+def collate(batch: list[WindowExample], cls_id: int, sep_id: int, pad_id: int = 0):
     width = max(len(ex.ids) for ex in batch) + 2
-    ids = torch.zeros((len(batch), width), dtype=torch.long)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros_like(ids)
     tags = torch.full_like(ids, IGNORE)
     rows, firsts, lasts, labels, feats = [], [], [], [], []
@@ -47,7 +47,7 @@ def class_weights(examples: list[WindowExample], power: float) -> torch.Tensor:
 
 
 def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls_id: int, sep_id: int,
-          log=print) -> None:
+          pad_id: int = 0, log=print) -> None:
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
@@ -74,7 +74,7 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
         rng.shuffle(batches)
         totals = Counter()
         for b in batches:
-            ids, mask, tags, spans = collate([examples[i] for i in b], cls_id, sep_id)
+            ids, mask, tags, spans = collate([examples[i] for i in b], cls_id, sep_id, pad_id)
             states, tag_logits = model.encode(ids, mask)
             loss_t = tag_loss(tag_logits.reshape(-1, 3), tags.reshape(-1))
             loss = loss_t

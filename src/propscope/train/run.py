@@ -38,11 +38,12 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride)
     log(f"{len(train_set)} training articles (+{len(extra)} extra), {len(held)} held out, {len(examples)} windows, "
         f"{sum(len(e.spans) for e in examples)} span examples")
-    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    from ..model.windows import special_ids
+    specials = special_ids(tokenizer)
     model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout)
     from .loop import train
     t0 = time.time()
-    train(model, examples, cfg, cls_id, sep_id, log=log)
+    train(model, examples, cfg, *specials, log=log)
     minutes = (time.time() - t0) / 60
     state = out / "state.pt"
     torch.save(model.state_dict(), state)
