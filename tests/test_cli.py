@@ -242,3 +242,30 @@ def test_console_script_and_subcommands():
     assert len(json.loads(r.stdout)["techniques"]) == 14
     r = subprocess.run([str(exe), "model"], capture_output=True, text=True)
     assert r.returncode == 0 and "Model card" in r.stdout
+
+
+def test_serve_answers_health_on_loopback_and_stops_cleanly():
+    import socket
+    import time
+
+    import httpx
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "propscope", "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read()
+                time.sleep(0.3)
+        assert r.status_code == 200
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert page.status_code == 200 and "propscope" in page.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

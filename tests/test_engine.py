@@ -37,3 +37,15 @@ def test_classify_keeps_order_and_ranks_repeats():
     assert [(s.start, s.end) for s in out] == [(s.start, s.end) for s in given]
     assert all(s.technique in NAMES for s in out)
     assert len({out[0].technique, out[2].technique, out[3].technique}) == 3
+
+
+def test_sensitive_finds_at_least_as_much_text_at_lower_thresholds():
+    from propscope.engine import detector
+    from propscope.spans import merge_intervals
+    chosen = detector().config["sensitive"]
+    assert chosen["threshold"] <= detector().threshold and chosen["low_threshold"] <= detector().low_threshold
+    normal = propscope.analyze(TEXT * 3)
+    more = propscope.analyze(TEXT * 3, sensitive=True)
+    covered = lambda a: sum(e - s for s, e in merge_intervals((x.start, x.end) for x in a.spans))
+    assert covered(more) >= covered(normal) and len(more.spans) >= 1
+    assert all(0 <= s.confidence <= 1 for s in more.spans)

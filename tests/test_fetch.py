@@ -24,7 +24,7 @@ def test_global_addresses_are_public(address):
 
 def test_loopback_is_refused_by_default_without_a_request(site):
     site.pages["/a"] = PAGE
-    with pytest.raises(FetchError, match="127.0.0.1.*--allow-private"):
+    with pytest.raises(FetchError, match="127.0.0.1.*allow-private"):
         fetch(site.url + "/a")
     assert site.requests == []
 
@@ -107,3 +107,9 @@ def test_http_errors_and_bad_schemes_are_clear(site):
 def test_unresolvable_name_is_a_clear_error():
     with pytest.raises(FetchError, match="cannot resolve"):
         fetch("http://no-such-host.invalid/")
+
+
+@pytest.mark.parametrize("url", ["http://a..b/", "http://[::1", "http://exa mple.com/"])
+def test_malformed_addresses_are_clear_errors(url):
+    with pytest.raises(FetchError):
+        fetch(url)

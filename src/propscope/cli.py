@@ -273,6 +273,21 @@ def train(data, out, epochs, fold, seed, base, lr, unlabelled, semeval2021):
 
 
 @main.command()
+@click.option("--host", default=None, help="Address to listen on (default: PROPSCOPE_SERVE_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: PROPSCOPE_SERVE_PORT, 8000).")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Processes, each with its own copy of the model (default: PROPSCOPE_SERVE_WORKERS, 1).")
+@friendly
+def serve(host, port, workers):
+    """Serve the web page and the HTTP API (needs the 'serve' extra)."""
+    try:
+        from .serve import run
+    except ImportError as exc:
+        raise PropscopeError(f"serving needs the serve extra: pip install 'propscope[serve]' ({exc})") from None
+    run(host, port, workers)
+
+
+@main.command()
 @friendly
 def model():
     """Print the model card of the bundled model."""

@@ -61,7 +61,8 @@ class FetchError(InputError):
 
 def refused_address(url: object, address: str) -> FetchError:
     return FetchError(f"{url}: refused, it resolves to {address}, a private, loopback or link-local address; "
-                      "pass --allow-private to fetch from your own network")
+                      "to fetch from your own network, allow private addresses "
+                      "(analyze --allow-private; for the server, PROPSCOPE_SERVE_ALLOW_PRIVATE=1)")
 
 
 def unreachable(url: object, reason: str) -> FetchError:
@@ -76,4 +77,4 @@ def no_article_text(where: object) -> InputError:
 
 def not_english(where: object, language: str, probability: float) -> InputError:
     return InputError(f"{where}: looks like {language} ({probability:.0%} sure), and the model knows English "
-                      "news only; pass --any-language to analyse it anyway")
+                      "news only; to analyse it anyway, allow any language (analyze --any-language)")

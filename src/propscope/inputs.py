@@ -43,7 +43,7 @@ class Options:
 
 
 def is_url(source: str) -> bool:
-    return source.lower().startswith(("http://", "https://"))
+    return source.strip().lower().startswith(("http://", "https://"))
 
 
 def expand(sources: list[str], options: Options, stdin: Callable[[], bytes] | None = None) -> list[Item]:
@@ -54,7 +54,7 @@ def expand(sources: list[str], options: Options, stdin: Callable[[], bytes] | No
         if source == "-":
             items.append(Item("<stdin>", lambda: _from_bytes(stdin(), "stdin", "<stdin>", options)))
         elif is_url(source):
-            items.append(Item(source, lambda s=source: _from_url(s, options)))
+            items.append(Item(source.strip(), lambda s=source.strip(): _from_url(s, options)))
         else:
             items.extend(_from_path(Path(source), options))
     return items

@@ -27,6 +27,16 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("fetch_timeout", "15", "Seconds to wait for a web page to connect and for each read."),
     Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused)."),
     Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL."),
+    Setting("serve_host", "127.0.0.1", "Address `propscope serve` listens on."),
+    Setting("serve_port", "8000", "Port `propscope serve` listens on."),
+    Setting("serve_workers", "1", "Server processes, each with its own copy of the model."),
+    Setting("serve_max_body", "4000000", "Largest request body the server accepts, in bytes."),
+    Setting("serve_max_chars", "200000", "Longest article text the server analyses, in characters."),
+    Setting("serve_timeout", "60", "Seconds a request may take, fetching included, before it is refused."),
+    Setting("serve_queue", "64", "Requests a server process holds waiting for the model before refusing more."),
+    Setting("serve_token", "", "Bearer token every request but /health must carry; empty: no token needed."),
+    Setting("serve_cors_origins", "", "Comma-separated origins allowed to call the API from a browser; empty: none."),
+    Setting("serve_allow_private", "0", "1 lets the server fetch URLs on loopback, private and link-local addresses."),
 )}
 
 

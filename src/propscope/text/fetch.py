@@ -56,13 +56,17 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
     with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"},
                       follow_redirects=False, trust_env=False) as client:
         for _ in range(max_redirects + 1):
-            target = httpx.URL(url)
+            try:
+                target = httpx.URL(url)
+                target.host.encode("idna")
+            except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+                raise errors.unreachable(url, f"not a valid address: {exc}") from None
             if target.scheme not in ("http", "https") or not target.host:
                 raise errors.unreachable(url, "only http:// and https:// addresses can be fetched")
             port = target.port or (443 if target.scheme == "https" else 80)
             try:
                 addresses = resolve(target.host, port)
-            except OSError as exc:
+            except (OSError, UnicodeError) as exc:
                 raise errors.unreachable(url, str(exc)) from None
             refused = [a for a in addresses if not allowed(a)]
             if refused:

@@ -1,0 +1,173 @@
+"""Load on `propscope serve` over loopback: N clients posting an article for S seconds.
+
+Starts the server itself (on a free loopback port, with W workers), measures one request at a
+time first, then the load, and stops the server. Prints requests/s, p50/p99 latency, errors,
+5xx answers, dropped connections, and the server's RSS (all its processes) before and after.
+
+    python benchmarks/load.py --clients 32 --seconds 60 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "examples" / "sample-article.txt"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(port: int, workers: int) -> subprocess.Popen:
+    code = f"from propscope.serve import run; run('127.0.0.1', {port}, {workers})"
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped: {server.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    stop(server)
+    raise SystemExit("the server did not answer /health within 120 s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and all its descendants (Linux /proc), in MiB."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total / 1024
+
+
+def single(url: str, body: dict, n: int) -> list[float]:
+    times = []
+    with httpx.Client(timeout=120) as client:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            client.post(url, json=body).raise_for_status()
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+async def load(url: str, body: dict, clients: int, seconds: float) -> tuple[list[float], Counter, int]:
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    dropped = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal dropped
+        while time.monotonic() < deadline:
+            t0 = time.perf_counter()
+            try:
+                response = await http.post(url, json=body)
+            except httpx.TransportError:      # refused, reset or timed out: a dropped connection
+                dropped += 1
+                continue
+            latencies.append(time.perf_counter() - t0)
+            statuses[response.status_code] += 1
+
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return latencies, statuses, dropped
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--clients", type=int, default=32)
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--text", type=Path, default=SAMPLE, help="the article every client posts")
+    p.add_argument("--warmup", type=float, default=5, help="seconds of load before RSS is first read")
+    args = p.parse_args()
+
+    body = {"text": args.text.read_text(encoding="utf-8")}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1/analyze"
+    server = start(port, args.workers)
+    try:
+        single(url, body, 5)                                      # warm-up
+        alone = statistics.median(single(url, body, 30))
+        asyncio.run(load(url, body, args.clients, args.warmup))   # every worker warm, buffers grown
+        rss_before = rss_mib(server.pid)
+        t0 = time.perf_counter()
+        latencies, statuses, dropped = asyncio.run(load(url, body, args.clients, args.seconds))
+        elapsed = time.perf_counter() - t0
+        rss_after = rss_mib(server.pid)
+    finally:
+        stop(server)
+
+    done = sum(statuses.values())
+    errors = done - statuses.get(200, 0)
+    server_errors = sum(n for status, n in statuses.items() if status >= 500)
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    growth = (rss_after - rss_before) / rss_before
+    print(f"propscope serve under load: {args.clients} clients, {args.seconds:g} s, {args.workers} workers, "
+          f"{len(body['text']):,}-character article, {os.cpu_count()} CPUs")
+    print(f"  single request (median of 30, alone): {alone * 1000:7.1f} ms")
+    print(f"  requests            {done:>10,}   ({done / elapsed:.1f}/s)")
+    print(f"  latency p50         {p50 * 1000:10.1f} ms")
+    print(f"  latency p99         {p99 * 1000:10.1f} ms   ({p99 / alone:.1f}x single)")
+    print(f"  latency max         {max(latencies) * 1000:10.1f} ms")
+    print(f"  statuses            {dict(sorted(statuses.items()))}")
+    print(f"  errors (not 200)    {errors:>10}")
+    print(f"  5xx                 {server_errors:>10}")
+    print(f"  dropped connections {dropped:>10}")
+    print(f"  server RSS          {rss_before:10.1f} MiB before, {rss_after:.1f} MiB after ({growth:+.1%})")
+    # what one client would wait if the server shared its throughput evenly: Little's law
+    print(f"  clients / throughput: {args.clients / (done / elapsed) * 1000:.1f} ms (the least p50 possible "
+          f"at this throughput)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The HTTP API and the web page: a thin ASGI app over ``propscope.analyze``.
+
+    POST /v1/analyze      text | html | url -> the versioned analysis JSON
+    POST /v1/report       the same request -> the self-contained HTML report, as a download
+    GET  /v1/techniques   the catalogue
+    GET  /health          liveness, model version (never needs the token)
+    GET  /openapi.json    this API's OpenAPI document
+    GET  /                the web page (static files, no inline script)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
+
+from .. import __version__
+from ..render import json as render_json
+from ..render.html import report as render_report
+from ..techniques import CATALOGUE, FROM_SEMEVAL2023
+from . import guards, problems
+from .config import ServeConfig
+from .models import AnalysisOut, AnalyzeRequest, ErrorOut, Health, TechniquesOut
+from .runner import Runner
+
+STATIC = files("propscope") / "serve" / "static"
+OPEN_PATHS = ("/health", "/")      # the page is static; the API behind it is guarded
+REFUSED = {
+    400: "The body cannot be parsed (it is not UTF-8).",
+    401: "No or wrong bearer token (when the server has one).",
+    408: "The request body arrived too slowly (PROPSCOPE_SERVE_TIMEOUT).",
+    413: "The body (PROPSCOPE_SERVE_MAX_BODY) or the article text (PROPSCOPE_SERVE_MAX_CHARS) is too large.",
+    422: "The request is not valid, or its input cannot be analysed: not English, no article text in the page, "
+         "an unknown technique, a URL that cannot be fetched or is refused (loopback, private, link-local).",
+    503: "The server holds as many requests as it may (PROPSCOPE_SERVE_QUEUE); retry after the Retry-After "
+         "header's seconds.",
+    504: "The analysis took longer than PROPSCOPE_SERVE_TIMEOUT.",
+}
+REFUSALS = {status: {"model": ErrorOut, "description": what} for status, what in REFUSED.items()}
+# an HTML route would label its refusals text/html: name their JSON explicitly
+JSON_REFUSALS = {status: {"description": what, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/ErrorOut"}}}} for status, what in REFUSED.items()}
+
+
+def create_app(config: ServeConfig | None = None) -> FastAPI:
+    config = config or ServeConfig.from_env()
+    runner = Runner(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.model = await runner.start()        # once per worker process
+        try:
+            yield
+        finally:
+            runner.close()
+
+    app = FastAPI(title="propscope", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None, exception_handlers=problems.HANDLERS,
+                  description="Which fragments of a news article use which of the 14 propaganda techniques "
+                              "of the Propaganda Techniques Corpus, with calibrated confidence. Errors are "
+                              '`{"error": {"code", "message", "limit"?}}`.')
+
+    @app.post("/v1/analyze", response_model=None, responses={200: {"model": AnalysisOut}, **REFUSALS},
+              summary="Analyse an article given as text, HTML or a URL")
+    async def analyze(request: AnalyzeRequest) -> JSONResponse:
+        analysis = await runner.analyze(request)
+        return JSONResponse(render_json.to_dict(analysis), headers=problems.NO_STORE)
+
+    @app.post("/v1/report", response_class=HTMLResponse, responses=JSON_REFUSALS,
+              summary="The same analysis as a self-contained HTML report, to download")
+    async def report(request: AnalyzeRequest) -> HTMLResponse:
+        analysis = await runner.analyze(request)
+        page = await runner.render(render_report, [analysis], request.threshold)
+        return HTMLResponse(page, headers={**problems.NO_STORE,
+                                           "Content-Disposition": 'attachment; filename="propscope-report.html"'})
+
+    @app.get("/v1/techniques", response_model=TechniquesOut, responses={401: REFUSALS[401]},
+             summary="The 14 techniques: names, labels, definitions, examples, colours")
+    async def techniques() -> dict:
+        return {"techniques": [{"name": t.name, "label": t.label, "definition": t.definition,
+                                "example": t.example, "colour": t.colour, "semeval2023": list(t.semeval2023)}
+                               for t in CATALOGUE],
+                "semeval2023_not_detected": [n for n, p in FROM_SEMEVAL2023.items() if p is None]}
+
+    @app.get("/health", response_model=Health, summary="Liveness; needs no token")
+    async def health(request: Request) -> dict:
+        return {"status": "ok", "version": __version__, "model": request.app.state.model}
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(_openapi(app, bool(config.token)))
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(str(STATIC / "index.html"), media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    # added inside out: the last one added sees the request first
+    app.add_middleware(guards.BodyLimit, limit=config.max_body, timeout=config.timeout)
+    app.add_middleware(guards.BearerToken, token=config.token, open_paths=OPEN_PATHS)
+    if config.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
+                           max_age=600)
+    app.add_middleware(guards.SecurityHeaders)
+    return app
+
+
+def _openapi(app: FastAPI, token: bool) -> dict:
+    """FastAPI's document, plus the bearer token on every operation but /health when one is set."""
+    document = app.openapi()
+    if token and "securitySchemes" not in document.get("components", {}):
+        document.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        for path, operations in document["paths"].items():
+            for operation in operations.values():
+                if path != "/health":
+                    operation["security"] = [{"bearer": []}]
+    return document
+
+
+def run(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    """Serve until interrupted; arguments left out come from the PROPSCOPE_SERVE_* settings."""
+    import os
+
+    import uvicorn
+    config = ServeConfig.from_env()
+    workers = workers or config.workers
+    if workers > 1 and "PROPSCOPE_THREADS" not in os.environ:
+        # one model per worker: share the cores out rather than oversubscribe them
+        os.environ["PROPSCOPE_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    uvicorn.run("propscope.serve.app:create_app", factory=True, host=host or config.host,
+                port=port or config.port, workers=workers, proxy_headers=False, server_header=False,
+                timeout_graceful_shutdown=int(config.timeout), log_level="info")

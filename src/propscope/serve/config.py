@@ -1,0 +1,32 @@
+"""The server's settings, read once from the environment into one frozen object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import settings
+
+_get, _int = settings.get, settings.get_int
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_body: int = 4_000_000       # bytes
+    max_chars: int = 200_000        # characters of article text
+    timeout: float = 60.0           # seconds per request
+    queue: int = 64                 # requests waiting for the model, per process
+    token: str = ""
+    cors_origins: tuple[str, ...] = ()
+    allow_private: bool = False
+
+    @classmethod
+    def from_env(cls) -> ServeConfig:
+        return cls(host=_get("serve_host"), port=_int("serve_port"), workers=max(1, _int("serve_workers")),
+                   max_body=_int("serve_max_body"), max_chars=_int("serve_max_chars"),
+                   timeout=float(_int("serve_timeout")), queue=max(1, _int("serve_queue")),
+                   token=_get("serve_token").strip(),
+                   cors_origins=tuple(o.strip() for o in _get("serve_cors_origins").split(",") if o.strip()),
+                   allow_private=_get("serve_allow_private").strip().lower() in ("1", "true", "yes"))

@@ -1,0 +1,93 @@
+"""ASGI middleware that holds for every request: security headers, the bearer token, and
+bounds on the request body's size and on how slowly it may arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import problems
+
+# The page loads its script and style from this server only; nothing may frame it.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BearerToken:
+    """When a token is set, every path but the open ones needs ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: ASGIApp, token: str, open_paths: tuple[str, ...]):
+        self.app, self.token, self.open_paths = app, token.encode(), open_paths
+
+    def _allowed(self, scope: Scope) -> bool:
+        if not self.token or scope["path"] in self.open_paths or scope["path"].startswith("/static/"):
+            return True
+        scheme, _, given = Headers(scope=scope).get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._allowed(scope):
+            return await self.app(scope, receive, send)
+        await problems.response(problems.unauthorized())(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuse a body over ``limit`` bytes (413), declared or streamed, and one whose next part
+    takes longer than ``timeout`` seconds to arrive (408)."""
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float):
+        self.app, self.limit, self.timeout = app, limit, timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await problems.response(problems.body_too_large(self.limit))(scope, receive, send)
+        received, complete = 0, False
+
+        async def limited_receive() -> Message:
+            nonlocal received, complete
+            if complete:                  # after the body, receive() waits for a disconnect
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except asyncio.TimeoutError:
+                raise problems.body_timeout(self.timeout) from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise problems.body_too_large(self.limit)
+                complete = not message.get("more_body", False)
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,121 @@
+"""Every refusal the API makes, as one JSON shape with a proper status code:
+
+    {"error": {"code": "text_too_long", "message": "...", "limit": {"name": "PROPSCOPE_...", "value": 200000}}}
+
+``limit`` is present when a configured limit was exceeded; the message always says what to do.
+"""
+
+from __future__ import annotations
+
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ..errors import FetchError, InputError, ModelError, PropscopeError
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class ApiError(HTTPException):
+    """An HTTPException, so that FastAPI lets it through from the body reader too."""
+
+    def __init__(self, status: int, code: str, message: str, limit: tuple[str, int | float] | None = None,
+                 headers: dict[str, str] | None = None):
+        super().__init__(status, message, headers)
+        self.code, self.message, self.limit = code, message, limit
+
+
+def body(code: str, message: str, limit: tuple[str, int | float] | None = None) -> dict:
+    error: dict = {"code": code, "message": message}
+    if limit is not None:
+        error["limit"] = {"name": limit[0], "value": limit[1]}
+    return {"error": error}
+
+
+def response(exc: ApiError) -> JSONResponse:
+    return JSONResponse(body(exc.code, exc.message, exc.limit), exc.status_code, {**NO_STORE, **(exc.headers or {})})
+
+
+# -- the refusals ----------------------------------------------------------------------------
+def unauthorized() -> ApiError:
+    return ApiError(401, "unauthorized", "this server needs a token: send the header 'Authorization: Bearer <token>'",
+                    headers={"WWW-Authenticate": 'Bearer realm="propscope"'})
+
+
+def body_too_large(limit: int) -> ApiError:
+    return ApiError(413, "body_too_large", f"the request body is over the limit of {limit:,} bytes; send a shorter "
+                    "article, or raise PROPSCOPE_SERVE_MAX_BODY", ("PROPSCOPE_SERVE_MAX_BODY", limit))
+
+
+def body_timeout(seconds: float) -> ApiError:
+    return ApiError(408, "body_timeout", f"the request body did not arrive within {seconds:g} s",
+                    ("PROPSCOPE_SERVE_TIMEOUT", seconds), headers={"Connection": "close"})
+
+
+def text_too_long(size: int, limit: int) -> ApiError:
+    return ApiError(413, "text_too_long", f"the article text is {size:,} characters, over the limit of {limit:,}; "
+                    "split it, or raise PROPSCOPE_SERVE_MAX_CHARS", ("PROPSCOPE_SERVE_MAX_CHARS", limit))
+
+
+def busy(queue: int) -> ApiError:
+    return ApiError(503, "busy", f"{queue} requests are already waiting for the model; try again shortly",
+                    ("PROPSCOPE_SERVE_QUEUE", queue), headers={"Retry-After": "5"})
+
+
+def timeout(seconds: float) -> ApiError:
+    return ApiError(504, "timeout", f"the request took longer than {seconds:g} s; send a shorter article, "
+                    "or raise PROPSCOPE_SERVE_TIMEOUT", ("PROPSCOPE_SERVE_TIMEOUT", seconds))
+
+
+def unknown_technique(name: str) -> ApiError:
+    return ApiError(422, "unknown_technique", f"unknown technique {name!r}; GET /v1/techniques lists the names")
+
+
+def from_library(exc: PropscopeError) -> ApiError:
+    """The library's errors: input that cannot be analysed 422 (a URL that cannot be fetched or is
+    refused included: it is the request's input), the model 503, anything else 500."""
+    if isinstance(exc, FetchError):
+        return ApiError(422, "fetch_failed", str(exc))
+    if isinstance(exc, InputError):
+        return ApiError(422, "bad_input", str(exc))
+    if isinstance(exc, ModelError):
+        return ApiError(503, "model_unavailable", str(exc))
+    return ApiError(500, "error", str(exc))
+
+
+# -- handlers --------------------------------------------------------------------------------
+async def on_api_error(request: Request, exc: ApiError) -> JSONResponse:
+    return response(exc)
+
+
+async def on_library_error(request: Request, exc: PropscopeError) -> JSONResponse:
+    return response(from_library(exc))
+
+
+async def on_http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    message = {400: "the body cannot be parsed; send JSON in UTF-8",
+               404: f"no such endpoint: {request.url.path}; GET /openapi.json lists them",
+               405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, str(exc.detail))
+    return response(ApiError(exc.status_code, code, message, headers=exc.headers))
+
+
+async def on_invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = []
+    for e in exc.errors()[:5]:
+        if e.get("type") == "json_invalid":
+            problems.append(f"the body is not valid JSON ({e.get('ctx', {}).get('error', 'cannot be parsed')})")
+            continue
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        message = str(e["ctx"]["error"]) if e.get("type") == "value_error" else e.get("msg", "invalid")
+        problems.append(f"{where}: {message}")
+    return response(ApiError(422, "invalid_request", "; ".join(problems) or "the request is not valid"))
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return response(ApiError(500, "internal", "the server failed on this request; it has been logged"))
+
+
+HANDLERS = {ApiError: on_api_error, PropscopeError: on_library_error, HTTPException: on_http_error,
+            RequestValidationError: on_invalid_request, Exception: on_unexpected}

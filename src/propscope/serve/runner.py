@@ -1,0 +1,86 @@
+"""Analyses off the event loop: pages are fetched and parsed on a small thread pool, and the
+model runs on one thread per process (onnxruntime spreads each call over its own threads),
+with a bound on the requests held at once and a deadline for each."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, TypeVar
+
+from .. import engine
+from ..inputs import Options
+from ..spans import Analysis
+from ..techniques import lookup
+from . import problems
+from .config import ServeConfig
+from .documents import document
+from .models import AnalyzeRequest
+
+T = TypeVar("T")
+PAGE_THREADS = 8
+
+
+class Runner:
+    def __init__(self, config: ServeConfig):
+        self.config = config
+        self.held = 0
+        self._model = ThreadPoolExecutor(1, thread_name_prefix="propscope-model")
+        self._pages = ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="propscope-pages")
+
+    async def start(self) -> str:
+        """Load the model before the first request; its version."""
+        detector = await self._on(self._model, engine.detector)
+        return detector.version
+
+    def close(self) -> None:
+        self._model.shutdown(wait=False, cancel_futures=True)
+        self._pages.shutdown(wait=False, cancel_futures=True)
+
+    async def analyze(self, request: AnalyzeRequest) -> Analysis:
+        """The request's analysis, or an ApiError: busy (503), too long (413), late (504)."""
+        if self.held >= self.config.queue:
+            raise problems.busy(self.config.queue)
+        self.held += 1
+        try:
+            return await asyncio.wait_for(self._analyze(request), self.config.timeout)
+        except asyncio.TimeoutError:
+            raise problems.timeout(self.config.timeout) from None
+        finally:
+            self.held -= 1
+
+    async def render(self, func: Callable[..., T], *args) -> T:
+        """Run a slow formatter (the HTML report) off the event loop."""
+        return await self._on(self._pages, func, *args)
+
+    async def _analyze(self, request: AnalyzeRequest) -> Analysis:
+        keep = _techniques(request.techniques)
+        limit = self.config.max_chars
+        if request.text is not None and len(request.text) > limit:
+            raise problems.text_too_long(len(request.text), limit)
+        options = Options(allow_private=self.config.allow_private, any_language=request.any_language)
+        doc = await self._on(self._pages, functools.partial(
+            document, text=request.text, html=request.html, url=request.url, options=options))
+        if len(doc.text) > limit:
+            raise problems.text_too_long(len(doc.text), limit)
+        return await self._on(self._model, functools.partial(
+            engine.analyze, doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
+            threshold=request.threshold, techniques=keep, sensitive=request.sensitive))
+
+    @staticmethod
+    async def _on(pool: ThreadPoolExecutor, func: Callable[..., T], *args) -> T:
+        # a cancelled wait (the deadline) drops work still queued; running work finishes unseen
+        return await asyncio.get_running_loop().run_in_executor(pool, func, *args)
+
+
+def _techniques(given: list[str] | None) -> list[str] | None:
+    if given is None:
+        return None
+    names = []
+    for name in given:
+        try:
+            names.append(lookup(name).name)
+        except KeyError:
+            raise problems.unknown_technique(name) from None
+    return names

@@ -1,0 +1,272 @@
+// The propscope page: asks the API, draws the answer. Article text only ever reaches the page
+// through textContent and text nodes, never as markup.
+(function () {
+  "use strict";
+
+  var $ = function (id) { return document.getElementById(id); };
+  var techniques = [];          // the catalogue, in order: number = index + 1
+  var byName = {};
+  var result = null;            // the last analysis, as the API returned it
+  var asked = null;             // the request that produced it
+  var on = {};                  // technique name -> shown
+  var minimum = 0;
+
+  // -- talking to the API --------------------------------------------------------------------
+  function headers() {
+    var h = {"Content-Type": "application/json"}, token = $("token").value.trim();
+    if (token) { h.Authorization = "Bearer " + token; }
+    return h;
+  }
+
+  function call(method, path, body) {
+    return fetch(path, {method: method, headers: headers(), body: body ? JSON.stringify(body) : undefined,
+                        credentials: "same-origin", cache: "no-store"})
+      .then(function (response) {
+        if (response.ok) { return response; }
+        if (response.status === 401) { $("token-row").hidden = false; }
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          var error = (data && data.error) || {};
+          throw new Error(error.message || ("the server answered " + response.status));
+        });
+      });
+  }
+
+  function loadTechniques() {
+    return call("GET", "/v1/techniques").then(function (r) { return r.json(); }).then(function (data) {
+      techniques = data.techniques;
+      techniques.forEach(function (t, i) { t.number = i + 1; byName[t.name] = t; });
+      drawLegend();
+    });
+  }
+
+  function request() {
+    var url = $("url").value.trim(), text = $("text").value, body = {};
+    if (url) { body.url = url; }
+    else if (/^\s*(<!doctype html|<html[\s>])/i.test(text)) { body.html = text; }
+    else { body.text = text; }
+    if ($("sensitive").checked) { body.sensitive = true; }
+    if ($("any-language").checked) { body.any_language = true; }
+    return body;
+  }
+
+  function analyse(event) {
+    event.preventDefault();
+    var body = request();
+    if (!body.url && !(body.text || body.html || "").trim()) {
+      problem("Paste an article, or give a web address.");
+      return;
+    }
+    busy("Analysing…");
+    var ready = techniques.length ? Promise.resolve() : loadTechniques();
+    ready.then(function () { return call("POST", "/v1/analyze", body); })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { asked = body; show(data); busy(""); })
+      .catch(function (error) { busy(""); problem(error.message); });
+  }
+
+  function busy(message) {
+    $("status").textContent = message;
+    $("analyse").disabled = Boolean(message);
+    if (message) { $("problem").hidden = true; }
+  }
+
+  function problem(message) {
+    $("problem").textContent = message;
+    $("problem").hidden = false;
+  }
+
+  // -- drawing -----------------------------------------------------------------------------
+  function add(parent, tag, cls, text) {
+    var el = document.createElement(tag);
+    if (cls) { el.className = cls; }
+    if (text !== undefined) { el.textContent = text; }
+    parent.appendChild(el);
+    return el;
+  }
+
+  function swatch(parent, t) {
+    var s = add(parent, "span", "swatch");
+    s.style.background = t.colour;
+    return s;
+  }
+
+  function drawLegend() {
+    var list = $("legend-list");
+    list.textContent = "";
+    techniques.forEach(function (t) {
+      var item = add(list, "li");
+      swatch(item, t);
+      add(item, "strong", "", t.label);
+      add(item, "span", "", ": " + t.definition + " ");
+      add(item, "em", "", "Example: “" + t.example + "”");
+    });
+  }
+
+  function show(data) {
+    result = data;
+    on = {};
+    Object.keys(data.summary.counts).forEach(function (name) { on[name] = true; });
+    var meta = data.meta || {};
+    $("title").textContent = meta.title || (asked.url ? asked.url : "Your article");
+    $("byline").textContent = [meta.site, meta.author, meta.published, meta.url].filter(Boolean).join(" · ");
+    $("summary").textContent = data.summary.spans + " fragment" + (data.summary.spans === 1 ? "" : "s") +
+      ", " + Math.round(data.summary.coverage * 100) + "% of the text" +
+      (meta.language && meta.language !== "en" ? "; language: " + meta.language +
+        " (the model knows English news only)" : "") + ". Model " + data.model + ".";
+    drawFilters();
+    $("result").hidden = false;
+    draw();
+    $("title").scrollIntoView({block: "start"});
+  }
+
+  function drawFilters() {
+    var list = $("filter-list");
+    list.textContent = "";
+    Object.keys(result.summary.counts).forEach(function (name) {
+      var t = byName[name], label = add(list, "label", "filter");
+      var box = add(label, "input");
+      box.type = "checkbox";
+      box.checked = true;
+      box.value = name;
+      box.addEventListener("change", function () { on[name] = box.checked; draw(); });
+      swatch(label, t);
+      var text = add(label, "span", "", t.number + " " + t.label + " (");
+      add(text, "span", "count", "0").setAttribute("data-t", name);
+      text.appendChild(document.createTextNode(")"));
+    });
+    if (!list.childNodes.length) { add(list, "p", "muted", "No technique found."); }
+  }
+
+  function visible() {
+    return result.spans.filter(function (s) { return on[s.technique] && s.confidence >= minimum; });
+  }
+
+  // The text cut at every boundary of the shown spans: [start, end, spans covering it].
+  function segments(spans, length) {
+    var cuts = [0, length];
+    spans.forEach(function (s) { cuts.push(s.start, s.end); });
+    cuts = cuts.filter(function (c, i) { return cuts.indexOf(c) === i; }).sort(function (a, b) { return a - b; });
+    var out = [];
+    for (var i = 0; i + 1 < cuts.length; i++) {
+      var a = cuts[i], b = cuts[i + 1];
+      out.push([a, b, spans.filter(function (s) { return s.start <= a && s.end >= b; })]);
+    }
+    return out;
+  }
+
+  function draw() {
+    hideTip();
+    var spans = visible(), text = result.text, article = $("article"), counts = {};
+    spans.forEach(function (s) { counts[s.technique] = (counts[s.technique] || 0) + 1; });
+    document.querySelectorAll(".count").forEach(function (c) {
+      c.textContent = counts[c.getAttribute("data-t")] || 0;
+    });
+    article.textContent = "";
+    segments(spans, text.length).forEach(function (seg) {
+      var piece = text.slice(seg[0], seg[1]), covering = seg[2];
+      if (!covering.length) { article.appendChild(document.createTextNode(piece)); return; }
+      covering.sort(function (x, y) { return (x.end - x.start) - (y.end - y.start); });
+      var t = byName[covering[0].technique], mark = add(article, "mark", "frag", piece);
+      mark.style.backgroundColor = t.colour + "55";
+      mark.style.boxShadow = "inset 0 -3px 0 " + t.colour;
+      if (covering.length > 1) { mark.classList.add("ov"); }
+      mark.tabIndex = 0;
+      mark.spans = covering;
+      var ending = covering.filter(function (s) { return s.end === seg[1]; });
+      if (ending.length) {
+        add(article, "sup", "tag", ending.map(function (s) { return byName[s.technique].number; }).join(","));
+      }
+    });
+    drawTable(spans);
+  }
+
+  function drawTable(spans) {
+    var body = document.querySelector("#spans tbody");
+    body.textContent = "";
+    spans.forEach(function (s) {
+      var row = add(body, "tr"), t = byName[s.technique];
+      add(row, "td", "num", s.start + "–" + s.end);
+      add(row, "td", "", s.fragment);
+      var cell = add(row, "td");
+      swatch(cell, t);
+      add(cell, "span", "", t.number + " " + t.label);
+      add(row, "td", "num", s.confidence.toFixed(2));
+    });
+  }
+
+  // -- the explanation of a fragment ----------------------------------------------------------
+  var tip = $("tip"), tipFor = null;
+
+  function showTip(mark) {
+    tip.textContent = "";
+    mark.spans.forEach(function (s) {
+      var t = byName[s.technique], item = add(tip, "div", "item"), name = add(item, "div", "name");
+      swatch(name, t);
+      add(name, "span", "", t.number + " " + t.label);
+      add(item, "div", "conf", "confidence " + s.confidence.toFixed(2));
+      var f = s.fragment.length > 300 ? s.fragment.slice(0, 300) + "…" : s.fragment;
+      add(item, "div", "fragment", "“" + f + "”");
+      add(item, "div", "definition", t.definition);
+    });
+    tip.hidden = false;
+    tipFor = mark;
+    var box = mark.getBoundingClientRect(), width = document.documentElement.clientWidth;
+    tip.style.left = Math.max(8, Math.min(window.scrollX + box.left,
+                                          window.scrollX + width - tip.offsetWidth - 8)) + "px";
+    tip.style.top = (window.scrollY + box.bottom + 6) + "px";
+  }
+
+  function hideTip() { tip.hidden = true; tipFor = null; }
+
+  function isMark(el) { return el && el.classList && el.classList.contains("frag"); }
+
+  function wire() {
+    var article = $("article");
+    // hover with a mouse; a finger taps (click), and its emulated mouse events are ignored
+    article.addEventListener("pointerover", function (e) {
+      if (e.pointerType === "mouse" && isMark(e.target)) { showTip(e.target); }
+    });
+    article.addEventListener("pointerout", function (e) {
+      if (e.pointerType === "mouse" && isMark(e.target)) { hideTip(); }
+    });
+    article.addEventListener("focusin", function (e) { if (isMark(e.target)) { showTip(e.target); } });
+    article.addEventListener("focusout", function (e) { if (isMark(e.target)) { hideTip(); } });
+    article.addEventListener("click", function (e) {     // a tap on a phone
+      if (isMark(e.target)) { e.stopPropagation(); showTip(e.target); }
+    });
+    document.addEventListener("click", function (e) { if (!tip.contains(e.target)) { hideTip(); } });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") { hideTip(); } });
+
+    $("ask").addEventListener("submit", analyse);
+    $("text").addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { analyse(e); }
+    });
+    $("threshold").addEventListener("input", function () {
+      minimum = Number($("threshold").value);
+      $("threshold-value").textContent = minimum.toFixed(2);
+      draw();
+    });
+    $("download-json").addEventListener("click", function () { download("/v1/analyze", "json"); });
+    $("download-html").addEventListener("click", function () { download("/v1/report", "html"); });
+  }
+
+  // Downloads hold what is shown: the same request with the shown techniques and confidence.
+  function download(path, kind) {
+    var body = Object.assign({}, asked, {threshold: minimum,
+      techniques: Object.keys(on).filter(function (name) { return on[name]; })});
+    busy("Preparing the download…");
+    call("POST", path, body).then(function (r) { return r.blob(); }).then(function (blob) {
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = "propscope-" + (result.id || "article") + "." + kind;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+      busy("");
+    }).catch(function (error) { busy(""); problem(error.message); });
+  }
+
+  wire();
+  loadTechniques().catch(function (error) { problem(error.message); });
+})();

@@ -1,0 +1,354 @@
+"""The HTTP API over real HTTP on loopback: every endpoint, every refusal, the guards, and
+property-based fuzzing from the OpenAPI document."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+import httpx  # noqa: E402
+
+from propscope import analyze  # noqa: E402
+from propscope.render.json import to_dict  # noqa: E402
+from propscope.serve.app import create_app  # noqa: E402
+from propscope.serve.config import ServeConfig  # noqa: E402
+from propscope.serve.thread import ServerThread  # noqa: E402
+from propscope.techniques import CATALOGUE  # noqa: E402
+
+from conftest import ARTICLE_HTML  # noqa: E402
+
+ARTICLE = ("The corrupt elites in the capital have once again stabbed every hard-working patriot in the back. "
+           "These traitors will destroy everything our grandparents built unless we stop them now. "
+           "Make our nation great, strong and proud again!\n")
+FRENCH = ("Les élites corrompues de la capitale ont encore une fois trahi chaque patriote qui travaille dur. "
+          "Ces traîtres détruiront tout ce que nos grands-parents ont construit si nous ne les arrêtons pas.")
+STATIC = Path(__file__).resolve().parent.parent / "src" / "propscope" / "serve" / "static"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ServerThread(ServeConfig()) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def api(server):
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+
+
+def serving(**changes) -> ServerThread:
+    return ServerThread(dataclasses.replace(ServeConfig(), **changes))
+
+
+def refused(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    return error
+
+
+# -- endpoints -------------------------------------------------------------------------------
+def test_health_names_the_versions(api):
+    r = api.get("/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["version"] and body["model"]
+
+
+def test_techniques_is_the_catalogue(api):
+    body = api.get("/v1/techniques").json()
+    assert [t["name"] for t in body["techniques"]] == [t.name for t in CATALOGUE]
+    assert body["techniques"][0]["definition"] == CATALOGUE[0].definition
+    assert "Appeal_to_Values" in body["semeval2023_not_detected"]
+
+
+@pytest.mark.model
+def test_analyze_text_returns_what_the_library_returns(api):
+    r = api.post("/v1/analyze", json={"text": ARTICLE})
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    body = r.json()
+    expected = to_dict(analyze(ARTICLE, source="text", meta={"language": "en"}))
+    assert body == expected
+    assert body["schema"] == "propscope.analysis/1" and body["spans"]
+    for s in body["spans"]:
+        assert ARTICLE[s["start"]:s["end"]] == s["fragment"]
+
+
+@pytest.mark.model
+def test_threshold_and_techniques_filter_the_spans(api):
+    everything = api.post("/v1/analyze", json={"text": ARTICLE}).json()["spans"]
+    technique = everything[0]["technique"]
+    label = next(t.label for t in CATALOGUE if t.name == technique)
+    only = api.post("/v1/analyze", json={"text": ARTICLE, "techniques": [label]}).json()["spans"]
+    assert only and {s["technique"] for s in only} == {technique}
+    cut = sorted(s["confidence"] for s in everything)[len(everything) // 2]
+    high = api.post("/v1/analyze", json={"text": ARTICLE, "threshold": cut}).json()["spans"]
+    assert high == [s for s in everything if s["confidence"] >= cut]
+
+
+@pytest.mark.model
+def test_html_is_reduced_to_its_article_text(api):
+    body = api.post("/v1/analyze", json={"html": ARTICLE_HTML}).json()
+    assert body["meta"]["title"].startswith("Our Nation Betrayed")
+    assert "Cookie settings" not in body["text"] and "corrupt elites" in body["text"]
+
+
+@pytest.mark.model
+def test_report_is_a_self_contained_download(api):
+    r = api.post("/v1/report", json={"text": ARTICLE, "threshold": 0.1})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-disposition"] == 'attachment; filename="propscope-report.html"'
+    assert "Content-Security-Policy" in r.text and "corrupt elites" in r.text
+
+
+def test_the_page_and_its_files_are_served(api):
+    page = api.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/app.js"' in page.text
+    assert api.get("/static/app.js").headers["content-type"].split(";")[0] in (
+        "text/javascript", "application/javascript")
+    assert api.get("/static/app.css").headers["content-type"].startswith("text/css")
+
+
+# -- refusals --------------------------------------------------------------------------------
+@pytest.mark.parametrize("body", [{}, {"text": "a", "url": "https://example.org/"}, {"text": 3},
+                                  {"text": ARTICLE, "threshold": 1.5}, {"text": ARTICLE, "unknown": 1},
+                                  {"text": ARTICLE, "techniques": "Slogans"}, []])
+def test_invalid_requests_are_422(api, body):
+    refused(api.post("/v1/analyze", json=body), 422, "invalid_request")
+
+
+def test_a_body_that_is_not_json_is_422(api):
+    error = refused(api.post("/v1/analyze", content=b"{not json", headers={"content-type": "application/json"}),
+                    422, "invalid_request")
+    assert "not valid JSON" in error["message"]
+
+
+def test_unknown_technique_is_named(api):
+    error = refused(api.post("/v1/analyze", json={"text": ARTICLE, "techniques": ["Slogans", "Sarcasm"]}),
+                    422, "unknown_technique")
+    assert "Sarcasm" in error["message"]
+
+
+def test_not_english_is_refused_unless_asked(api):
+    error = refused(api.post("/v1/analyze", json={"text": FRENCH}), 422, "bad_input")
+    assert "French" in error["message"]
+    assert api.post("/v1/analyze", json={"text": FRENCH, "any_language": True}).status_code == 200
+
+
+def test_html_without_article_text_is_refused(api):
+    refused(api.post("/v1/analyze", json={"html": "<html><body><nav>Home</nav></body></html>"}), 422, "bad_input")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "/etc/passwd", "ftp://example.org/a", "http://[::1",
+                                 "http://a..b/", "javascript:alert(1)"])
+def test_urls_that_are_not_http_never_touch_the_file_system(api, url):
+    response = api.post("/v1/analyze", json={"url": url})
+    code = response.json()["error"]["code"] if response.status_code == 422 else None
+    error = refused(response, 422, code if code in ("bad_input", "fetch_failed") else "bad_input")
+    assert "no such file" not in error["message"]
+
+
+def test_loopback_urls_are_refused_by_default(api, site):
+    site.pages["/a.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    error = refused(api.post("/v1/analyze", json={"url": site.url + "/a.html"}), 422, "fetch_failed")
+    assert "127.0.0.1" in error["message"]
+    assert site.requests == []
+
+
+@pytest.mark.model
+def test_loopback_urls_are_fetched_when_allowed(site):
+    site.pages["/news/a.html"] = (200, {"Content-Type": "text/html; charset=utf-8"}, ARTICLE_HTML.encode())
+    with serving(allow_private=True) as server:
+        r = httpx.post(server.url + "/v1/analyze", json={"url": site.url + "/news/a.html"}, timeout=60)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["id"] == "a" and body["meta"]["url"] == site.url + "/news/a.html"
+        refused(httpx.post(server.url + "/v1/analyze", json={"url": site.url + "/gone"}, timeout=60),
+                422, "fetch_failed")
+
+
+def test_not_found_and_wrong_method_are_json(api):
+    refused(api.get("/v2/nothing"), 404, "not_found")
+    refused(api.get("/v1/analyze"), 405, "method_not_allowed")
+
+
+# -- limits ----------------------------------------------------------------------------------
+def test_a_declared_body_over_the_limit_is_413_before_it_is_read():
+    with serving(max_body=1000) as server:
+        error = refused(httpx.post(server.url + "/v1/analyze", json={"text": "x" * 2000}), 413, "body_too_large")
+        assert error["limit"] == {"name": "PROPSCOPE_SERVE_MAX_BODY", "value": 1000}
+
+
+def test_a_streamed_body_over_the_limit_is_413():
+    def chunks():
+        yield b'{"text": "'
+        for _ in range(20):
+            yield b"x" * 100
+        yield b'"}'
+    with serving(max_body=1000) as server:
+        r = httpx.post(server.url + "/v1/analyze", content=chunks(), headers={"content-type": "application/json"})
+        refused(r, 413, "body_too_large")
+
+
+def test_text_over_the_limit_is_413_naming_it():
+    with serving(max_chars=100) as server:
+        error = refused(httpx.post(server.url + "/v1/analyze", json={"text": ARTICLE * 2}), 413, "text_too_long")
+        assert error["limit"] == {"name": "PROPSCOPE_SERVE_MAX_CHARS", "value": 100}
+        assert "PROPSCOPE_SERVE_MAX_CHARS" in error["message"]
+        error = refused(httpx.post(server.url + "/v1/analyze", json={"html": ARTICLE_HTML}), 413, "text_too_long")
+
+
+def test_a_body_that_arrives_too_slowly_is_408():
+    with serving(timeout=1) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n{\"text\": ")
+            answer = b""
+            while chunk := conn.recv(4096):
+                answer += chunk
+            answer = answer.decode()
+        assert answer.startswith("HTTP/1.1 408")
+        assert '"code":"body_timeout"' in answer
+
+
+def test_analysis_past_the_deadline_is_504(monkeypatch):
+    import propscope.engine
+    monkeypatch.setattr(propscope.engine, "analyze", lambda *a, **k: time.sleep(3))
+    with serving(timeout=1) as server:
+        error = refused(httpx.post(server.url + "/v1/analyze", json={"text": ARTICLE}, timeout=10), 504, "timeout")
+        assert error["limit"]["name"] == "PROPSCOPE_SERVE_TIMEOUT"
+
+
+def test_requests_beyond_the_queue_are_503_with_retry_after(monkeypatch):
+    import propscope.engine
+    real = propscope.engine.analyze
+    monkeypatch.setattr(propscope.engine, "analyze", lambda *a, **k: (time.sleep(1), real(*a, **k))[1])
+    with serving(queue=1) as server, ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(lambda _: httpx.post(server.url + "/v1/analyze", json={"text": ARTICLE},
+                                                     timeout=30), range(3)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses[0] == 200 and 503 in statuses
+    busy = next(r for r in answers if r.status_code == 503)
+    assert busy.headers["retry-after"] == "5"
+    assert refused(busy, 503, "busy")["limit"]["name"] == "PROPSCOPE_SERVE_QUEUE"
+
+
+# -- guards ----------------------------------------------------------------------------------
+def test_a_token_guards_everything_but_health_and_the_static_page():
+    with serving(token="s3cret") as server, httpx.Client(base_url=server.url) as client:
+        for method, path in [("GET", "/v1/techniques"), ("POST", "/v1/analyze"), ("POST", "/v1/report"),
+                             ("GET", "/openapi.json"), ("GET", "/nowhere")]:
+            r = client.request(method, path, json={"text": ARTICLE})
+            refused(r, 401, "unauthorized")
+            assert r.headers["www-authenticate"].startswith("Bearer")
+            r = client.request(method, path, json={"text": ARTICLE}, headers={"Authorization": "Bearer wrong"})
+            refused(r, 401, "unauthorized")
+        good = {"Authorization": "Bearer s3cret"}
+        assert client.get("/v1/techniques", headers=good).status_code == 200
+        assert client.get("/health").status_code == 200
+        assert client.get("/").status_code == 200 and client.get("/static/app.js").status_code == 200
+        document = client.get("/openapi.json", headers=good).json()
+        assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+        assert document["paths"]["/v1/analyze"]["post"]["security"] == [{"bearer": []}]
+        assert "security" not in document["paths"]["/health"]["get"]
+
+
+def test_cors_is_off_by_default(api):
+    preflight = api.options("/v1/analyze", headers={"Origin": "https://elsewhere.example",
+                                                    "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in preflight.headers
+    r = api.get("/v1/techniques", headers={"Origin": "https://elsewhere.example"})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_cors_allows_only_the_configured_origins():
+    with serving(cors_origins=("https://newsroom.example",), token="t") as server:
+        asking = {"Origin": "https://newsroom.example", "Access-Control-Request-Method": "POST",
+                  "Access-Control-Request-Headers": "authorization, content-type"}
+        preflight = httpx.options(server.url + "/v1/analyze", headers=asking)
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://newsroom.example"
+        r = httpx.get(server.url + "/v1/techniques", headers={"Origin": "https://elsewhere.example",
+                                                              "Authorization": "Bearer t"})
+        assert "access-control-allow-origin" not in r.headers
+
+
+@pytest.mark.parametrize("path", ["/", "/static/app.js", "/health", "/v1/techniques", "/missing"])
+def test_security_headers_on_every_answer(api, path):
+    h = api.get(path).headers
+    csp = h["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "default-src 'none'" in csp
+    assert h["x-content-type-options"] == "nosniff"
+    assert h["x-frame-options"] == "DENY"
+
+
+def test_the_page_has_no_inline_script_or_style():
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
+    assert not re.search(r"\son[a-z]+\s*=", page) and " style=" not in page and "<style" not in page
+    assert "http://" not in page and "https://" not in page.replace('placeholder="https://', "")
+    script = (STATIC / "app.js").read_text(encoding="utf-8")
+    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
+
+
+# -- the OpenAPI document --------------------------------------------------------------------
+def test_openapi_lists_every_endpoint(api):
+    document = api.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == {"/v1/analyze", "/v1/report", "/v1/techniques", "/health"}
+    analyze_op = document["paths"]["/v1/analyze"]["post"]
+    assert {"200", "401", "408", "413", "422", "503", "504"} <= set(analyze_op["responses"])
+    request = document["components"]["schemas"]["AnalyzeRequest"]["properties"]
+    assert {"text", "html", "url", "threshold", "techniques"} <= set(request)
+    assert api.get("/docs").status_code == 404          # Swagger UI would load assets from a CDN
+
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance, response_schema_conformance, status_code_conformance)
+
+
+@pytest.fixture(scope="module")
+def unresolving_server():
+    """A server whose URLs resolve to nowhere: fuzzing must not reach the network."""
+    import propscope.text.fetch
+
+    def nowhere(host, port):
+        raise OSError(f"cannot resolve {host}: no network in tests")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propscope.text.fetch, "resolve", nowhere)
+        with ServerThread(ServeConfig()) as s:
+            yield s
+
+
+# the document the server serves (checked against it below), loaded without a server
+fuzzed = schemathesis.openapi.from_dict(create_app(ServeConfig()).openapi())
+
+
+def test_the_fuzzed_document_is_the_served_one(api):
+    assert api.get("/openapi.json").json() == create_app(ServeConfig()).openapi()
+
+
+@pytest.mark.model
+@fuzzed.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+def test_fuzzing_from_the_openapi_document_finds_no_server_error(case, unresolving_server):
+    case.call_and_validate(base_url=unresolving_server.url,
+                           checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                                   response_schema_conformance])

@@ -1,0 +1,256 @@
+"""The web page in headless Chromium against a server on loopback, used as a person would:
+paste, analyse, hover, filter, slide, download, on a phone, with the keyboard; hostile text."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+from propscope.serve.config import ServeConfig  # noqa: E402
+from propscope.serve.thread import ServerThread  # noqa: E402
+from propscope.spans import Analysis, Span  # noqa: E402
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
+
+ARTICLE = ("The corrupt elites in the capital have once again stabbed every hard-working patriot in the back. "
+           "These traitors will destroy everything our grandparents built unless we stop them now. "
+           "Make our nation great, strong and proud again!\n")
+HOSTILE = ('<script>window.pwned = 1</script>The corrupt elites are traitors and liars '
+           '<img src=x onerror="window.pwned=2">, and the reckless minister lied again to every family. '
+           '<a href="https://example.com/track">click</a> <style>body{display:none}</style>\n'
+           'Enough is enough! <link rel="stylesheet" href="https://example.com/x.css">')
+# (phrase, technique, confidence): what the stand-in model finds, so the page's behaviour is exact
+FINDS = [("corrupt elites", "Loaded_Language", 0.55), ("traitors", "Name_Calling,Labeling", 0.81),
+         ("traitors will destroy", "Loaded_Language", 0.32), ("proud again", "Slogans", 0.12),
+         ("traitors and liars", "Name_Calling,Labeling", 0.64), ("Enough is enough", "Slogans", 0.2)]
+
+
+def stand_in(text, *, article_id="", source=None, threshold=0.0, techniques=None, meta=None, sensitive=False):
+    spans = tuple(Span(article_id, text.index(p), text.index(p) + len(p), t, c) for p, t, c in FINDS if p in text)
+    return Analysis(text, spans, article_id=article_id, source=source, model="stand-in",
+                    meta=dict(meta or {})).filtered(threshold, techniques)
+
+
+@pytest.fixture(scope="module")
+def server():
+    import propscope.engine
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propscope.engine, "analyze", stand_in)
+        with ServerThread(ServeConfig()) as s:
+            yield s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def open_page(browser, url, **options):
+    context = browser.new_context(accept_downloads=True, **options)
+    page = context.new_page()
+    page.requests, page.errors = [], []
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.goto(url + "/")
+    page.wait_for_selector("#legend-list li:nth-child(14)", state="attached")
+    return page
+
+
+@pytest.fixture
+def page(browser, server):
+    page = open_page(browser, server.url, viewport={"width": 1200, "height": 900})
+    yield page
+    page.context.close()
+
+
+def analyse(page, text=ARTICLE):
+    page.fill("#text", text)
+    page.click("#analyse")
+    page.wait_for_selector("#result:not([hidden])")
+
+
+def marks(page):
+    return page.eval_on_selector_all("mark.frag", "ms => ms.map(m => m.textContent)")
+
+
+def shot(page, name):
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / name), full_page=True)
+
+
+def test_paste_analyse_and_hover_a_fragment(page, server):
+    analyse(page)
+    assert marks(page) == ["corrupt elites", "traitors", " will destroy", "proud again"]
+    assert page.locator("#summary").inner_text().startswith("4 fragments")
+    assert page.locator("sup.tag").all_inner_texts() == ["9", "10", "9", "12"]     # technique numbers
+    tip = page.locator("#tip")
+    page.mouse.move(0, 0)
+    assert tip.is_hidden()
+    page.locator("mark.ov").hover()
+    assert tip.is_visible()
+    text = tip.inner_text()
+    assert "Name calling or labelling" in text and "confidence 0.81" in text and "emotive label" in text
+    assert "Loaded language" in text and "confidence 0.32" in text
+    shot(page, "serve-hover.png")
+    page.mouse.move(0, 0)
+    assert tip.is_hidden()
+    assert all(u.startswith(server.url) for u in page.requests)
+    assert page.errors == []
+
+
+def test_unticking_a_technique_hides_its_fragments(page):
+    analyse(page)
+    page.locator("#filter-list input[value='Loaded_Language']").uncheck()
+    assert marks(page) == ["traitors", "proud again"]
+    assert page.locator(".count[data-t='Loaded_Language']").inner_text() == "0"
+    assert page.locator("#spans tbody tr").count() == 2
+
+
+def test_the_slider_hides_low_confidence_fragments(page):
+    analyse(page)
+    page.locator("#threshold").fill("0.5")
+    assert marks(page) == ["corrupt elites", "traitors"]
+    assert page.locator("#threshold-value").inner_text() == "0.50"
+    page.locator("#threshold").fill("0.9")
+    assert marks(page) == []
+    page.locator("#threshold").fill("0")
+    assert len(marks(page)) == 4
+
+
+def test_downloads_hold_what_is_shown(page):
+    analyse(page)
+    page.locator("#threshold").fill("0.3")
+    with page.expect_download() as got:
+        page.click("#download-json")
+    data = json.loads(Path(got.value.path()).read_text(encoding="utf-8"))
+    assert got.value.suggested_filename == "propscope-article.json"
+    assert data["schema"] == "propscope.analysis/1" and data["text"] == ARTICLE
+    assert sorted(s["fragment"] for s in data["spans"]) == ["corrupt elites", "traitors", "traitors will destroy"]
+    with page.expect_download() as got:
+        page.click("#download-html")
+    report = Path(got.value.path()).read_text(encoding="utf-8")
+    assert got.value.suggested_filename == "propscope-article.html"
+    assert report.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in report
+    assert "3 fragments in 1 article" in report
+
+
+def test_a_phone_can_use_it(browser, server):
+    page = open_page(browser, server.url, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True,
+                     device_scale_factor=2)
+    try:
+        shot(page, "serve-phone-start.png")
+        analyse(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375     # nothing sideways
+        page.locator("mark.frag").nth(1).tap()
+        tip = page.locator("#tip")
+        assert tip.is_visible() and "Name calling or labelling" in tip.inner_text()
+        box = tip.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+        shot(page, "serve-phone-tap.png")
+        page.locator("h1").tap()
+        assert tip.is_hidden()
+        for button in ("#analyse", "#download-json", "#download-html"):
+            assert page.locator(button).bounding_box()["height"] >= 40      # big enough for a finger
+        assert page.errors == []
+    finally:
+        page.context.close()
+
+
+def test_keyboard_only(page):
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "text"
+    page.keyboard.type(ARTICLE)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#result:not([hidden])")
+    page.focus("#threshold")
+    for _ in range(6):                           # 0 -> 0.30
+        page.keyboard.press("ArrowRight")
+    assert page.locator("#threshold-value").inner_text() == "0.30"
+    assert len(marks(page)) == 3
+    page.locator("#filter-list input").first.focus()
+    page.keyboard.press("Space")                 # untick the first technique
+    assert page.locator("#filter-list input").first.is_checked() is False
+    page.keyboard.press("Space")
+    page.focus("#download-html")
+    for _ in range(20):                          # on through the controls to the first fragment
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "MARK":
+            break
+    assert page.evaluate("document.activeElement.textContent") == "corrupt elites"
+    tip = page.locator("#tip")
+    assert tip.is_visible() and "Loaded language" in tip.inner_text()
+    shot(page, "serve-keyboard.png")
+    page.keyboard.press("Escape")
+    assert tip.is_hidden()
+    page.keyboard.press("Tab")
+    assert tip.is_visible() and "Name calling" in tip.inner_text()
+
+
+def test_hostile_article_text_stays_text(page, server):
+    analyse(page, HOSTILE)
+    page.locator("mark.frag").first.hover()
+    page.wait_for_timeout(200)
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    article = page.locator("#article")
+    assert article.locator("img, a, link, style, script").count() == 0
+    shown = page.evaluate("""() => { const a = document.getElementById('article').cloneNode(true);
+                                    a.querySelectorAll('sup').forEach(s => s.remove()); return a.textContent; }""")
+    assert shown == HOSTILE
+    assert '<img src=x onerror="window.pwned=2">' in article.inner_text()
+    assert page.locator("#title").inner_text() == "Your article"
+    assert page.evaluate("getComputedStyle(document.body).display") != "none"
+    assert all(u.startswith(server.url) for u in page.requests)
+    assert page.errors == []
+    shot(page, "serve-hostile.png")
+
+
+def test_a_refusal_is_shown_in_words(page):
+    page.fill("#text", "")
+    page.click("#analyse")
+    assert "Paste an article" in page.locator("#problem").inner_text()
+    page.fill("#url", "http://127.0.0.1:1/")
+    page.click("#analyse")
+    page.wait_for_selector("#problem:not([hidden]):has-text('127.0.0.1')")
+    assert "refused" in page.locator("#problem").inner_text()
+
+
+def test_a_token_is_asked_for_when_the_server_needs_one(browser):
+    import propscope.engine
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propscope.engine, "analyze", stand_in)
+        with ServerThread(dataclasses.replace(ServeConfig(), token="s3cret")) as server:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(server.url + "/")
+            page.wait_for_selector("#token-row:not([hidden])")
+            page.fill("#token", "s3cret")
+            analyse(page)
+            assert len(marks(page)) == 4
+            context.close()
+
+
+@pytest.mark.model
+def test_the_real_model_highlights_an_article(browser):
+    with ServerThread(ServeConfig()) as server:
+        page = open_page(browser, server.url, viewport={"width": 1200, "height": 900})
+        analyse(page)
+        assert page.locator("mark.frag").count() >= 1
+        assert page.errors == []
+        shot(page, "serve-article.png")
+        page.context.close()
