@@ -287,6 +287,42 @@ def serve(host, port, workers):
     run(host, port, workers)
 
 
+@main.group()
+def audit() -> None:
+    """Check the model's behaviour: does it flag how things are said, not who is named?"""
+
+
+@audit.command()
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
+              help="A folder of article*.txt files, or a labelled split laid out like the PTC train folder.")
+@click.option("--pairs", "pairs_file", type=click.Path(dir_okay=False), default=None,
+              help="A pair list (JSON, laid out like the shipped one) instead of the shipped one.")
+@click.option("--held-out", is_flag=True, help="Only the articles the model held out in training.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--top", type=click.IntRange(0), default=10, show_default=True,
+              help="How many of the fragments that changed most to list.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@friendly
+def neutrality(data, pairs_file, held_out, fmt, top, output):
+    """Does naming the other side change what is flagged? (SemEval span agreement)
+
+    Every article that names a side of a pair (countries, leaders, parties, outlets...) gets a
+    copy with that pair's sides swapped; the spans found in each copy, mapped back to the
+    original's offsets, are scored against the original's, per pair and overall.
+    """
+    from .audit.neutrality import audit as run, read_folder
+    from .audit.pairs import load
+    pairs, articles = load(pairs_file), read_folder(data, held_out)
+    report = run(_progress(articles), pairs, top=top)
+    out = Output(output)
+    if fmt == "json":
+        import json
+        out.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(report.table() + "\n")
+    out.close()
+
+
 @main.command()
 @friendly
 def model():

@@ -1,0 +1,161 @@
+"""Swap the sides of a pair in a text, keeping a map from the copy's offsets back to the original's."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Iterable
+
+from ..spans import Span
+from .pairs import Pair
+
+CLOSERS = "\"'”’)]»"
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """``original[start:end]`` became ``text[copy_start:copy_end]``."""
+
+    start: int
+    end: int
+    copy_start: int
+    copy_end: int
+
+
+@dataclass(frozen=True)
+class Swapped:
+    """A copy of ``original`` with names replaced; offsets map both ways."""
+
+    original: str
+    text: str
+    replacements: tuple[Replacement, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Offsets of the copy as offsets of the original; a boundary inside a replaced name
+        moves out to that whole name."""
+        starts, table = self._backward
+        return _map(start, False, starts, table), _map(end, True, starts, table)
+
+    def to_copy(self, start: int, end: int) -> tuple[int, int]:
+        """Offsets of the original as offsets of the copy (the inverse of ``to_original``)."""
+        starts, table = self._forward
+        return _map(start, False, starts, table), _map(end, True, starts, table)
+
+    @cached_property
+    def _backward(self) -> tuple[list[int], list[tuple[int, int, int, int]]]:
+        rs = self.replacements
+        return [r.copy_start for r in rs], [(r.copy_start, r.copy_end, r.start, r.end) for r in rs]
+
+    @cached_property
+    def _forward(self) -> tuple[list[int], list[tuple[int, int, int, int]]]:
+        rs = self.replacements
+        return [r.start for r in rs], [(r.start, r.end, r.copy_start, r.copy_end) for r in rs]
+
+    def span_to_original(self, span: Span) -> Span:
+        start, end = self.to_original(span.start, span.end)
+        return replace(span, start=start, end=end)
+
+
+def _map(pos: int, is_end: bool, starts: list[int], spans: list[tuple[int, int, int, int]]) -> int:
+    """Map ``pos`` through replacements given as (from_start, from_end, to_start, to_end), sorted."""
+    i = (bisect_left if is_end else bisect_right)(starts, pos) - 1
+    if i < 0:
+        return pos
+    from_start, from_end, to_start, to_end = spans[i]
+    if pos < from_end or (is_end and pos == from_end):
+        return to_end if is_end else to_start
+    return to_end + (pos - from_end)
+
+
+class Swapper:
+    """Replaces whole-word forms in one pass, longest first, so A->B and B->A never cascade.
+
+    Besides each form as written it matches: a lower-case form capitalised (a sentence start),
+    the form in ALL CAPS, and a form with ' written with a curly apostrophe. ``keep`` names are
+    matched too but left as they are, so a name inside them is not swapped.
+    """
+
+    def __init__(self, mapping: dict[str, str], keep: Iterable[str] = ()):
+        table = dict(mapping)
+        for name in keep:
+            table.setdefault(name, name)
+        for source, target in list(table.items()):
+            for s, t in _variants(source, target):
+                table.setdefault(s, t)
+        self.table = table
+        alternatives = "|".join(re.escape(s) for s in sorted(table, key=len, reverse=True))
+        # a zero-width search finds, at every position, the longest form that is a whole word there
+        self.pattern = re.compile(rf"(?<!\w)(?=({alternatives})(?!\w))")
+
+    def __call__(self, text: str) -> Swapped:
+        found = [(m.start(1), m.end(1)) for m in self.pattern.finditer(text)]
+        chosen: list[tuple[int, int]] = []
+        taken = _Taken()
+        for start, end in sorted(found, key=lambda se: (se[0] - se[1], se[0])):
+            if taken.free(start, end):
+                taken.add(start, end)
+                chosen.append((start, end))
+        parts, replacements, at, shift = [], [], 0, 0
+        for start, end in sorted(chosen):
+            source = text[start:end]
+            target = _fit_stop(self.table[source], source, text, end)
+            if target == source:
+                continue
+            parts.append(text[at:start])
+            copy_start = start + shift
+            parts.append(target)
+            replacements.append(Replacement(start, end, copy_start, copy_start + len(target)))
+            shift += len(target) - len(source)
+            at = end
+        parts.append(text[at:])
+        return Swapped(text, "".join(parts), tuple(replacements))
+
+
+def swapper(pair: Pair, keep: Iterable[str] = ()) -> Swapper:
+    """A swapper for one pair; ``keep`` names that are forms of this pair are swapped, not kept."""
+    mapping = pair.mapping
+    return Swapper(mapping, (k for k in keep if k not in mapping))
+
+
+def _variants(source: str, target: str) -> list[tuple[str, str]]:
+    out = []
+    if "'" in source:
+        out.append((source.replace("'", "\u2019"), target.replace("'", "\u2019")))
+    for s, t in [(source, target), *out]:
+        if s[0].islower():
+            out.append((s[0].upper() + s[1:], t[0].upper() + t[1:]))
+        if not s.isupper():
+            out.append((s.upper(), t.upper()))
+    return out
+
+
+def _fit_stop(target: str, source: str, text: str, end: int) -> str:
+    """Keep a full stop that an abbreviation ("U.S.") ends a sentence with, and do not double one."""
+    if source.endswith(".") and not target.endswith("."):
+        rest = text[end:end + 4].lstrip(CLOSERS)
+        if rest == "" or rest[0] in "\r\n":
+            return target + "."
+    if target.endswith(".") and not source.endswith(".") and text[end:end + 1] == ".":
+        return target[:-1]
+    return target
+
+
+class _Taken:
+    """Sorted disjoint intervals, for choosing non-overlapping matches."""
+
+    def __init__(self):
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def free(self, start: int, end: int) -> bool:
+        i = bisect_right(self.starts, start)
+        if i and self.ends[i - 1] > start:
+            return False
+        return i == len(self.starts) or self.starts[i] >= end
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect_right(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
