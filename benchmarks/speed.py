@@ -34,8 +34,8 @@ def whole_command(data: Path, threads: int) -> tuple[float, float]:
 
 def in_process(texts: list[str], threads: int) -> tuple[float, float, int]:
     """Pipeline seconds (what `detect` runs), and the bare encoder's seconds over the same
-    windows in the same batches; and the window count."""
-    from propscope.model.detector import BATCH, Detector
+    windows, one per call as the pipeline runs them; and the window count."""
+    from propscope.model.detector import Detector
     from propscope.model.windows import plan_windows, stack, tokenize
     det = Detector(threads=threads)
     det.detect(texts[0])   # warm-up
@@ -47,7 +47,7 @@ def in_process(texts: list[str], threads: int) -> tuple[float, float, int]:
     for text in texts:
         tokens = tokenize(det.tokenizer, text)
         pieces += [tokens.ids[w.lo:w.hi] for w in plan_windows(len(tokens.ids), det.window, det.stride)]
-    feeds = [stack(pieces[b:b + BATCH], det.cls_id, det.sep_id) for b in range(0, len(pieces), BATCH)]
+    feeds = [stack([piece], det.cls_id, det.sep_id, det.pad_id) for piece in pieces]
     t0 = time.perf_counter()
     for ids, mask in feeds:
         det.session.run(None, {"input_ids": ids, "attention_mask": mask})

@@ -6,7 +6,6 @@ No torch here. One Detector loads the model once and serves any number of articl
 from __future__ import annotations
 
 import json
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,6 @@ from .features import span_features
 from .windows import Tokens, Window, load_tokenizer, plan_windows, special_ids, stack, token_span, tokenize
 
 BUNDLED = Path(__file__).parent / "weights"
-BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -45,14 +43,13 @@ Encoded = tuple[Tokens, np.ndarray, dict[int, np.ndarray]]
 
 
 class _Doc:
-    """An article in flight through the encoder."""
+    """An article being encoded: tag probabilities per token, and the states kept."""
 
     def __init__(self, tokens: Tokens):
         self.tokens = tokens
         self.probs = np.zeros((len(tokens.ids), 3), dtype=np.float32)
         self.probs[:, 0] = 1.0
         self.kept: dict[int, np.ndarray] = {}
-        self.remaining = 0
 
     def result(self) -> Encoded:
         return self.tokens, self.probs, self.kept
@@ -109,45 +106,30 @@ class Detector:
         return next(self.encode_many([text], keep))
 
     def encode_many(self, texts: Iterable[str], keep=None) -> Iterator[Encoded]:
-        """``encode`` for a stream of articles, in order; windows of consecutive articles share
-        batches, so the encoder always runs on full batches.
+        """``encode`` for a stream of articles, in order.
 
+        Each window goes through the encoder on its own: the int8 encoder quantises activations
+        with one scale per call, so windows sharing a call (and their padding) would move each
+        other's probabilities, and an article's result would depend on its neighbours. Alone,
+        a window's result depends on its own tokens only, and on this CPU it is no slower.
         Each token is read from the one window whose core holds it (away from window edges).
-        The int8 encoder scales activations per batch, so batch neighbours can move
-        probabilities by a few thousandths.
         """
-        pending: deque[_Doc] = deque()
-        queue: list[tuple[_Doc, Window]] = []
         for text in texts:
             doc = _Doc(tokenize(self.tokenizer, text))
-            windows = plan_windows(len(doc.tokens.ids), self.window, self.stride)
-            doc.remaining = len(windows)
-            pending.append(doc)
-            queue += [(doc, w) for w in windows]
-            while len(queue) >= BATCH:
-                self._run(queue[:BATCH], keep)
-                del queue[:BATCH]
-            while pending and pending[0].remaining == 0:
-                yield pending.popleft().result()
-        while queue:
-            self._run(queue[:BATCH], keep)
-            del queue[:BATCH]
-        while pending:
-            yield pending.popleft().result()
+            for window in plan_windows(len(doc.tokens.ids), self.window, self.stride):
+                self._run(doc, window, keep)
+            yield doc.result()
 
-    def _run(self, batch: list[tuple[_Doc, Window]], keep) -> None:
-        ids, mask = stack([doc.tokens.ids[w.lo:w.hi] for doc, w in batch], self.cls_id, self.sep_id,
-                          self.pad_id)
+    def _run(self, doc: _Doc, w: Window, keep) -> None:
+        ids, mask = stack([doc.tokens.ids[w.lo:w.hi]], self.cls_id, self.sep_id, self.pad_id)
         states, logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-        for row, (doc, w) in enumerate(batch):
-            lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1
-            p = _softmax(logits[row, lo:hi])
-            doc.probs[w.core_lo:w.core_hi] = p
-            if keep is not None:
-                picked = np.nonzero(keep(w.core_lo, p))[0]
-                block = states[row, lo + picked]          # a copy: the batch's outputs can go
-                doc.kept.update(zip((w.core_lo + picked).tolist(), block))
-            doc.remaining -= 1
+        lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1
+        p = _softmax(logits[0, lo:hi])
+        doc.probs[w.core_lo:w.core_hi] = p
+        if keep is not None:
+            picked = np.nonzero(keep(w.core_lo, p))[0]
+            block = states[0, lo + picked]          # a copy: the call's outputs can go
+            doc.kept.update(zip((w.core_lo + picked).tolist(), block))
 
     def technique_probs(self, text: str, firsts: list[int], lasts: list[int], starts: list[int],
                         ends: list[int], kept: dict[int, np.ndarray]) -> np.ndarray:
@@ -203,7 +185,7 @@ class Detector:
 
     def detect_many(self, articles: Iterable[tuple[str, str]],
                     sensitive: bool = False) -> Iterator[tuple[str, list[Span]]]:
-        """(article id, spans) for a stream of (article id, text), in order, sharing encoder batches.
+        """(article id, spans) for a stream of (article id, text), in order.
 
         ``sensitive`` decodes with the model's lower thresholds: more fragments, each with a
         (lower) calibrated confidence, for exploring an article rather than scoring it."""
@@ -212,15 +194,8 @@ class Detector:
             chosen = self.config["sensitive"]
             high, low, gap = float(chosen["threshold"]), float(chosen["low_threshold"]), int(chosen["gap"])
         keep = (lambda _, probs: (1.0 - probs[:, 0]) >= low)
-        queue: deque[tuple[str, str]] = deque()
-
-        def texts():
-            for aid, text in articles:
-                queue.append((aid, text))
-                yield text
-        for encoded in self.encode_many(texts(), keep=keep):
-            aid, text = queue.popleft()
-            found = self.candidates_from(text, encoded, high, low, gap)
+        for aid, text in articles:
+            found = self.candidates_from(text, self.encode(text, keep), high, low, gap)
             yield aid, self.to_spans(found, aid)
 
     def rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
