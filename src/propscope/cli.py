@@ -241,12 +241,14 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--base", type=click.Choice(["all-MiniLM-L6-v2", "all-mpnet-base-v2"]), default=None,
               help="Pretrained encoder (default: the recipe's, all-MiniLM-L6-v2; mpnet is larger and slower).")
 @click.option("--lr", type=float, default=None, help="Encoder learning rate (default: the recipe's).")
+@click.option("--counterfactual", type=click.FloatRange(0, 1), default=None,
+              help="Share of training articles replaced by copies with named sides swapped (US <-> China, ...).")
 @click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
               help="Unlabelled articles for self-training: a teacher labels them for the final model.")
 @click.option("--semeval2021", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder of SemEval-2021 Task 6 files (meme texts) to add to the training data.")
 @friendly
-def train(data, out, epochs, fold, seed, base, lr, unlabelled, semeval2021):
+def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, semeval2021):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -264,6 +266,8 @@ def train(data, out, epochs, fold, seed, base, lr, unlabelled, semeval2021):
         cfg.base = base
     if lr is not None:
         cfg.lr_encoder = lr
+    if counterfactual is not None:
+        cfg.counterfactual = counterfactual
     if unlabelled:
         cfg.unlabelled = str(unlabelled)
     if semeval2021:

@@ -31,6 +31,8 @@ class TrainConfig:
     unlabelled: str = ""       # folder of unlabelled articles for self-training ("" = none)
     pseudo_min_confidence: float = 0.5
     semeval2021: str = ""      # folder of SemEval-2021 Task 6 files, added as extra training data
+    counterfactual: float = 0.0   # share of training articles replaced by a copy with named sides swapped
+    counterfactual_hold_out: tuple[str, ...] = ("Israel/Palestine", "Democrats/Republicans")  # divides kept for the audit
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")

@@ -28,6 +28,12 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     base_dir, base_hash = encoder_dir(cfg.base)
     articles = load_split(data)
     train_set, held = split(articles, cfg.fold, cfg.folds) if cfg.fold >= 0 else (articles, [])
+    if cfg.counterfactual > 0:
+        from ..audit.pairs import load
+        from .counterfactual import swapped_copies
+        train_set, replaced = swapped_copies(train_set, load(), cfg.counterfactual, cfg.seed,
+                                             tuple(cfg.counterfactual_hold_out))
+        log(f"{replaced} training articles replaced by copies with named sides swapped")
     from tokenizers import Tokenizer
     tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
     tokenizer.no_truncation(); tokenizer.no_padding()
