@@ -11,9 +11,9 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 @pytest.mark.parametrize("name", sorted(settings.SETTINGS))
 def test_every_setting_is_documented_in_the_readme(name):
     s = settings.SETTINGS[name]
-    assert f"`{s.env}`" in README
-    row = next(line for line in README.splitlines() if f"`{s.env}`" in line)
-    assert s.help in row
+    rows = [line for line in README.splitlines() if line.startswith(f"| `{s.env}` |")]
+    assert len(rows) == 1, f"{s.env} needs one row in the README's settings table"
+    assert s.help in rows[0]
 
 
 def test_environment_overrides_default(monkeypatch):

@@ -19,7 +19,7 @@ def plot(bins: list[tuple[float, float, int, float, float]], path: str | Path, e
     centres = [(lo + hi) / 2 for lo, hi, *_ in bins]
     width = bins[0][1] - bins[0][0] if bins else 0.1
     top.bar(centres, [acc for *_, acc in bins], width=width * 0.9, color="#4c78a8", label="share right")
-    top.plot([m for _, _, _, m, _ in bins], [acc for *_, acc in bins], "o", color="#e45756", label="mean confidence")
+    top.plot([m for _, _, _, m, _ in bins], [acc for *_, acc in bins], "o", color="#e45756", label="bin: mean confidence, share right")
     top.plot([0, 1], [0, 1], "--", color="grey", linewidth=1, label="perfect calibration")
     top.set_ylim(0, 1)
     top.set_ylabel("share of spans right")
