@@ -156,7 +156,7 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
             analysis = run(doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
                            threshold=threshold, techniques=keep, sensitive=sensitive)
             if fmt == "terminal":
-                print_analysis(analysis)
+                print_analysis(analysis, hint=not sensitive)
             elif fmt == "jsonl":
                 out.write(render_json.dumps(analysis, indent=None) + "\n")
             elif fmt == "csv":
@@ -176,7 +176,7 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
             from .engine import detector
             from .reliability import from_validation
             from .render.html import report
-            out.write(report(results, threshold, from_validation(detector().validation())))
+            out.write(report(results, threshold, from_validation(detector().validation()), sensitive))
         out.close()
     if failed:
         raise PropscopeError(f"{len(failed)} of {len(items)} inputs failed: {', '.join(failed)}")

@@ -26,7 +26,8 @@ def _environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: dict | None = None) -> str:
+def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: dict | None = None,
+           sensitive: bool | None = None) -> str:
     """The report; ``reliability`` (technique -> reliability.Reliability) adds how far the model
     can be trusted for each technique."""
     reliability = reliability or {}
@@ -57,6 +58,7 @@ def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: di
     chart = [t for t in sorted(techniques, key=lambda t: -t["count"]) if t["count"]]
     return _environment().get_template("report.html.j2").render(
         docs=docs, spans=spans, techniques=techniques, chart=chart, top=top, threshold=threshold,
+        sensitive=sensitive,
         nonce=secrets.token_urlsafe(16),
         data={"spans": spans, "techniques": [{k: t[k] for k in ("label", "definition", "example", "colour",
                                                                 "reliability")}

@@ -61,8 +61,12 @@ def _clip(fragment: str, width: int = 70) -> str:
     return one_line if len(one_line) <= width else one_line[:width - 1] + "…"
 
 
-def print_analysis(analysis: Analysis, console: Console | None = None) -> None:
+def print_analysis(analysis: Analysis, console: Console | None = None, hint: bool = False) -> None:
+    """``hint``: say that --sensitive shows more (for output at the default setting)."""
     console = console or Console()
     if analysis.source:
         console.rule(analysis.source)
     console.print(render(analysis))
+    if hint:
+        console.print("Only fragments the model is fairly sure of; --sensitive shows more, each with its "
+                      "lower confidence.", style="dim")
