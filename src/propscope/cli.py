@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -209,6 +210,112 @@ def _progress(items):
     from rich.console import Console
     from rich.progress import track
     yield from track(items, description="analysing", console=Console(stderr=True), transient=True)
+
+
+def _db_option(func):
+    return click.option("--db", default=None, metavar="URL",
+                        help="The corpus: a SQLite file or a postgresql:// URL (default: PROPSCOPE_DB, else propscope.db).")(func)
+
+
+def _corpus_filters(func):
+    """--outlet, --since, --until, --search and --model, shared by stats and export."""
+    for option in reversed([
+            click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeat for several)."),
+            click.option("--since", help="Published on or after this date: YYYY, YYYY-MM or YYYY-MM-DD."),
+            click.option("--until", help="Published on or before this date: YYYY, YYYY-MM or YYYY-MM-DD."),
+            click.option("--search", help="Only articles whose text contains this (case-insensitive)."),
+            click.option("--model", help="Analyses by this model version (default: the current model).")]):
+        func = option(func)
+    return func
+
+
+@contextmanager
+def _stages():
+    """A progress callback (stage, done, total) for long corpus work: bars on a terminal, else nothing."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        tasks = {}
+
+        def update(stage, done, total):
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+        yield update
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@_db_option
+@click.option("--outlet", default=None, help="Outlet of the articles whose source names none (plain text files).")
+@click.option("--no-analyse", is_flag=True, help="Only store the articles; a later ingest analyses them.")
+@click.option("--allow-private", is_flag=True, help="Let URLs reach loopback, private and link-local addresses.")
+@click.option("--any-language", is_flag=True, help="Store text that does not look English too.")
+@friendly
+def ingest(sources, db, outlet, no_analyse, allow_private, any_language):
+    """Store articles in the corpus, then analyse those the current model has not.
+
+    SOURCE: a text or HTML file, a folder of them, a .jsonl or .csv file (one article per line or
+    row: text, html or url, with optional id, url, title, author, published, outlet), an RSS or
+    Atom feed (a file or a URL: each entry's page is fetched), or an article URL. Safe to
+    interrupt at any moment: run the same command again to finish the work.
+    """
+    from .corpus.ingest import ingest as run
+    from .corpus.store import Store
+    from .inputs import Options
+    with Store(db) as store, _stages() as progress:
+        report = run(store, list(sources), Options(allow_private, any_language), outlet=outlet,
+                     analyse_after=not no_analyse, progress=progress)
+    for _, message in report.failed:
+        click.echo(f"propscope: {message}", err=True)
+    click.echo(report.summary(), err=True)
+    if report.failed:
+        raise PropscopeError(f"{len(report.failed)} inputs failed (listed above); everything else is stored")
+
+
+@main.command()
+@_db_option
+@_corpus_filters
+@click.option("--period", type=click.Choice(["day", "month", "year", "all"]), default="month", show_default=True)
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.0, help="Count only spans of this confidence or more.")
+@click.option("--top", type=click.IntRange(0), default=5, show_default=True, help="Most frequent fragments per technique.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@friendly
+def stats(db, outlets, since, until, search, model, period, threshold, top, fmt, output):
+    """Techniques per outlet and period: spans per 1,000 words, share of articles, change, top fragments."""
+    from .corpus import stats as corpus_stats
+    from .corpus.store import Filter, Store
+    where = Filter(tuple(outlets), since, until, search)
+    with Store(db) as store:
+        result = corpus_stats.compute(store, where, period=period, model=model, threshold=threshold, top=top)
+    out = Output(output)
+    out.write({"table": corpus_stats.to_table, "csv": corpus_stats.to_csv, "json": corpus_stats.to_json}[fmt](result))
+    out.close()
+
+
+@main.command()
+@_db_option
+@_corpus_filters
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default=None,
+              help="Default: from the -o file's extension, else jsonl.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout (required for parquet).")
+@friendly
+def export(db, outlets, since, until, search, model, fmt, output):
+    """Export the corpus's articles and spans: CSV (a row per span), JSON Lines or Parquet (a record per article)."""
+    from .corpus.export import FORMATS, export as run
+    from .corpus.stats import current_model
+    from .corpus.store import Filter, Store
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    fmt = fmt or (suffix if suffix in FORMATS else "jsonl")
+    where = Filter(tuple(outlets), since, until, search)
+    with Store(db) as store:
+        n = run(store, fmt, output, model=model or current_model(), where=where, stdout=sys.stdout)
+    if output:
+        click.echo(f"{n} articles written to {output}", err=True)
 
 
 @main.command()

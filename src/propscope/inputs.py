@@ -7,6 +7,7 @@ naming what is wrong, so a batch can go on past it.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -111,12 +112,12 @@ def _from_bytes(data: bytes | None, aid: str, source: str, options: Options, tex
     text = decode(data, source) if text is None else text
     if looks_like_html(text):
         return _html(text, aid, source, options)
-    return _checked(Document(text, aid, source), options)
+    return checked(Document(text, aid, source), options)
 
 
 def _html(html: str, aid: str, source: str, options: Options, url: str | None = None) -> Document:
     text, meta = extract(html, source, url)
-    return _checked(Document(text, aid, source, meta), options)
+    return checked(Document(text, aid, source, meta), options)
 
 
 def _from_url(url: str, options: Options) -> Document:
@@ -128,8 +129,8 @@ def _from_url(url: str, options: Options) -> Document:
             text = page.body.decode(page.charset or "utf-8")
         except (UnicodeDecodeError, LookupError):
             raise errors.not_utf8(url, 0) from None
-            check_size(text, url)
-        return _checked(Document(text, aid, url, {"url": page.url}), options)
+        check_size(text, url)
+        return checked(Document(text, aid, url, {"url": page.url}), options)
     if page.content_type not in ("text/html", "application/xhtml+xml", ""):
         raise InputError(f"{url}: is {page.content_type}, not a web page or text; "
                          "give the address of an HTML article")
@@ -146,7 +147,7 @@ def _url_id(url: str) -> str:
 
 def _jsonl_items(path: Path, options: Options) -> list[Item]:
     try:
-        lines = read_article(path).splitlines()
+        lines = read_article(path, max_chars=sys.maxsize).splitlines()    # each record is size-checked
     except errors.PropscopeError as exc:
         return [_failing(str(path), exc)]
     items = []
@@ -171,19 +172,19 @@ def _jsonl_record(line: str, name: str, number: int, path: Path, options: Option
         raise InputError(f"{name}: give exactly one of text, html or url (a non-empty string)")
     aid = str(record.get("id", f"{path.stem}-{number}"))
     source = str(record.get("source") or name)     # the outlet, when the line names one
-    meta = {k: str(record[k]) for k in ("title", "published") if record.get(k) is not None}
+    meta = {k: str(record[k]) for k in ("title", "author", "published", "url") if record.get(k) is not None}
     kind = given[0]
     if kind == "url":
         doc = _from_url(record["url"], options)
         return Document(doc.text, aid, source, {**doc.meta, **meta})
     if kind == "html":
         text, extracted = extract(record["html"], name)
-        return _checked(Document(text, aid, source, {**extracted, **meta}), options, name)
+        return checked(Document(text, aid, source, {**extracted, **meta}), options, name)
     check_size(record["text"], name)
-    return _checked(Document(record["text"], aid, source, meta), options, name)
+    return checked(Document(record["text"], aid, source, meta), options, name)
 
 
-def _checked(doc: Document, options: Options, where: str | None = None) -> Document:
+def checked(doc: Document, options: Options, where: str | None = None) -> Document:
     """Note the language; refuse text that is confidently not English unless asked not to."""
     code, prob = language.guess(doc.text)
     if language.is_foreign(code, prob) and not options.any_language:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import httpx
 
-from .. import errors
 from ..errors import InputError
-from ..inputs import Document, Options, expand, is_url
-from ..text import language
+from ..inputs import Document, Options, checked, expand, is_url
 from ..text.html import extract
 from ..text.read import check_size
 
@@ -28,7 +26,7 @@ def document(*, text: str | None = None, html: str | None = None, url: str | Non
         doc = Document(check_size(text, "text"), "", "text")
     else:
         raise InputError("give exactly one of text, html or url")
-    return _checked(doc, options)
+    return checked(doc, options)
 
 
 def _from_url(url: str, options: Options) -> Document:
@@ -42,11 +40,3 @@ def _from_url(url: str, options: Options) -> Document:
         return expand([url], options)[0].load()
     except (httpx.InvalidURL, UnicodeError) as exc:     # e.g. a host name IDNA cannot encode
         raise InputError(f"{url!r}: not a valid address ({exc})") from None
-
-
-def _checked(doc: Document, options: Options) -> Document:
-    """Note the language; refuse text that is confidently not English unless asked not to."""
-    code, prob = language.guess(doc.text)
-    if language.is_foreign(code, prob) and not options.any_language:
-        raise errors.not_english(doc.source, language.name(code), prob)
-    return Document(doc.text, doc.id, doc.source, {**doc.meta, **({"language": code} if code else {})})

@@ -1,0 +1,249 @@
+"""What ``ingest`` reads, as Articles with their metadata: text and HTML files, folders, JSON
+Lines and CSV files (one article per line or row), RSS/Atom feeds (files or URLs; each entry's
+page is fetched), and article URLs.
+
+Files and pages go through ``propscope.inputs``, so they are read, extracted and checked the
+same way ``analyze`` does it. A source that fails becomes an item that fails when loaded, so
+the rest of the batch still goes in.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from .. import errors, inputs
+from ..errors import InputError, PropscopeError
+from ..inputs import Document, Options
+from ..text.read import check_size
+from .store import Article
+
+FOLDER_PATTERNS = ("*.txt", "*.html", "*.htm", "*.jsonl", "*.csv", "*.xml", "*.rss", "*.atom")
+FEED_SUFFIXES = {".xml", ".rss", ".atom"}
+FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
+CONTENT_FIELDS = ("text", "html", "url")
+OUTLET_FIELDS = ("outlet", "source", "site")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One article to load. ``name`` is stored as the article's source; ``remote`` items (pages
+    to fetch) are not fetched again once an article from that source is stored."""
+
+    name: str
+    load: Callable[[], Article]
+    remote: bool = False
+
+
+def expand(sources: list[str], options: Options = Options(), known: Callable[[str], bool] = lambda _: False
+           ) -> Iterator[Item]:
+    """Every item of the sources, in order. Feeds are fetched while expanding; a URL for which
+    ``known(url)`` is true is skipped without fetching it."""
+    for source in sources:
+        if inputs.is_url(source):
+            url = source.strip()
+            if not known(url):
+                yield from _url(url, options)
+        else:
+            yield from _path(Path(source), options)
+
+
+def _failing(name: str, error: PropscopeError) -> Item:
+    def load():
+        raise error
+    return Item(name, load)
+
+
+def _path(path: Path, options: Options) -> Iterator[Item]:
+    if path.is_dir():
+        found = sorted({p for pattern in FOLDER_PATTERNS for p in path.glob(pattern)})
+        if not found:
+            yield _failing(str(path), InputError(f"{path}: folder holds no .txt, .html, .jsonl, .csv or feed files"))
+        for p in found:
+            yield from _path(p, options)
+        return
+    if not path.exists():
+        yield _failing(str(path), errors.not_found(path))
+        return
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            yield from _records(path, _jsonl_rows(path), options)
+        elif suffix == ".csv":
+            yield from _records(path, _csv_rows(path), options)
+        elif suffix in FEED_SUFFIXES:
+            yield from _feed(path.read_bytes(), str(path), options)
+        else:
+            yield Item(str(path), lambda: from_document(inputs.expand([str(path)], options)[0].load()))
+    except PropscopeError as exc:
+        yield _failing(str(path), exc)
+    except OSError as exc:
+        yield _failing(str(path), errors.unreadable(path, exc.strerror or str(exc)))
+
+
+def from_document(doc: Document, **given) -> Article:
+    """An Article from what ``inputs`` loaded; ``given`` metadata wins over what was extracted."""
+    meta = {k: v for k, v in doc.meta.items() if v}
+    pick = {k: given.get(k) or meta.get(k) for k in ("url", "title", "author")}
+    return Article(text=doc.text, id=str(given.get("id") or doc.id), source=given.get("source") or doc.source,
+                   outlet=given.get("outlet") or meta.get("site"),
+                   published=published(given.get("published") or meta.get("published")),
+                   language=meta.get("language"), **pick)
+
+
+# -- dates ----------------------------------------------------------------------------------
+def published(value) -> str | None:
+    """A publication date as ISO 8601 (the date, or date and time with the given offset), from
+    ISO text, RFC 822 text (feeds, e-mail), a date, a datetime or a time.struct_time; None if
+    it cannot be read."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, time.struct_time):
+        value = datetime(*value[:6])
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0).isoformat()
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text).replace(microsecond=0).isoformat()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# -- records: JSON Lines and CSV --------------------------------------------------------------
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a UTF-8 file, read as it goes: a corpus file may hold any number
+    of articles (the size limit applies to each one)."""
+    number = 0
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            for number, line in enumerate(f, 1):
+                if "\x00" in line:
+                    raise errors.binary(path)
+                yield number, line
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not valid UTF-8 (after line {number}); convert it to UTF-8 first, "
+                         "e.g. with iconv") from None
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict | PropscopeError]]:
+    for number, line in _lines(path):
+        if not line.strip():
+            continue
+        name = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield name, InputError(f"{name}: not valid JSON ({exc.msg}, column {exc.colno})")
+            continue
+        yield name, record if isinstance(record, dict) else InputError(f"{name}: each line must be a JSON object")
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[str, dict | PropscopeError]]:
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+    reader = csv.DictReader(line.removeprefix("\ufeff") if number == 1 else line for number, line in _lines(path))
+    if not reader.fieldnames or not set(f.strip().lower() for f in reader.fieldnames) & set(CONTENT_FIELDS):
+        raise InputError(f"{path}: the first row must name the columns, one of them text, html or url")
+    for row in reader:
+        yield f"{path}:{reader.line_num}", {(k or "").strip().lower(): v for k, v in row.items()}
+
+
+def _records(path: Path, rows, options: Options) -> Iterator[Item]:
+    any_row = False
+    for name, record in rows:
+        any_row = True
+        if isinstance(record, PropscopeError):
+            yield _failing(name, record)
+            continue
+        content = {k: record[k].strip() for k in CONTENT_FIELDS if isinstance(record.get(k), str) and record[k].strip()}
+        if "text" not in content and "html" not in content and "url" in content:
+            # a page to fetch: its address is its source, so a rerun does not fetch it again
+            yield Item(content["url"], lambda r=record, n=name: from_record(r, n, options), remote=True)
+        else:
+            yield Item(name, lambda r=record, n=name: from_record(r, n, options))
+    if not any_row:
+        yield _failing(str(path), InputError(f"{path}: no articles in it"))
+
+
+def from_record(record: dict, name: str, options: Options = Options()) -> Article:
+    """An article from a JSON Lines or CSV record: ``text`` or ``html`` (or else ``url``, fetched),
+    and optional id, url, title, author, published (or date) and outlet (or source, site)."""
+    def field(*keys):
+        for k in keys:
+            value = record.get(k)
+            if value is not None and str(value).strip():
+                return str(value).strip()
+        return None
+    given = {"id": field("id") or name.rsplit("/", 1)[-1], "url": field("url"), "title": field("title"),
+             "author": field("author"), "published": field("published", "date"),
+             "outlet": field(*OUTLET_FIELDS)}
+    if isinstance(record.get("text"), str) and record["text"].strip():
+        check_size(record["text"], name)
+        doc = inputs.checked(Document(record["text"], given["id"], name), options, name)
+    elif isinstance(record.get("html"), str) and record["html"].strip():
+        from ..text.html import extract
+        text, meta = extract(record["html"], name, given["url"])
+        doc = inputs.checked(Document(text, given["id"], name, meta), options, name)
+    elif given["url"]:
+        doc = inputs.expand([given["url"]], options)[0].load()
+        return from_document(doc, **given, source=given["url"])
+    else:
+        raise InputError(f"{name}: give the article as text, html or url (a non-empty string)")
+    return from_document(doc, **given, source=name)
+
+
+# -- feeds ------------------------------------------------------------------------------------
+def looks_like_feed(body: bytes, content_type: str = "") -> bool:
+    head = body[:1024].lstrip().lower()
+    if content_type in FEED_TYPES - {"application/xml", "text/xml"}:
+        return True
+    return b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head
+
+
+def _url(url: str, options: Options) -> Iterator[Item]:
+    """A feed's entries, or the article at the address."""
+    from ..text.fetch import fetch
+    try:
+        page = fetch(url, allow_private=options.allow_private)
+    except PropscopeError as exc:
+        yield _failing(url, exc)
+        return
+    if looks_like_feed(page.body, page.content_type):
+        yield from _feed(page.body, url, options)
+    else:   # fetched again through inputs, so an article URL is read exactly as analyze reads it
+        yield Item(url, lambda: from_document(inputs.expand([url], options)[0].load(), source=url), remote=True)
+
+
+def _feed(body: bytes, where: str, options: Options) -> Iterator[Item]:
+    try:
+        import feedparser
+    except ImportError:
+        raise PropscopeError("reading RSS/Atom feeds needs the corpus extra: pip install 'propscope[corpus]'") from None
+    feed = feedparser.parse(body)
+    if not feed.entries and (feed.bozo or not feed.get("version")):
+        raise InputError(f"{where}: not an RSS or Atom feed, or one that cannot be read "
+                         f"({getattr(feed.get('bozo_exception'), 'args', ['no entries'])[0]})")
+    outlet = feed.feed.get("title") or None
+    for number, entry in enumerate(feed.entries, 1):
+        link = entry.get("link")
+        if not link:
+            yield _failing(f"{where}#{number}", InputError(f"{where}: entry {number} has no link to its article"))
+            continue
+        given = {"id": entry.get("id") or None, "url": link, "title": entry.get("title") or None,
+                 "author": entry.get("author") or None, "outlet": outlet,
+                 "published": entry.get("published_parsed") or entry.get("updated_parsed")}
+        yield Item(link, lambda link=link, given=given: from_document(
+            inputs.expand([link], options)[0].load(), **given, source=link), remote=True)

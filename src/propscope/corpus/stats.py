@@ -1,0 +1,167 @@
+"""Corpus statistics, per outlet, per period and per technique: spans per 1,000 words, the share
+of articles using each technique, its change from the outlet's previous period, and the most
+frequent fragments of each technique. Aggregated by the database; shown as a table, CSV or JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+
+from ..errors import InputError
+from ..techniques import NAMES
+from .store import Filter, Store
+
+PERIODS = {"day": 10, "month": 7, "year": 4, "all": 0}   # characters of the ISO date kept
+UNDATED = "undated"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Row:
+    outlet: str
+    period: str
+    technique: str
+    articles: int          # analysed articles of this outlet and period
+    words: int
+    spans: int
+    articles_using: int    # articles with at least one span of this technique
+    per_1000_words: float
+    share_using: float
+    change: float | None   # per_1000_words minus that of the outlet's previous period with articles
+                           # (None for its first period, and for undated articles)
+
+
+@dataclass
+class Stats:
+    model: str
+    period: str
+    threshold: float
+    rows: list[Row]
+    fragments: dict[str, list[tuple[str, int]]] = field(default_factory=dict)   # technique -> (fragment, count)
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "period": self.period, "threshold": self.threshold,
+                "rows": [asdict(r) for r in self.rows],
+                "fragments": {t: [{"fragment": f, "count": n} for f, n in fs] for t, fs in self.fragments.items()}}
+
+
+def current_model() -> str:
+    """The version of the model ``ingest`` would use, read from its config (the model is not loaded)."""
+    from pathlib import Path
+
+    from .. import settings
+    from ..model.detector import BUNDLED
+    try:
+        config = json.loads((Path(settings.get("model_dir") or BUNDLED) / "config.json").read_text())
+        return config.get("version", "unversioned")
+    except (OSError, ValueError):
+        from ..engine import detector
+        return detector().version       # raises the model's own clear error
+
+
+def compute(store: Store, where: Filter = Filter(), *, period: str = "month", model: str | None = None,
+            threshold: float = 0.0, top: int = 5) -> Stats:
+    """Statistics of the articles ``model`` (default: the current model) has analysed that
+    ``where`` selects, counting spans of at least ``threshold`` confidence."""
+    if period not in PERIODS:
+        raise InputError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
+    model = model or current_model()
+    known = store.models()
+    if model not in known:
+        have = ", ".join(f"{m} ({n} articles)" for m, n in known.items()) or "none"
+        raise InputError(f"model {model} has analysed no article in {store!r}; run 'propscope ingest' to analyse "
+                         f"them, or pick a model with --model (analyses stored: {have})")
+    clause, params = where.where(store.dialect)
+    width = PERIODS[period]
+    period_sql = (f"coalesce(substr(a.published, 1, {width}), '{UNDATED}')" if width else "'all'")
+    selected = (f"SELECT a.pk, coalesce(a.outlet, '{UNKNOWN}') AS outlet, {period_sql} AS period, a.words, "
+                f"n.pk AS analysis FROM articles a JOIN analyses n ON n.article = a.pk AND n.model = ? WHERE {clause}")
+    groups = store.rows(f"SELECT outlet, period, count(*), sum(words) FROM ({selected}) s GROUP BY outlet, period",
+                        [model, *params])
+    techniques = store.rows(
+        f"SELECT s.outlet, s.period, p.technique, count(*), count(DISTINCT s.pk) FROM ({selected}) s "
+        "JOIN spans p ON p.analysis = s.analysis WHERE p.confidence >= ? GROUP BY s.outlet, s.period, p.technique",
+        [model, *params, threshold])
+    found = {(o, p, t): (n, k) for o, p, t, n, k in techniques}
+    names = list(NAMES) + sorted({t for _, _, t in found} - set(NAMES))
+    rows, previous = [], {}
+    for outlet, when, articles, words in sorted(groups):
+        words = int(words or 0)
+        for technique in names:
+            spans, using = found.get((outlet, when, technique), (0, 0))
+            rate = 1000 * spans / words if words else 0.0
+            before = previous.get((outlet, technique))
+            change = None if before is None or when == UNDATED else rate - before
+            rows.append(Row(outlet, when, technique, articles, words, spans, using, rate, using / articles, change))
+            if when != UNDATED:
+                previous[(outlet, technique)] = rate
+    return Stats(model, period, threshold, rows, _fragments(store, selected, [model, *params], threshold, top))
+
+
+def _fragments(store: Store, selected: str, params: list, threshold: float, top: int) -> dict[str, list]:
+    """The ``top`` most frequent fragments of each technique (ties in code point order)."""
+    if top <= 0:
+        return {}
+    binary = 'COLLATE "C"' if store.dialect == "postgresql" else ""
+    rows = store.rows(
+        "SELECT technique, fragment, n FROM (SELECT technique, fragment, n, row_number() OVER "
+        f"(PARTITION BY technique ORDER BY n DESC, fragment {binary}) AS r FROM ("
+        "SELECT p.technique, substr(a.text, CAST(p.start_char + 1 AS INTEGER), CAST(p.end_char - p.start_char AS INTEGER)) "
+        "AS fragment, count(*) AS n "
+        f"FROM ({selected}) s JOIN spans p ON p.analysis = s.analysis JOIN articles a ON a.pk = s.pk "
+        "WHERE p.confidence >= ? GROUP BY 1, 2) f) ranked WHERE r <= ? ORDER BY technique, r",
+        [*params, threshold, top])
+    out: dict[str, list] = {}
+    for technique, fragment, n in rows:
+        out.setdefault(technique, []).append((fragment, n))
+    return out
+
+
+# -- output -------------------------------------------------------------------------------------
+COLUMNS = ("outlet", "period", "technique", "articles", "words", "spans", "articles_using",
+           "per_1000_words", "share_using", "change")
+
+
+def to_json(stats: Stats) -> str:
+    return json.dumps(stats.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(stats: Stats) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in stats.rows:
+        writer.writerow([*(getattr(r, c) for c in COLUMNS[:7]), f"{r.per_1000_words:.4f}",
+                         f"{r.share_using:.4f}", "" if r.change is None else f"{r.change:+.4f}"])
+    return buf.getvalue()
+
+
+def to_table(stats: Stats, all_techniques: bool = False) -> str:
+    """A plain-text table (techniques no article of a group uses are left out unless asked),
+    then the most frequent fragments."""
+    head = ("outlet", "period", "technique", "articles", "per 1k words", "share", "change")
+    lines = [head]
+    for r in stats.rows:
+        if r.spans or all_techniques:
+            lines.append((r.outlet, r.period, r.technique, str(r.articles), f"{r.per_1000_words:.2f}",
+                          f"{r.share_using:.0%}", "" if r.change is None else f"{r.change:+.2f}"))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = [f"model {stats.model}, spans of confidence {stats.threshold:g} or more, per {stats.period}", ""]
+    for line in lines:
+        out.append("  ".join(v.rjust(w) if i >= 3 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths))).rstrip())
+    if len(lines) == 1:
+        out.append("(no spans in the selected articles)")
+    if stats.fragments:
+        out += ["", "most frequent fragments"]
+        for technique, fragments in stats.fragments.items():
+            shown = "; ".join(f"\u201c{_short(f)}\u201d \u00d7{n}" for f, n in fragments)
+            out.append(f"  {technique}: {shown}")
+    return "\n".join(out) + "\n"
+
+
+def _short(fragment: str, limit: int = 60) -> str:
+    one_line = " ".join(fragment.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "\u2026"

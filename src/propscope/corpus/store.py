@@ -1,0 +1,339 @@
+"""The corpus store: articles (deduplicated by a hash of their text), analyses keyed by
+(article, model version), and their spans. One schema on SQLite (the default: one file, WAL,
+one writer) and on PostgreSQL (``postgresql://`` URLs, psycopg 3).
+
+Every write is one transaction: an article, or an article's analysis with all its spans, is
+stored whole or not at all, so a killed process leaves nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ..errors import InputError, PropscopeError
+from .. import settings
+from ..spans import Span
+from .migrations import MIGRATIONS, statements
+
+PAGE = 500
+
+
+def default_url() -> str:
+    """``PROPSCOPE_DB``, else propscope.db in the working directory."""
+    return settings.get("db") or settings.SETTINGS["db"].default
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 of the text with runs of whitespace made one space: the same article saved with
+    other line breaks or indentation is the same article."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article as stored; ``pk`` is the store's key (None before it is stored)."""
+
+    text: str
+    id: str
+    source: str                     # where it came from: path, path:line, URL
+    url: str | None = None
+    outlet: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None    # ISO 8601: YYYY-MM-DD[THH:MM:SS[+HH:MM]]
+    language: str | None = None
+    pk: int | None = None
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+ARTICLE_COLUMNS = ("id", "url", "outlet", "title", "author", "published", "source", "language")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which articles a query covers: outlets (any of), published dates (inclusive, ISO
+    prefixes such as 2024-03 work), and text containing ``search`` (case-insensitive for
+    ASCII letters)."""
+
+    outlets: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    search: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", value):
+                raise InputError(f"--{name} {value}: not a date; give YYYY, YYYY-MM or YYYY-MM-DD")
+
+    def where(self, dialect: str, alias: str = "a") -> tuple[str, list]:
+        parts, params = [], []
+        if self.outlets:
+            parts.append(f"{alias}.outlet IN ({', '.join('?' * len(self.outlets))})")
+            params += list(self.outlets)
+        if self.since:
+            parts.append(f"substr({alias}.published, 1, {len(self.since)}) >= ?")
+            params.append(self.since)
+        if self.until:
+            parts.append(f"substr({alias}.published, 1, {len(self.until)}) <= ?")
+            params.append(self.until)
+        if self.search:
+            like = "ILIKE" if dialect == "postgresql" else "LIKE"
+            escaped = re.sub(r"([\\%_])", r"\\\1", self.search)
+            parts.append(f"{alias}.text {like} ? ESCAPE '\\'")
+            params.append(f"%{escaped}%")
+        return (" AND ".join(parts) or "1 = 1"), params
+
+
+class _SQLite:
+    dialect = "sqlite"
+
+    def __init__(self, path: str):
+        import sqlite3
+        self.errors = (sqlite3.Error,)
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")   # WAL: a killed process loses nothing committed
+            self.conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise PropscopeError(f"{path}: cannot open as a propscope store ({exc}); "
+                                 "give another --db file, or a postgresql:// URL") from None
+
+    @contextmanager
+    def transaction(self):
+        self.conn.execute("BEGIN IMMEDIATE")     # take the write lock now: one writer at a time
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Iterable = ()):
+        return self.conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: list) -> None:
+        self.conn.executemany(sql, rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class _Postgres:
+    dialect = "postgresql"
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError:
+            raise PropscopeError("a PostgreSQL store needs the corpus extra: pip install 'propscope[corpus]'") from None
+        self.errors = (psycopg.Error,)
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=15)
+        except psycopg.Error as exc:
+            raise PropscopeError(f"cannot connect to the PostgreSQL store {_redact(url)} "
+                                 f"({str(exc).strip().splitlines()[0]})") from None
+
+    @contextmanager
+    def transaction(self):
+        with self.conn.transaction():
+            yield
+
+    def execute(self, sql: str, params: Iterable = ()):
+        return self.conn.execute(sql.replace("?", "%s"), tuple(params))
+
+    def executemany(self, sql: str, rows: list) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), rows)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+
+
+class Store:
+    """One corpus, opened (and migrated) from a file path or a ``postgresql://`` URL.
+
+    Use one Store from one thread: it is the single writer of its process.
+    """
+
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        self.db = _Postgres(self.url) if is_postgres(self.url) else _SQLite(self.url)
+        self.dialect = self.db.dialect
+        self.migrate()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __repr__(self) -> str:
+        return f"Store({_redact(self.url)!r})"
+
+    # -- schema ---------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply the migrations this store lacks, each in its own transaction; their names."""
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        known = {name for name, _ in MIGRATIONS}
+        done = {r[0] for r in self.db.execute("SELECT name FROM schema_migrations").fetchall()}
+        if done - known:
+            raise PropscopeError(f"{_redact(self.url)} was written by a newer propscope "
+                                 f"(schema {max(done - known)}); upgrade propscope to use it")
+        applied = []
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.db.transaction():
+                if self.dialect == "postgresql":     # two processes opening a new store at once
+                    self.db.execute("SELECT pg_advisory_xact_lock(7091526)")
+                if self.db.execute("SELECT 1 FROM schema_migrations WHERE name = ?", [name]).fetchone():
+                    continue
+                for statement in statements(sql, self.dialect):
+                    self.db.execute(statement)
+                self.db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [name, now()])
+            applied.append(name)
+        return applied
+
+    def migrations(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+
+    # -- articles ---------------------------------------------------------------------------
+    def add(self, articles: Iterable[Article]) -> list[int | None]:
+        """Store articles in one transaction; each one's key, or None where the same text is
+        already stored (the first copy and its metadata are kept)."""
+        sql = ("INSERT INTO articles (sha256, text, words, added_at, " + ", ".join(ARTICLE_COLUMNS) + ") "
+               f"VALUES ({', '.join('?' * (4 + len(ARTICLE_COLUMNS)))}) "
+               "ON CONFLICT (sha256) DO NOTHING RETURNING pk")
+        keys = []
+        with self.db.transaction():
+            for a in articles:
+                row = self.db.execute(sql, [text_hash(a.text), a.text, a.words, now(),
+                                            *(getattr(a, c) for c in ARTICLE_COLUMNS)]).fetchone()
+                keys.append(row[0] if row else None)
+        return keys
+
+    def has_source(self, source: str) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE source = ? LIMIT 1", [source]).fetchone() is not None
+
+    def article(self, pk: int) -> Article | None:
+        row = self.db.execute(f"SELECT pk, text, {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE pk = ?",
+                              [pk]).fetchone()
+        return _article(row) if row else None
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    # -- analyses ---------------------------------------------------------------------------
+    def pending(self, model: str, page: int = 64) -> Iterator[tuple[int, str]]:
+        """(key, text) of every article ``model`` has not analysed, by key; read a page at a
+        time, so analyses can be saved while this runs."""
+        after = 0
+        while True:
+            rows = self.db.execute(
+                "SELECT a.pk, a.text FROM articles a WHERE a.pk > ? AND NOT EXISTS "
+                "(SELECT 1 FROM analyses n WHERE n.article = a.pk AND n.model = ?) ORDER BY a.pk LIMIT ?",
+                [after, model, page]).fetchall()
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+
+    def count_pending(self, model: str) -> int:
+        return self.db.execute("SELECT count(*) FROM articles a WHERE NOT EXISTS "
+                               "(SELECT 1 FROM analyses n WHERE n.article = a.pk AND n.model = ?)",
+                               [model]).fetchone()[0]
+
+    def save_analysis(self, article: int, model: str, spans: Iterable[Span]) -> bool:
+        """Store one article's analysis and all its spans atomically; False (and nothing
+        written) when this model's analysis of it is already stored."""
+        spans = list(spans)
+        with self.db.transaction():
+            row = self.db.execute("INSERT INTO analyses (article, model, spans, analysed_at) VALUES (?, ?, ?, ?) "
+                                  "ON CONFLICT (article, model) DO NOTHING RETURNING pk",
+                                  [article, model, len(spans), now()]).fetchone()
+            if row is None:
+                return False
+            if spans:
+                self.db.executemany("INSERT INTO spans (analysis, start_char, end_char, technique, confidence) "
+                                    "VALUES (?, ?, ?, ?, ?)",
+                                    [(row[0], s.start, s.end, s.technique, float(s.confidence)) for s in spans])
+        return True
+
+    def models(self) -> dict[str, int]:
+        """Model version -> number of articles it has analysed."""
+        rows = self.db.execute("SELECT model, count(*) FROM analyses GROUP BY model ORDER BY model").fetchall()
+        return {m: n for m, n in rows}
+
+    def spans(self, article: int, model: str) -> list[Span] | None:
+        """The spans ``model`` found in an article, or None when it has not analysed it."""
+        found = self.db.execute("SELECT n.pk, a.id FROM analyses n JOIN articles a ON a.pk = n.article "
+                                "WHERE n.article = ? AND n.model = ?", [article, model]).fetchone()
+        if found is None:
+            return None
+        return self._spans_of({found[0]: found[1]})[found[0]]
+
+    def _spans_of(self, analyses: dict[int, str]) -> dict[int, list[Span]]:
+        """Spans of the given analyses (key -> article id), each list sorted."""
+        out: dict[int, list[Span]] = {k: [] for k in analyses}
+        if not analyses:
+            return out
+        keys = list(analyses)
+        rows = self.db.execute("SELECT analysis, start_char, end_char, technique, confidence FROM spans "
+                               f"WHERE analysis IN ({', '.join('?' * len(keys))})", keys).fetchall()
+        for analysis, start, end, technique, confidence in rows:
+            out[analysis].append(Span(analyses[analysis], start, end, technique, confidence))
+        for spans in out.values():
+            spans.sort()
+        return out
+
+    def articles(self, model: str, where: Filter = Filter(), page: int = PAGE
+                 ) -> Iterator[tuple[Article, list[Span] | None]]:
+        """Every article the filter selects, by key, with the spans ``model`` found in it
+        (None when it has not analysed it)."""
+        clause, params = where.where(self.dialect)
+        after = 0
+        while True:
+            rows = self.db.execute(
+                f"SELECT a.pk, a.text, {', '.join('a.' + c for c in ARTICLE_COLUMNS)}, n.pk FROM articles a "
+                f"LEFT JOIN analyses n ON n.article = a.pk AND n.model = ? WHERE a.pk > ? AND {clause} "
+                "ORDER BY a.pk LIMIT ?", [model, after, *params, page]).fetchall()
+            if not rows:
+                return
+            spans = self._spans_of({r[-1]: r[2] for r in rows if r[-1] is not None})
+            for r in rows:
+                yield _article(r[:-1]), (spans[r[-1]] if r[-1] is not None else None)
+            after = rows[-1][0]
+
+    def rows(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """Rows of a read-only query written with ``?`` placeholders (for stats and export)."""
+        return [tuple(r) for r in self.db.execute(sql, params).fetchall()]
+
+
+def _article(row) -> Article:
+    pk, text, *rest = row
+    return Article(text=text, pk=pk, **dict(zip(ARTICLE_COLUMNS, rest)))

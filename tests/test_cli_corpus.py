@@ -1,0 +1,49 @@
+"""The corpus commands (ingest, stats, export) through the CLI, on a SQLite store in a temp folder."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from propscope.cli import main
+
+pytestmark = pytest.mark.model
+
+BODY = ("The corrupt elites in the capital have once again stabbed every hard-working patriot in the back. "
+        "These traitors will destroy everything our grandparents built unless we stop them now.")
+
+
+def test_ingest_stats_export(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.jsonl").write_text(
+        json.dumps({"id": "1", "text": BODY, "outlet": "Flag", "published": "2024-01-05"}) + "\n"
+        + json.dumps({"id": "2", "text": BODY.replace("capital", "city"), "outlet": "Post",
+                      "published": "2024-02-05"}) + "\n")
+    runner = CliRunner()
+    first = runner.invoke(main, ["ingest", "a.jsonl"])
+    assert first.exit_code == 0, first.output
+    assert "2 articles added, 0 duplicates, 2 analysed by model" in first.output
+    assert (tmp_path / "propscope.db").exists()                       # the default store
+    again = runner.invoke(main, ["ingest", "--db", "propscope.db", "a.jsonl"])
+    assert "0 articles added, 2 duplicates, 0 analysed" in again.output
+    table = runner.invoke(main, ["stats", "--outlet", "Flag"])
+    assert table.exit_code == 0 and "Flag" in table.output and "Post" not in table.output
+    data = json.loads(runner.invoke(main, ["stats", "--format", "json", "--period", "year"]).output)
+    assert {r["period"] for r in data["rows"]} == {"2024"}
+    csv_out = runner.invoke(main, ["stats", "--format", "csv", "--since", "2024-02"]).output
+    assert csv_out.startswith("outlet,period,technique") and "\nFlag," not in csv_out
+    assert runner.invoke(main, ["export", "-o", "c.parquet"]).exit_code == 0
+    lines = runner.invoke(main, ["export", "--search", "city"]).output.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["2"]
+
+
+def test_corpus_errors_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    missing = runner.invoke(main, ["ingest", "nothing.txt"])
+    assert missing.exit_code == 1 and "nothing.txt: no such file or folder" in missing.output
+    bad = runner.invoke(main, ["stats", "--since", "last week"])
+    assert bad.exit_code == 2 and "not a date" in bad.output and "Traceback" not in bad.output
+    none = runner.invoke(main, ["stats"])
+    assert none.exit_code == 2 and "has analysed no article" in none.output
+    assert runner.invoke(main, ["export", "--format", "parquet"]).exit_code == 2

@@ -1,0 +1,141 @@
+import json
+import time
+
+import pytest
+
+from propscope.corpus.sources import expand, published
+from propscope.inputs import Options
+from propscope.errors import PropscopeError
+
+from conftest import ARTICLE_HTML
+
+BODY = ("The corrupt elites in the capital have once again stabbed every hard-working patriot in the back. "
+        "These traitors will destroy everything our grandparents built unless we stop them now.")
+LOCAL = Options(allow_private=True)
+
+
+def load_all(sources, options=Options()):
+    out = []
+    for item in expand([str(s) for s in sources], options):
+        try:
+            out.append(item.load())
+        except PropscopeError as exc:
+            out.append(exc)
+    return out
+
+
+def test_text_files_and_folders(tmp_path):
+    (tmp_path / "one.txt").write_text(BODY)
+    (tmp_path / "two.html").write_text(ARTICLE_HTML)
+    one, two = load_all([tmp_path])
+    assert (one.id, one.text, one.outlet) == ("one", BODY, None)
+    assert (two.title, two.author, two.outlet, two.published) == (
+        "Our Nation Betrayed", "Jane Roe", "The Daily Flag", "2021-03-04")
+    assert two.source == str(tmp_path / "two.html")
+
+
+def test_jsonl_keeps_every_field(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "x1", "text": BODY, "url": "https://flag.example/x1", "title": "T",
+                                "author": "Jane", "published": "2024-03-05T08:00:00Z", "outlet": "Flag"}) + "\n\n"
+                    + json.dumps({"text": BODY + " Again.", "source": "Post", "date": "Tue, 05 Mar 2024 10:00:00 +0100"})
+                    + "\nnot json\n")
+    a, b, bad = load_all([path])
+    assert (a.id, a.url, a.title, a.author, a.published, a.outlet, a.source) == (
+        "x1", "https://flag.example/x1", "T", "Jane", "2024-03-05T08:00:00+00:00", "Flag", f"{path}:1")
+    assert (b.outlet, b.published, b.id) == ("Post", "2024-03-05T10:00:00+01:00", "a.jsonl:3")
+    assert isinstance(bad, PropscopeError) and "a.jsonl:4: not valid JSON" in str(bad)
+
+
+def test_csv_rows_with_a_header(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text('\ufeffID,Outlet,Published,Text\nc1,Flag,2024-01-02,"' + BODY.replace("now", 'now, "really"')
+                    .replace('"', '""') + '"\nc2,Post,,\n', encoding="utf-8")
+    a, empty = load_all([path])
+    assert (a.id, a.outlet, a.published) == ("c1", "Flag", "2024-01-02") and '"really"' in a.text
+    assert "give the article as text, html or url" in str(empty)
+
+
+def test_csv_without_a_content_column_is_refused(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("id,body\n1,hello\n")
+    [bad] = load_all([path])
+    assert "one of them text, html or url" in str(bad)
+
+
+def test_foreign_records_are_refused_unless_any_language(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"text": "Die korrupten Eliten in der Hauptstadt haben wieder einmal jeden "
+                                        "fleißigen Patrioten verraten und werden alles zerstören."}) + "\n")
+    [refused] = load_all([path])
+    assert "looks like German" in str(refused)
+    [ok] = load_all([path], Options(any_language=True))
+    assert ok.language == "de"
+
+
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>The Daily Flag</title>
+<item><title>Betrayed</title><link>{base}/betrayed.html</link><guid>flag-1</guid>
+<author>jane@flag.example (Jane Roe)</author><pubDate>Thu, 04 Mar 2021 09:30:00 GMT</pubDate></item>
+<item><title>Gone</title><link>{base}/gone.html</link><pubDate>Fri, 05 Mar 2021 09:30:00 GMT</pubDate></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Post</title>
+<entry><title>One</title><id>urn:post:1</id><link href="{base}/betrayed.html"/><updated>2022-07-01T12:00:00Z</updated></entry>
+</feed>"""
+
+
+def test_rss_feed_url_fetches_each_entry(site):
+    site.pages["/feed"] = (200, {"Content-Type": "application/rss+xml"}, RSS.format(base=site.url).encode())
+    site.pages["/betrayed.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    got = load_all([f"{site.url}/feed"], LOCAL)
+    first, missing = got
+    assert (first.id, first.outlet, first.title, first.published, first.url) == (
+        "flag-1", "The Daily Flag", "Betrayed", "2021-03-04T09:30:00", f"{site.url}/betrayed.html")
+    assert "traitors" in first.text and "Cookie settings" not in first.text
+    assert isinstance(missing, PropscopeError) and "404" in str(missing)
+
+
+def test_atom_feed_file(tmp_path, site):
+    site.pages["/betrayed.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    path = tmp_path / "post.atom"
+    path.write_text(ATOM.format(base=site.url))
+    [entry] = load_all([path], LOCAL)
+    assert (entry.id, entry.outlet, entry.published) == ("urn:post:1", "Post", "2022-07-01T12:00:00")
+
+
+def test_feed_urls_respect_the_core_address_rules(site):
+    site.pages["/feed"] = (200, {"Content-Type": "application/rss+xml"}, RSS.format(base=site.url).encode())
+    [refused] = load_all([f"{site.url}/feed"])
+    assert "private, loopback" in str(refused)
+
+
+def test_known_urls_are_not_fetched(site):
+    site.pages["/a.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    assert list(expand([f"{site.url}/a.html"], LOCAL, known=lambda url: True)) == []
+    assert site.requests == []
+
+
+@pytest.mark.parametrize("given, iso", [
+    ("2024-03-05", "2024-03-05"), ("2024-03-05T08:01:02.5Z", "2024-03-05T08:01:02+00:00"),
+    ("Tue, 05 Mar 2024 10:00:00 +0100", "2024-03-05T10:00:00+01:00"),
+    (time.struct_time((2021, 3, 4, 9, 30, 0, 3, 63, 0)), "2021-03-04T09:30:00"),
+    ("last Tuesday", None), ("", None), (None, None)])
+def test_published_dates_become_iso(given, iso):
+    assert published(given) == iso
+
+
+def test_corpus_files_may_exceed_the_per_article_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "300")
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": BODY}) + "\n" for i in range(5))
+                    + json.dumps({"id": "long", "text": BODY * 2}) + "\n")
+    got = load_all([path])
+    assert [a.id for a in got[:5]] == ["0", "1", "2", "3", "4"]
+    assert "over the limit of 300 characters" in str(got[5])
+
+
+def test_corpus_files_that_are_not_utf8_are_refused(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"id,text\n1,caf\xe9 au lait\n")
+    [bad] = load_all([path])
+    assert "not valid UTF-8" in str(bad)

@@ -1,0 +1,140 @@
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from pg import db_url, postgres_fixture  # noqa: F401  (fixtures)
+
+from propscope.corpus.stats import PERIODS, UNDATED, UNKNOWN, compute, to_csv, to_json, to_table
+from propscope.corpus.store import Article, Filter, Store
+from propscope.errors import InputError
+from propscope.spans import Span
+from propscope.techniques import NAMES
+
+postgres = postgres_fixture()
+
+OUTLETS = ["Flag", "Post", None]
+DATES = ["2024-01-05", "2024-01-20T10:00:00+01:00", "2024-02-01", "2025-02-01", None]
+TECHNIQUES = list(NAMES[:4])
+
+
+@st.composite
+def articles(draw):
+    """Articles with their spans: (outlet, published, text, [(start, end, technique, confidence)])."""
+    out = []
+    for i in range(draw(st.integers(0, 6))):
+        body = draw(st.text(alphabet="abAB €日\n", min_size=1, max_size=40))
+        text = f"doc{i} {body}"        # distinct texts: no deduplication here
+        spans = draw(st.lists(st.tuples(st.integers(0, len(text) - 1), st.integers(1, 8),
+                                        st.sampled_from(TECHNIQUES), st.sampled_from([0.2, 0.5, 0.9])), max_size=5))
+        spans = sorted({(s, min(len(text), s + n), t, c) for s, n, t, c in spans})
+        out.append((draw(st.sampled_from(OUTLETS)), draw(st.sampled_from(DATES)), text, spans))
+    return out
+
+
+filters = st.builds(Filter, outlets=st.sampled_from([(), ("Flag",), ("Flag", "Post")]),
+                    since=st.sampled_from([None, "2024-01", "2024-01-20"]),
+                    until=st.sampled_from([None, "2024-02", "2024-12-31"]),
+                    search=st.sampled_from([None, "a", "B", "b a", "日"]))
+
+
+def recount(data, where: Filter, period: str, threshold: float, top: int):
+    """The statistics by plain Python, straight from the generated articles."""
+    def chosen(outlet, published, text):
+        return ((not where.outlets or outlet in where.outlets)
+                and (where.since is None or (published is not None and published[:len(where.since)] >= where.since))
+                and (where.until is None or (published is not None and published[:len(where.until)] <= where.until))
+                and (where.search is None or where.search.lower() in text.lower()))
+    groups = defaultdict(list)
+    fragments = Counter()
+    for outlet, published, text, spans in data:
+        if chosen(outlet, published, text):
+            w = PERIODS[period]
+            when = "all" if not w else (published[:w] if published else UNDATED)
+            kept = [s for s in spans if s[3] >= threshold]
+            groups[(outlet or UNKNOWN, when)].append((len(text.split()), kept))
+            fragments.update((t, text[s:e]) for s, e, t, _ in kept)
+    rows = {}
+    for (outlet, when), arts in groups.items():
+        words = sum(w for w, _ in arts)
+        for t in NAMES:
+            n = sum(1 for _, kept in arts for s in kept if s[2] == t)
+            using = sum(1 for _, kept in arts if any(s[2] == t for s in kept))
+            rows[(outlet, when, t)] = (len(arts), words, n, using, 1000 * n / words if words else 0.0, using / len(arts))
+    top_fragments = {}
+    for t in NAMES:
+        ranked = sorted(((f, n) for (tt, f), n in fragments.items() if tt == t), key=lambda x: (-x[1], x[0]))
+        if ranked:
+            top_fragments[t] = ranked[:top]
+    return rows, top_fragments
+
+
+def fill(store: Store, data, model="m") -> None:
+    store.db.execute("DELETE FROM spans")
+    store.db.execute("DELETE FROM analyses")
+    store.db.execute("DELETE FROM articles")
+    keys = store.add([Article(text=text, id=str(i), source=f"{i}.txt", outlet=outlet, published=published)
+                      for i, (outlet, published, text, _) in enumerate(data)])
+    for key, (_, _, _, spans) in zip(keys, data):
+        store.save_analysis(key, model, [Span("x", s, e, t, c) for s, e, t, c in spans])
+    if keys:     # another model's analysis, which the statistics must not count
+        store.save_analysis(keys[0], "other-model", [Span("x", 0, 1, NAMES[0], 1.0)])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=articles(), where=filters, period=st.sampled_from(list(PERIODS)),
+       threshold=st.sampled_from([0.0, 0.5]), top=st.integers(1, 3))
+def test_aggregation_matches_a_plain_recount(db_url, data, where, period, threshold, top):
+    with Store(db_url) as store:
+        fill(store, data)
+        if not data:
+            return
+        stats = compute(store, where, period=period, model="m", threshold=threshold, top=top)
+    expected, fragments = recount(data, where, period, threshold, top)
+    got = {(r.outlet, r.period, r.technique): (r.articles, r.words, r.spans, r.articles_using,
+                                               r.per_1000_words, r.share_using) for r in stats.rows}
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key][:4] == value[:4], key
+        assert got[key][4:] == pytest.approx(value[4:]), key
+    assert stats.fragments == fragments
+
+
+def test_change_is_from_the_outlets_previous_period(tmp_path):
+    data = [("Flag", "2024-01-03", "doc0 " + "word " * 99, [(0, 4, NAMES[0], 0.9)]),
+            ("Flag", "2024-03-03", "doc1 " + "word " * 49, [(0, 4, NAMES[0], 0.9)]),
+            ("Flag", None, "doc2 " + "word " * 9, [(0, 4, NAMES[0], 0.9)]),
+            ("Post", "2024-03-09", "doc3 " + "word " * 9, [])]
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, data)
+        stats = compute(store, model="m")
+    by = {(r.outlet, r.period, r.technique): r for r in stats.rows}
+    jan, mar, undated = by[("Flag", "2024-01", NAMES[0])], by[("Flag", "2024-03", NAMES[0])], by[("Flag", UNDATED, NAMES[0])]
+    assert (jan.per_1000_words, jan.change) == (10.0, None)
+    assert (mar.per_1000_words, mar.change) == (20.0, 10.0)
+    assert undated.change is None and by[("Post", "2024-03", NAMES[0])].change is None
+
+
+def test_outputs(tmp_path):
+    data = [("Flag", "2024-01-03", "doc0 the corrupt elites", [(9, 16, NAMES[0], 0.9)])]
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, data)
+        stats = compute(store, model="m")
+    rows = list(csv.DictReader(io.StringIO(to_csv(stats))))
+    assert len(rows) == len(NAMES) and rows[0]["per_1000_words"] == "250.0000" and rows[0]["change"] == ""
+    parsed = json.loads(to_json(stats))
+    assert parsed["fragments"] == {NAMES[0]: [{"fragment": "corrupt", "count": 1}]} and parsed["model"] == "m"
+    table = to_table(stats)
+    assert "Flag" in table and "250.00" in table and "\u201ccorrupt\u201d \u00d71" in table
+    assert NAMES[1] not in table.split("most frequent")[0]        # unused techniques left out
+
+
+def test_unknown_model_names_the_ones_stored(tmp_path):
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, [("Flag", None, "doc0 text", [])])
+        with pytest.raises(InputError, match=r"model nope has analysed no article.*m \(1 articles\)"):
+            compute(store, model="nope")
+        with pytest.raises(InputError, match="unknown period"):
+            compute(store, model="m", period="week")

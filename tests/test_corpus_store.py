@@ -1,0 +1,123 @@
+import sqlite3
+
+import pytest
+from pg import db_url, postgres_fixture  # noqa: F401  (fixtures)
+
+from propscope.corpus.migrations import MIGRATIONS
+from propscope.corpus.store import Article, Filter, Store, text_hash
+from propscope.errors import PropscopeError
+from propscope.spans import Span
+
+postgres = postgres_fixture()
+
+TEXT = "The corrupt elites have stabbed every patriot in the back. These traitors must be stopped."
+
+
+def article(text=TEXT, **meta):
+    return Article(text=text, id=meta.pop("id", "a1"), source=meta.pop("source", "a1.txt"), **meta)
+
+
+def test_opens_and_records_its_migrations(db_url):
+    with Store(db_url) as store:
+        assert store.migrations() == [name for name, _ in MIGRATIONS]
+    with Store(db_url) as store:          # reopening applies nothing again
+        assert store.migrate() == []
+
+
+def test_sqlite_store_is_in_wal_mode(tmp_path):
+    path = tmp_path / "c.db"
+    Store(str(path)).close()
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_articles_are_deduplicated_by_their_text(db_url):
+    with Store(db_url) as store:
+        first, again, other = store.add([article(outlet="Flag"), article(TEXT.replace(" ", "\n  "), id="copy"),
+                                          article("Another text entirely.", id="a2")])
+        assert first is not None and again is None and other is not None
+        assert store.count() == 2
+        assert store.article(first).outlet == "Flag"        # the first copy is kept
+        assert store.add([article()]) == [None]
+
+
+def test_hash_ignores_whitespace_only():
+    assert text_hash("a  b\nc") == text_hash(" a b c ")
+    assert text_hash("a b c") != text_hash("a b C")
+
+
+def test_an_analysis_is_saved_once_per_model(db_url):
+    spans = [Span("x", 4, 11, "Loaded_Language", 0.8), Span("x", 58, 71, "Name_Calling,Labeling", 0.6)]
+    with Store(db_url) as store:
+        [key] = store.add([article()])
+        assert list(store.pending("m1")) == [(key, TEXT)]
+        assert store.save_analysis(key, "m1", spans)
+        assert not store.save_analysis(key, "m1", spans[:1])     # already there: nothing written
+        assert store.spans(key, "m1") == [Span("a1", s.start, s.end, s.technique, s.confidence) for s in spans]
+        assert list(store.pending("m1")) == []
+        assert list(store.pending("m2")) == [(key, TEXT)]           # a new model sees it as new
+        assert store.spans(key, "m2") is None
+        assert store.models() == {"m1": 1}
+
+
+def test_a_failed_analysis_leaves_nothing(db_url):
+    with Store(db_url) as store:
+        [key] = store.add([article()])
+        bad = [Span("x", 0, 3, "Doubt", 0.5), Span("x", 0, 3, "Doubt", "not a number")]
+        with pytest.raises(Exception):
+            store.save_analysis(key, "m1", bad)
+        assert store.spans(key, "m1") is None and store.models() == {}
+
+
+def test_articles_are_listed_with_their_spans_and_filtered(db_url):
+    with Store(db_url) as store:
+        k1, k2, k3 = store.add([article(outlet="Flag", published="2024-01-05"),
+                                article("Calm text about 100% of the harvest.", id="a2", outlet="Post",
+                                        published="2024-02-01T10:00:00+01:00"),
+                                article("Undated text.", id="a3")])
+        store.save_analysis(k1, "m", [Span("a1", 4, 11, "Loaded_Language", 0.9)])
+        store.save_analysis(k2, "m", [])
+        got = list(store.articles("m", page=2))
+        assert [(a.pk, s) for a, s in got] == [(k1, [Span("a1", 4, 11, "Loaded_Language", 0.9)]), (k2, []), (k3, None)]
+        pick = lambda f: [a.pk for a, _ in store.articles("m", f)]
+        assert pick(Filter(outlets=("Post",))) == [k2]
+        assert pick(Filter(since="2024-02")) == [k2]
+        assert pick(Filter(until="2024-01-31")) == [k1]
+        assert pick(Filter(search="ELITES")) == [k1]
+        assert pick(Filter(search="100%")) == [k2]
+        assert pick(Filter(search="1_0")) == []          # LIKE wildcards are taken literally
+
+
+def test_a_store_from_a_newer_propscope_is_refused(tmp_path):
+    path = str(tmp_path / "c.db")
+    Store(path).close()
+    sqlite3.connect(path).execute("INSERT INTO schema_migrations VALUES ('9999_future', 'now')").connection.commit()
+    with pytest.raises(PropscopeError, match="newer propscope"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_store_is_a_clear_error(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("just some notes, not a database " * 100)
+    with pytest.raises(PropscopeError, match="cannot open as a propscope store"):
+        Store(str(path))
+
+
+def test_an_unreachable_postgres_is_a_clear_error_without_the_password():
+    pytest.importorskip("psycopg")
+    with pytest.raises(PropscopeError, match="cannot connect") as info:
+        Store("postgresql://me:secret@127.0.0.1:1/corpus")
+    assert "secret" not in str(info.value)
+
+
+def test_default_store_is_propscope_db_or_the_environment(monkeypatch, tmp_path):
+    from propscope.corpus.store import default_url
+    monkeypatch.delenv("PROPSCOPE_DB", raising=False)
+    assert default_url() == "propscope.db"
+    monkeypatch.setenv("PROPSCOPE_DB", str(tmp_path / "x.db"))
+    assert default_url() == str(tmp_path / "x.db")
+
+
+@pytest.mark.parametrize("bad", ["2024-13", "March", "2024-1-5", "24"])
+def test_filter_dates_must_be_iso(bad):
+    with pytest.raises(PropscopeError, match="not a date; give YYYY, YYYY-MM or YYYY-MM-DD"):
+        Filter(since=bad)
