@@ -24,6 +24,29 @@ def write_config(out: Path, info: dict, tuned: dict | None) -> dict:
     return config
 
 
+def _counterfactual(cfg: dict) -> str:
+    share = cfg.get("counterfactual", 0.0)
+    if not share:
+        return ""
+    held = ", ".join(cfg.get("counterfactual_hold_out", ()))
+    return (f"- Counterfactual augmentation: {share:.0%} of the training articles that name a side of a pair\n"
+            f"  (propscope/audit/pairs.json) were replaced by a copy with that pair's sides swapped, gold spans\n"
+            f"  moved with the text, so names of one side cannot become a cue. Divides held back: {held}.\n")
+
+
+def _neutrality(out: Path) -> str:
+    """The neutrality audit's figures, when ``neutrality.json`` (written beside the model) has them."""
+    path = out / "neutrality.json"
+    if not path.exists():
+        return ""
+    n = json.loads(path.read_text())
+    return (f"\n## Neutrality\nSwapping the named sides of a pair (US/China, Putin/Zelensky, ...; "
+            f"{n['pairs']} pairs) in the held-out\narticles: {n['copies']} copies, agreement with the originals "
+            f"span F1 {n['span_f1']:.3f}, span+technique F1\n{n['span_technique_f1']:.3f} (1.0: names change "
+            f"nothing; target 0.95). A placebo swap of weekdays and months: span+technique\n"
+            f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n")
+
+
 def _sensitive(tuned: dict) -> str:
     if "sensitive" not in tuned:
         return ""
@@ -60,7 +83,9 @@ calibrated confidence.
   articles (fold {cfg['fold']} of {cfg['folds']}, by a hash of the article id) held out for choosing
   thresholds, calibrating and reporting. Training took {info['train_minutes']} min on a 2-core CPU.
 - Data: PTC train split, SHA-256 over ids, texts and labels `{info['data_sha256']}`.
-- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head.
+{_counterfactual(cfg)}- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;
+  each window goes through the encoder on its own, so an article's result never depends on
+  other articles.
 
 ## Validation (held-out PTC train articles, SemEval-2020 measures)
 Cross-fitted: the held-out articles are split in two halves; each half is scored with
@@ -78,6 +103,7 @@ Shipped decoding: a fragment is a run of tokens with inside-probability at least
 are joined (0: none); a second technique is given to a fragment when its probability is at least
 {tuned['second_threshold']}.
 {_sensitive(tuned)}
+{_neutrality(out)}
 ### TC per technique (held-out)
 | technique | P | R | F1 | gold |
 |---|---:|---:|---:|---:|
