@@ -1,6 +1,5 @@
 """The HTML report in a real headless Chromium: hover, filter, slider, no network, hostile text."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,6 @@ from propscope.render.html import report
 from propscope.spans import Analysis, Span
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
 HOSTILE = ('<script>window.pwned = 1</script>They are traitors and liars <img src=x onerror="window.pwned=2">, '
@@ -28,18 +26,6 @@ def analysis():
              Span("h", r, r + 8, "Loaded_Language", 0.55),
              Span("h", e, e + 16, "Slogans", 0.12))
     return Analysis(HOSTILE, spans, article_id="h", meta={"title": "<script>window.pwned=3</script>Hostile"})
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from propscope.serve.thread import ServerThread  # noqa: E402
 from propscope.spans import Analysis, Span  # noqa: E402
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
 ARTICLE = ("The corrupt elites in the capital have once again stabbed every hard-working patriot in the back. "
@@ -46,18 +44,6 @@ def server():
         patch.setattr(propscope.engine, "analyze", stand_in)
         with ServerThread(ServeConfig()) as s:
             yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 def open_page(browser, url, **options):

@@ -16,7 +16,7 @@ from . import errors
 from .errors import InputError
 from .text import language
 from .text.html import extract, looks_like_html
-from .text.read import article_id, check_size, decode, read_article
+from .text.read import article_id, check_size, decode, read_article, read_bytes
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 FOLDER_PATTERNS = ("*.txt", "*.html", "*.htm", "*.jsonl")
@@ -82,13 +82,7 @@ def _failing(name: str, error: Exception) -> Item:
 
 def _from_file(path: Path, options: Options) -> Document:
     if path.suffix.lower() in HTML_SUFFIXES:
-        if not path.is_file():
-            raise errors.not_a_file(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise errors.unreadable(path, exc.strerror or str(exc)) from None
-        return _html(decode_html(data, path), article_id(path), str(path), options)
+        return _html(decode_html(read_bytes(path), path), article_id(path), str(path), options)
     return _from_bytes(None, article_id(path), str(path), options, text=read_article(path))
 
 

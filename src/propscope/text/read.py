@@ -8,16 +8,20 @@ from .. import errors, settings
 
 
 def read_article(path: str | Path, max_chars: int | None = None) -> str:
+    return decode(read_bytes(path), path, max_chars)
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """A file's bytes, or an InputError saying why not."""
     path = Path(path)
     if not path.exists():
         raise errors.not_found(path)
     if not path.is_file():
         raise errors.not_a_file(path)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise errors.unreadable(path, exc.strerror or str(exc)) from None
-    return decode(data, path, max_chars)
 
 
 def decode(data: bytes, where: object = "<input>", max_chars: int | None = None) -> str:
