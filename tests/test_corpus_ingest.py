@@ -113,13 +113,6 @@ def test_pages_already_stored_are_not_fetched_again(site, tmp_path):
         assert [path for path, _ in site.requests] == ["/feed"]
 
 
-def test_module_command_line(tmp_path):
-    d = folder(tmp_path, 2)
-    from propscope.corpus.ingest import main
-    assert main(["--db", str(tmp_path / "c.db"), "--no-analyse", str(d)]) == 0
-    assert main(["--db", str(tmp_path / "c.db"), "--no-analyse", str(tmp_path / "nothing")]) == 1
-
-
 # -- killed mid-way (SIGKILL), then run again: a real ingest with the real model --------------------
 N_KILL = 40
 
@@ -141,7 +134,7 @@ def counts(url: str) -> tuple[int, int]:
 
 
 def run_ingest(url: str, source: Path, kill_when=None) -> subprocess.CompletedProcess | None:
-    cmd = [sys.executable, "-m", "propscope.corpus.ingest", "--db", url, str(source)]
+    cmd = [sys.executable, "-m", "propscope", "ingest", "--db", url, str(source)]
     env = {**os.environ, "PROPSCOPE_THREADS": "1"}
     if kill_when is None:
         return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
@@ -187,9 +180,10 @@ def test_killed_ingest_resumes_without_loss_duplication_or_rework(stage, db_url,
 
     result = run_ingest(db_url, d)
     assert result.returncode == 0, result.stderr
-    added, dups = int(result.stdout.split(" articles added")[0]), int(result.stdout.split(", ")[1].split()[0])
+    summary = result.stderr.strip().splitlines()[-1]          # the CLI says what it did on stderr
+    added, dups = int(summary.split(" articles added")[0]), int(summary.split(", ")[1].split()[0])
     assert added + dups == N_KILL
-    assert f"{N_KILL - len(before)} analysed" in result.stdout           # only what was left
+    assert f"{N_KILL - len(before)} analysed" in summary           # only what was left
     after = analyses(db_url)
     assert counts(db_url) == (N_KILL, N_KILL)                            # nothing lost, nothing doubled
     assert {sha: after[sha][:2] for sha in before} == {sha: v[:2] for sha, v in before.items()}  # not redone

@@ -4,8 +4,7 @@ current model has not analysed yet.
 Safe to kill at any moment and to run again: articles are stored in small transactions and
 deduplicated by their text, pages already stored are not fetched again, and each article's
 analysis is committed whole, so a rerun finishes the work without redoing or doubling any.
-
-    python -m propscope.corpus.ingest [--db URL] SOURCE...     (``propscope ingest`` in the CLI)
+``propscope ingest`` is the command line.
 """
 
 from __future__ import annotations
@@ -113,32 +112,3 @@ def analyse(store: Store, analyser: Analyser | None = None, report: Report | Non
         if progress:
             progress("analysing", report.analysed, total)
     return report
-
-
-def main(argv: list[str] | None = None, analyser: Analyser | None = None) -> int:
-    """The command line of ``python -m propscope.corpus.ingest``."""
-    import argparse
-    import sys
-    parser = argparse.ArgumentParser(prog="python -m propscope.corpus.ingest", description=__doc__.split("\n")[0])
-    parser.add_argument("sources", nargs="+")
-    parser.add_argument("--db", default=None, help="store: a file (SQLite) or a postgresql:// URL")
-    parser.add_argument("--outlet", default=None)
-    parser.add_argument("--allow-private", action="store_true")
-    parser.add_argument("--any-language", action="store_true")
-    parser.add_argument("--no-analyse", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        with Store(args.db) as store:
-            report = ingest(store, args.sources, Options(args.allow_private, args.any_language), outlet=args.outlet,
-                            analyser=analyser, analyse_after=not args.no_analyse)
-    except PropscopeError as exc:
-        print(f"propscope: {exc}", file=sys.stderr)
-        return exc.exit_code
-    for name, message in report.failed:
-        print(f"propscope: {message}", file=sys.stderr)
-    print(report.summary())
-    return 1 if report.failed else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
