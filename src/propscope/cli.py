@@ -362,23 +362,11 @@ def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, s
         from .train.run import main as run
     except ImportError as exc:
         raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
-    cfg = TrainConfig()
-    if epochs is not None:
-        cfg.epochs = epochs
-    if fold is not None:
-        cfg.fold = fold
-    if seed is not None:
-        cfg.seed = seed
-    if base is not None:
-        cfg.base = base
-    if lr is not None:
-        cfg.lr_encoder = lr
-    if counterfactual is not None:
-        cfg.counterfactual = counterfactual
-    if unlabelled:
-        cfg.unlabelled = str(unlabelled)
-    if semeval2021:
-        cfg.semeval2021 = str(semeval2021)
+    given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr,
+             "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
+             "semeval2021": semeval2021 and str(semeval2021)}
+    from dataclasses import replace
+    cfg = replace(TrainConfig(), **{k: v for k, v in given.items() if v is not None})
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),
         log=lambda m: click.echo(m, err=True))
 
