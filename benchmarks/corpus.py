@@ -12,7 +12,7 @@ of about 300 words) in a temporary folder, then prints:
 
     python benchmarks/corpus.py --articles 10000 --analyse 300 [--db postgresql://...]
 
-One worker only: several workers and Ray are later work of issue 5.
+Several workers, and Ray: benchmarks/batch.py.
 """
 
 from __future__ import annotations

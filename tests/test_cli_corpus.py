@@ -47,3 +47,32 @@ def test_corpus_errors_are_one_line(tmp_path, monkeypatch):
     none = runner.invoke(main, ["stats"])
     assert none.exit_code == 2 and "has analysed no article" in none.output
     assert runner.invoke(main, ["export", "--format", "parquet"]).exit_code == 2
+
+
+def test_batch_writes_part_files_and_a_rerun_resumes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": 1, "text": BODY, "outlet": "Flag"}) + "\n"
+                                      + json.dumps({"id": "2", "text": "A calm report on the harvest."}) + "\n")
+    runner = CliRunner()
+    first = runner.invoke(main, ["batch", "a.jsonl", "-o", "out", "--format", "jsonl", "--threads", "1"])
+    assert first.exit_code == 0, first.output
+    assert "2 articles analysed by model" in first.output and "1 parts in out" in first.output
+    rows = [json.loads(line) for line in (tmp_path / "out" / "part-000000.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["outlet"]) for r in rows] == [("1", "Flag"), ("2", None)]
+    assert rows[0]["spans"] and set(rows[0]["spans"][0]) == {"start", "end", "technique", "confidence"}
+    again = runner.invoke(main, ["batch", "a.jsonl", "-o", "out", "--format", "jsonl"])
+    assert again.exit_code == 0 and "0 articles analysed" in again.output and "1 already there" in again.output
+
+
+def test_batch_errors_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "1", "body": BODY}) + "\n")
+    (tmp_path / "b.parquet").write_bytes(b"not parquet")
+    for args, message in [(["nothing.jsonl"], "nothing.jsonl: no such file or folder"),
+                          (["a.jsonl"], "a.jsonl, line at byte 0: no text"),
+                          (["b.parquet"], "b.parquet: not a readable Parquet file"),
+                          (["--address", "auto", "a.jsonl"], "use it with --engine ray")]:
+        result = runner.invoke(main, ["batch", "-o", "out", *args])
+        assert result.exit_code == 2, result.output
+        assert message in result.output and "Traceback" not in result.output

@@ -319,6 +319,37 @@ def export(db, outlets, since, until, search, model, fmt, output):
 
 
 @main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+              help="Folder for the part files and the run's plan (made if missing).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: processes on this machine; ray: actors on a Ray cluster (needs the cluster extra).")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Processes or Ray actors, each loading the model once.")
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="Inference threads per worker (default: PROPSCOPE_THREADS, else local: cores / workers, ray: 1).")
+@click.option("--address", default=None, help="The Ray cluster to run on (e.g. auto, or HEAD:6379); default: a Ray started here.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True,
+              help="Format of the part files.")
+@click.option("--part-size", type=click.IntRange(1), default=1000, show_default=True, help="Articles per part file.")
+@click.option("--sensitive", is_flag=True, help="Decode with the model's lower thresholds: more fragments, lower confidences.")
+@friendly
+def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sensitive):
+    """Analyse a large corpus of JSON Lines or Parquet files into a folder of part files.
+
+    INPUT: a .jsonl or .parquet file, or a folder of them; every article needs an id and a text
+    (url, outlet, title, author, published and language are kept too). Each part file holds a
+    row per article with its spans. Safe to interrupt: run the same command again to write the
+    parts that are missing.
+    """
+    from .corpus.batch import run
+    with _stages() as progress:
+        report = run(list(inputs), output, engine=engine, workers=workers, threads=threads, address=address,
+                     fmt=fmt, part_size=part_size, sensitive=sensitive, progress=progress)
+    click.echo(report.summary(), err=True)
+
+
+@main.command()
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
               help="A labelled split laid out like the PTC train folder.")
 @click.option("--held-out", is_flag=True, help="Only the articles the model held out in training.")

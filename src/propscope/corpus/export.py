@@ -52,7 +52,7 @@ def export(store: Store, fmt: str, output: str | Path | None, *, model: str, whe
     write = _csv if fmt == "csv" else _jsonl
     if output is None:
         return write(records(store, model, where), stdout)
-    with _atomic(Path(output), "w") as f:
+    with atomic(Path(output), "w") as f:
         return write(records(store, model, where), f)
 
 
@@ -93,7 +93,7 @@ def _parquet(rows: Iterator[dict], path: Path) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
     n, chunk = 0, []
-    with _atomic(path, "wb") as f:
+    with atomic(path, "wb") as f:
         writer = pq.ParquetWriter(f, schema, compression="zstd")
         for r in rows:
             chunk.append(r)
@@ -108,7 +108,7 @@ def _parquet(rows: Iterator[dict], path: Path) -> int:
 
 
 @contextmanager
-def _atomic(path: Path, mode: str):
+def atomic(path: Path, mode: str):
     """A file at ``path``, there only once it is completely written."""
     folder = path.parent if str(path.parent) else Path(".")
     try:

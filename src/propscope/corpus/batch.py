@@ -1,0 +1,342 @@
+"""Batch analysis of a corpus too large for one store: JSON Lines or Parquet files in, a folder
+of part files out (Parquet or JSON Lines), one row per article with its metadata, its text, the
+model's version and its spans.
+
+A run is planned first: each input file is cut into parts of about ``part_size`` articles
+(Parquet by rows; JSON Lines by bytes, a line belonging to the part it starts in), and the plan
+is saved in the output folder. A worker loads the model once, then reads, analyses and writes
+one part at a time, under a temporary name renamed when complete. Running the same command
+again writes only the missing parts: a killed run loses the parts in progress, nothing else,
+and redoes nothing. ``engines`` runs the workers: processes here, or actors of a Ray cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .. import errors, settings
+from ..errors import InputError, ModelError
+from ..spans import Span
+from .export import atomic
+
+COLUMNS = ("id", "text", "url", "outlet", "title", "author", "published", "language")   # kept from the input
+REQUIRED = ("id", "text")
+FORMATS = ("parquet", "jsonl")
+SUFFIXES = {".jsonl": "jsonl", ".parquet": "parquet"}
+PLAN = "_propscope_batch.json"       # pyarrow and Ray skip names starting with _ or . when reading a folder
+PART_SIZE = 1000                     # articles per part
+SAMPLE = 1 << 20                     # bytes of a JSON Lines file read to size its parts
+
+
+@dataclass(frozen=True)
+class Part:
+    """Rows [start, end) of a Parquet file, or the lines starting in bytes [start, end) of a JSON Lines file."""
+
+    index: int
+    path: str
+    kind: str
+    start: int
+    end: int
+
+    def name(self, fmt: str) -> str:
+        return f"part-{self.index:06d}.{fmt}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run does: its settings, its inputs (path and size) and its parts."""
+
+    model: str
+    sensitive: bool
+    fmt: str
+    part_size: int
+    inputs: tuple[tuple[str, int], ...]
+    parts: tuple[Part, ...] = ()
+
+    def same_run(self, other: Plan) -> bool:
+        return (self.model, self.sensitive, self.fmt, self.part_size, self.inputs) == (
+            other.model, other.sensitive, other.fmt, other.part_size, other.inputs)
+
+
+@dataclass
+class Report:
+    parts: int = 0
+    already: int = 0        # parts written by an earlier run
+    written: int = 0        # parts written by this run
+    articles: int = 0       # articles in the parts this run wrote
+    model: str = ""
+    seconds: float = 0.0
+    output: str = ""
+
+    def summary(self) -> str:
+        rate = f" ({self.articles / self.seconds:.1f} articles/s)" if self.articles and self.seconds else ""
+        before = f", {self.already} already there" if self.already else ""
+        return (f"{self.articles} articles analysed by model {self.model} in {self.written} parts{rate}"
+                f"{before}; {self.parts} parts in {self.output}")
+
+
+Progress = Callable[[str, int, int | None], None]      # (stage, done, total or None)
+
+
+def run(inputs: list[str], output: str | Path, *, engine: str = "local", workers: int = 1,
+        threads: int | None = None, address: str | None = None, fmt: str = "parquet",
+        part_size: int = PART_SIZE, sensitive: bool = False, progress: Progress | None = None) -> Report:
+    """Analyse every article of ``inputs`` (JSON Lines or Parquet files, or folders of them, each
+    article with an ``id`` and a ``text``) into part files in the folder ``output``.
+
+    ``workers`` processes (``engine="local"``) or Ray actors (``"ray"``; on the cluster at
+    ``address``, else on a Ray started here) each load the model once and use ``threads``
+    inference threads. Run it again after a failure: only the missing parts are written."""
+    from . import engines
+    if engine not in engines.ENGINES:
+        raise InputError(f"unknown engine {engine!r}; use one of {', '.join(engines.ENGINES)}")
+    if address and engine != "ray":
+        raise InputError("--address names a Ray cluster: use it with --engine ray")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown batch format {fmt!r}; use one of {', '.join(FORMATS)}")
+    out = Path(output).resolve()
+    job = plan(inputs, out, fmt=fmt, part_size=part_size, sensitive=sensitive)
+    for stale in out.glob(".part-*"):           # temporary files of a run that was killed
+        stale.unlink(missing_ok=True)
+    pending = [p for p in job.parts if not (out / p.name(fmt)).exists()]
+    report = Report(parts=len(job.parts), already=len(job.parts) - len(pending), model=job.model, output=str(output))
+    started = time.perf_counter()
+    if pending:
+        worker = {"output": str(out), "model": job.model, "fmt": fmt, "sensitive": sensitive}
+        for articles in engines.ENGINES[engine](pending, worker, workers=workers, threads=threads, address=address):
+            report.written += 1
+            report.articles += articles
+            if progress:
+                progress("analysing", report.written, len(pending))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# -- the plan ---------------------------------------------------------------------------------
+def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: bool) -> Plan:
+    """The run's plan: the one saved in the folder ``out`` when it is the same run, else a new
+    one, saved there (the folder is made if missing)."""
+    if part_size < 1:
+        raise InputError("the part size is a number of articles: 1 or more")
+    files = input_files(inputs)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot make the output folder ({exc.strerror})") from None
+    fresh = Plan(model_version(), sensitive, fmt, part_size, tuple((str(f), f.stat().st_size) for f in files))
+    saved = out / PLAN
+    if saved.exists():
+        old = _load_plan(saved)
+        if not old.same_run(fresh):
+            raise InputError(f"{out} holds a run with other inputs or settings (model {old.model}, "
+                             f"{len(old.inputs)} inputs, {old.fmt}, sensitive {old.sensitive}); "
+                             "give another output folder, or delete that one")
+        return old
+    parts: list[Part] = []
+    for path in files:
+        cut = _parquet_parts if SUFFIXES[path.suffix.lower()] == "parquet" else _jsonl_parts
+        for start, end in cut(path, part_size):
+            parts.append(Part(len(parts), str(path), SUFFIXES[path.suffix.lower()], start, end))
+    job = Plan(fresh.model, sensitive, fmt, part_size, fresh.inputs, tuple(parts))
+    with atomic(saved, "w") as f:
+        json.dump({**asdict(job), "parts": [asdict(p) for p in parts]}, f, indent=1)
+    return job
+
+
+def _load_plan(path: Path) -> Plan:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Plan(data["model"], data["sensitive"], data["fmt"], data["part_size"],
+                    tuple(tuple(i) for i in data["inputs"]), tuple(Part(**p) for p in data["parts"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a propscope batch plan ({exc}); give another output folder") from None
+
+
+def input_files(inputs: list[str]) -> list[Path]:
+    """The .jsonl and .parquet files the inputs name, folders expanded, as absolute paths."""
+    files: list[Path] = []
+    for given in inputs:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+            if not found:
+                raise InputError(f"{path}: folder holds no .jsonl or .parquet files")
+            files += found
+        elif not path.exists():
+            raise errors.not_found(path)
+        elif path.suffix.lower() not in SUFFIXES:
+            raise InputError(f"{path}: batch reads .jsonl and .parquet files (one article a line or row, "
+                             "with id and text)")
+        else:
+            files.append(path)
+    return [f.resolve() for f in files]
+
+
+def model_version() -> str:
+    """The version of the model the workers will load, read from its config without loading it."""
+    from ..model.detector import BUNDLED
+    folder = Path(settings.get("model_dir") or BUNDLED)
+    try:
+        return json.loads((folder / "config.json").read_text()).get("version", "unversioned")
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
+
+
+def _parquet_file(path: Path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError("Parquet needs the corpus extra: pip install 'propscope[corpus]'") from None
+    try:
+        return pq.ParquetFile(path)
+    except OSError as exc:
+        raise errors.unreadable(path, exc.strerror or str(exc)) from None
+    except Exception as exc:        # pyarrow.ArrowInvalid and kin: not Parquet, or damaged
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def _parquet_parts(path: Path, size: int) -> list[tuple[int, int]]:
+    f = _parquet_file(path)
+    missing = [c for c in REQUIRED if c not in f.schema_arrow.names]
+    if missing:
+        raise InputError(f"{path}: no {' or '.join(missing)} column; batch needs id and text")
+    rows = f.metadata.num_rows
+    return [(start, min(start + size, rows)) for start in range(0, rows, size)]
+
+
+def _jsonl_parts(path: Path, size: int) -> list[tuple[int, int]]:
+    """Byte ranges holding about ``size`` lines each, from the mean length of the first lines."""
+    try:
+        total = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(SAMPLE)
+    except OSError as exc:
+        raise errors.unreadable(path, exc.strerror or str(exc)) from None
+    complete = head if len(head) == total else head[:head.rfind(b"\n") + 1]
+    first = next((line for line in complete.split(b"\n") if line.strip()), None)
+    if first is not None:
+        _article(_json(first, path, 0), path, 0)         # a bad file fails now, not in a worker
+    lines = complete.count(b"\n") + (not complete.endswith(b"\n") and bool(complete))
+    step = max(1, size * len(complete) // lines) if lines else max(1, total)
+    return [(start, min(start + step, total)) for start in range(0, total, step)]
+
+
+# -- one part ---------------------------------------------------------------------------------
+def read(part: Part) -> Iterator[dict]:
+    """The part's articles: id and text as strings, the other known columns as strings or None."""
+    path = Path(part.path)
+    if part.kind == "parquet":
+        yield from _parquet_rows(path, part.start, part.end)
+        return
+    try:
+        with path.open("rb") as f:
+            if part.start:
+                f.seek(part.start - 1)
+                f.readline()                 # the line holding byte start - 1 is the part before's
+            at = f.tell()
+            while at < part.end:
+                line = f.readline()
+                if not line:
+                    return
+                if line.strip():
+                    yield _article(_json(line, path, at), path, at)
+                at += len(line)
+    except OSError as exc:
+        raise errors.unreadable(path, exc.strerror or str(exc)) from None
+
+
+def _parquet_rows(path: Path, start: int, end: int) -> Iterator[dict]:
+    f = _parquet_file(path)
+    columns = [c for c in COLUMNS if c in f.schema_arrow.names]
+    groups, at, offset = [], None, 0
+    for g in range(f.num_row_groups):
+        n = f.metadata.row_group(g).num_rows
+        if offset < end and offset + n > start:
+            groups.append(g)
+            at = offset if at is None else at
+        offset += n
+    if not groups:
+        return
+    for batch in f.iter_batches(batch_size=1024, row_groups=groups, columns=columns):
+        lo, hi = max(start - at, 0), min(end - at, batch.num_rows)
+        for i, record in enumerate(batch.slice(lo, max(hi - lo, 0)).to_pylist()):
+            yield _article(record, path, at + lo + i, unit="row")
+        at += batch.num_rows
+        if at >= end:
+            return
+
+
+def _json(line: bytes, path: Path, at: int):
+    try:
+        return json.loads(line)
+    except ValueError as exc:
+        raise InputError(f"{path}, line at byte {at}: not JSON ({exc})") from None
+
+
+def _article(record, path: Path, at: int, unit: str = "line at byte") -> dict:
+    where = f"{path}, {unit} {at}"
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: not a JSON object; give one article a line, with id and text")
+    for name in REQUIRED:
+        if record.get(name) is None:
+            raise InputError(f"{where}: no {name}; batch needs id and text for every article")
+    if not isinstance(record["text"], str):
+        raise InputError(f"{where}: text is not a string")
+    return {c: _string(record.get(c)) for c in COLUMNS}
+
+
+def _string(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _schema():
+    import pyarrow as pa
+    span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("technique", pa.string()),
+                      ("confidence", pa.float64())])
+    return pa.schema([*((c, pa.string()) for c in COLUMNS), ("model", pa.string()), ("spans", pa.list_(span))])
+
+
+def write(path: Path, rows: list[dict], fmt: str) -> None:
+    """One part file, there only once complete."""
+    if fmt == "jsonl":
+        with atomic(path, "w") as f:
+            for r in rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pa.Table.from_pylist(rows, schema=_schema())
+    with atomic(path, "wb") as f:
+        pq.write_table(table, f, compression="zstd")
+
+
+def row(article: dict, model: str, spans: list[Span]) -> dict:
+    return {**article, "model": model, "spans": [
+        {"start": s.start, "end": s.end, "technique": s.technique, "confidence": s.confidence} for s in spans]}
+
+
+class Worker:
+    """Loads the model once, with ``threads`` inference threads; then reads, analyses and writes
+    one part at a time into the folder ``output``."""
+
+    def __init__(self, output: str, model: str, fmt: str, sensitive: bool = False, threads: int | None = None):
+        from ..model.detector import Detector
+        self.output, self.model, self.fmt, self.sensitive = Path(output), model, fmt, sensitive
+        self.detector = Detector(threads=threads)
+        if self.detector.version != model:
+            raise ModelError(f"this worker's model is {self.detector.version}, the run's is {model}: "
+                             "install the same propscope on every machine")
+
+    def __call__(self, part: Part) -> int:
+        """Analyse and write one part; the number of articles it holds."""
+        articles = list(read(part))
+        found = self.detector.detect_many(((a["id"], a["text"]) for a in articles), self.sensitive)
+        rows = [row(a, self.model, spans) for a, (_, spans) in zip(articles, found)]
+        write(self.output / part.name(self.fmt), rows, self.fmt)
+        return len(rows)

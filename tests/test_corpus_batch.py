@@ -1,0 +1,169 @@
+"""Batch analysis: the plan, reading parts, writing them, resuming; the local engine runs it."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from propscope.corpus.batch import PLAN, Worker, model_version, plan, read, row, run
+from propscope.errors import InputError
+
+pq = pytest.importorskip("pyarrow.parquet")
+
+OPENINGS = ["The corrupt elites in the capital have once again stabbed every patriot in the back.",
+            "These traitors will destroy everything our grandparents built unless we stop them now.",
+            "The council met on Tuesday and agreed the budget for the new library.",
+            "Only a fool would believe the minister's promises about the worst disaster in history."]
+
+
+def articles(n: int, first: int = 0) -> list[dict]:
+    return [{"id": f"a{i}", "text": f"{OPENINGS[i % 4]} Report {i} follows. " * (1 + i % 3),
+             "outlet": ["Flag", "Post"][i % 2], "published": f"2024-0{1 + i % 9}-05", "extra": i}
+            for i in range(first, first + n)]
+
+
+def write_jsonl(path: Path, records: list[dict], blank_every: int = 0) -> Path:
+    lines = []
+    for i, r in enumerate(records):
+        lines.append(json.dumps(r))
+        if blank_every and i % blank_every == 0:
+            lines.append("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_parquet(path: Path, records: list[dict], row_group_size: int = 4) -> Path:
+    import pyarrow as pa
+    pq.write_table(pa.Table.from_pylist(records), path, row_group_size=row_group_size)
+    return path
+
+
+def read_rows(folder: Path) -> list[dict]:
+    """Every row of a batch's output folder, parts in order."""
+    rows = []
+    for part in sorted(folder.glob("part-*")):
+        if part.suffix == ".jsonl":
+            rows += [json.loads(line) for line in part.read_text(encoding="utf-8").splitlines()]
+        else:
+            rows += pq.read_table(part).to_pylist()
+    return rows
+
+
+def expected_rows(records: list[dict], sensitive: bool = False) -> list[dict]:
+    """What a direct ``detect_many`` of the articles gives, as batch rows."""
+    from propscope.model.detector import Detector
+    det = Detector(threads=1)
+    found = det.detect_many(((r["id"], r["text"]) for r in records), sensitive)
+    kept = ("id", "text", "url", "outlet", "title", "author", "published", "language")
+    return [row({c: r.get(c) for c in kept}, det.version, spans) for r, (_, spans) in zip(records, found)]
+
+
+# -- the plan and the parts --------------------------------------------------------------------
+@pytest.mark.parametrize("size", [1, 3, 50])
+def test_jsonl_parts_hold_every_line_once(tmp_path, size):
+    records = articles(23)
+    source = write_jsonl(tmp_path / "in.jsonl", records, blank_every=5)
+    job = plan([str(source)], tmp_path / "out", fmt="parquet", part_size=size, sensitive=False)
+    assert [a["id"] for p in job.parts for a in read(p)] == [r["id"] for r in records]
+    if size == 3:
+        assert 5 <= len(job.parts) <= 12
+
+
+def test_parquet_parts_hold_every_row_once_as_strings(tmp_path):
+    from datetime import datetime
+    records = [{**r, "id": i, "published": datetime(2024, 3, 5, 12)} for i, r in enumerate(articles(11))]
+    source = write_parquet(tmp_path / "in.parquet", records, row_group_size=4)
+    job = plan([str(source)], tmp_path / "out", fmt="parquet", part_size=3, sensitive=False)
+    assert [(p.start, p.end) for p in job.parts] == [(0, 3), (3, 6), (6, 9), (9, 11)]
+    got = [a for p in job.parts for a in read(p)]
+    assert [a["id"] for a in got] == [str(i) for i in range(11)]
+    assert got[0]["published"] == "2024-03-05T12:00:00" and got[0]["url"] is None and "extra" not in got[0]
+
+
+def test_folders_give_their_jsonl_and_parquet_files(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    write_jsonl(d / "b.jsonl", articles(2))
+    write_parquet(d / "a.parquet", articles(3, first=2))
+    (d / "notes.txt").write_text("not an input")
+    job = plan([str(d)], tmp_path / "out", fmt="jsonl", part_size=10, sensitive=False)
+    assert [Path(p).name for p, _ in job.inputs] == ["a.parquet", "b.jsonl"]
+    assert [a["id"] for p in job.parts for a in read(p)] == ["a2", "a3", "a4", "a0", "a1"]
+
+
+def test_the_plan_is_kept_and_another_run_into_its_folder_refused(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", articles(5))
+    first = plan([str(source)], tmp_path, fmt="parquet", part_size=2, sensitive=False)
+    assert (tmp_path / PLAN).exists() and first.model == model_version()
+    assert plan([str(source)], tmp_path, fmt="parquet", part_size=2, sensitive=False) == first
+    with pytest.raises(InputError, match="holds a run with other inputs or settings"):
+        plan([str(source)], tmp_path, fmt="parquet", part_size=2, sensitive=True)
+    write_jsonl(source, articles(6))
+    with pytest.raises(InputError, match="give another output folder"):
+        plan([str(source)], tmp_path, fmt="parquet", part_size=2, sensitive=False)
+
+
+def test_bad_inputs_are_clear_errors(tmp_path):
+    def fails(paths, message):
+        with pytest.raises(InputError, match=message):
+            run([str(p) for p in paths], tmp_path / "out")
+
+    fails([tmp_path / "missing.jsonl"], "no such file or folder")
+    (tmp_path / "a.txt").write_text("text")
+    fails([tmp_path / "a.txt"], "reads .jsonl and .parquet files")
+    (tmp_path / "empty").mkdir()
+    fails([tmp_path / "empty"], "holds no .jsonl or .parquet files")
+    fails([write_parquet(tmp_path / "no-text.parquet", [{"id": "1", "body": "x"}])], "no text column")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 this is not parquet")
+    fails([tmp_path / "broken.parquet"], "not a readable Parquet file")
+    (tmp_path / "bad.jsonl").write_text("{not json}\n")
+    fails([tmp_path / "bad.jsonl"], r"bad.jsonl, line at byte 0: not JSON")
+    write_jsonl(tmp_path / "no-id.jsonl", [{"text": "words"}])
+    fails([tmp_path / "no-id.jsonl"], "no id; batch needs id and text")
+    source = write_jsonl(tmp_path / "in.jsonl", articles(2))
+    with pytest.raises(InputError, match="use it with --engine ray"):
+        run([str(source)], tmp_path / "out", address="auto")
+    with pytest.raises(InputError, match="unknown engine"):
+        run([str(source)], tmp_path / "out", engine="spark")
+
+
+def test_a_bad_line_past_the_first_fails_with_its_place(tmp_path):
+    source = tmp_path / "in.jsonl"
+    good = json.dumps(articles(1)[0]) + "\n"
+    source.write_text(good + '{"id": "x", "text": 5}\n')
+    job = plan([str(source)], tmp_path / "out", fmt="parquet", part_size=5, sensitive=False)
+    with pytest.raises(InputError, match=f"line at byte {len(good)}: text is not a string"):
+        list(read(job.parts[0]))
+
+
+# -- analysing and resuming with the real model ---------------------------------------------------
+@pytest.mark.model
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_a_worker_writes_the_rows_detect_many_gives(tmp_path, fmt):
+    records = articles(6)
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "out"
+    job = plan([str(source)], out, fmt=fmt, part_size=4, sensitive=True)
+    worker = Worker(str(out), job.model, fmt, sensitive=True, threads=1)
+    assert sum(worker(p) for p in job.parts) == 6
+    assert read_rows(out) == expected_rows(records, sensitive=True)
+    assert any(r["spans"] for r in read_rows(out))
+
+
+@pytest.mark.model
+def test_a_rerun_writes_only_the_missing_parts(tmp_path):
+    records = articles(8)
+    source = write_parquet(tmp_path / "in.parquet", records)
+    out = tmp_path / "out"
+    first = run([str(source)], out, part_size=2, threads=1)
+    assert (first.parts, first.written, first.articles, first.already) == (4, 4, 8, 0)
+    assert read_rows(out) == expected_rows(records)
+    (out / "part-000001.parquet").unlink()
+    (out / ".part-000002.parquet.x1y2").write_bytes(b"half a part, left by a killed worker")
+    kept = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*")}
+    again = run([str(source)], out, part_size=2, threads=1)
+    assert (again.written, again.articles, again.already) == (1, 2, 3)
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("part-*") if p.name in kept} == kept
+    assert not list(out.glob(".part-*"))
+    assert read_rows(out) == expected_rows(records)
+    assert run([str(source)], out, part_size=2).written == 0
