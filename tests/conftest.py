@@ -113,3 +113,26 @@ def browser():
                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield b
         b.close()
+
+
+# Three outlets' articles over two ISO years, with the spans a model might have found: a corpus
+# for the charts and the statistics endpoints, stored through the library (no model is run).
+CORPUS = [("The Daily Flag", "2024-12-23", "The corrupt elites lied again. " * 20, [(4, 18, "Loaded_Language")]),
+          ("The Daily Flag", "2025-01-02", "Traitors! Enough is enough. " * 25, [(0, 8, "Name_Calling,Labeling"),
+                                                                             (10, 26, "Slogans")]),
+          ("Evening <b>Post</b>", "2024-12-24", "The minister spoke on Tuesday. " * 30, []),
+          ("Evening <b>Post</b>", "2025-01-08", "A reckless, shameful plan. " * 30, [(2, 10, "Loaded_Language")]),
+          ("Herald", None, "Only a fool believes them. " * 10, [(7, 11, "Name_Calling,Labeling")])]
+
+
+def make_corpus(path, model: str | None = None) -> str:
+    """A SQLite store at ``path`` holding CORPUS, analysed by ``model`` (default: the current one)."""
+    from propscope.corpus.stats import current_model
+    from propscope.corpus.store import Article, Store
+    from propscope.spans import Span
+    with Store(str(path)) as store:
+        keys = store.add([Article(text=text, id=str(i), source=f"corpus-{i}.txt", outlet=outlet, published=published)
+                          for i, (outlet, published, text, _) in enumerate(CORPUS)])
+        for key, (_, _, _, spans) in zip(keys, CORPUS):
+            store.save_analysis(key, model or current_model(), [Span(str(key), s, e, t, 0.8) for s, e, t in spans])
+    return str(path)

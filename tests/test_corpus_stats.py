@@ -2,6 +2,7 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
+from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -16,7 +17,9 @@ from propscope.techniques import NAMES
 postgres = postgres_fixture()
 
 OUTLETS = ["Flag", "Post", None]
-DATES = ["2024-01-05", "2024-01-20T10:00:00+01:00", "2024-02-01", "2025-02-01", None]
+# ISO weeks across year ends (2024-12-30 is in 2025-W01, 2021-01-03 in 2020-W53); 02-30 is no date
+DATES = ["2024-01-05", "2024-01-20T10:00:00+01:00", "2024-02-01", "2025-02-01", None,
+         "2024-12-30", "2021-01-03T23:30:00-05:00", "2024-02-30"]
 TECHNIQUES = list(NAMES[:4])
 
 
@@ -40,6 +43,18 @@ filters = st.builds(Filter, outlets=st.sampled_from([(), ("Flag",), ("Flag", "Po
                     search=st.sampled_from([None, "a", "B", "b a", "日"]))
 
 
+def period_of(published: str | None, period: str) -> str:
+    if period == "all":
+        return "all"
+    if period == "week":
+        try:
+            year, week, _ = date.fromisoformat((published or "")[:10]).isocalendar()
+        except ValueError:
+            return UNDATED
+        return f"{year}-W{week:02d}"
+    return published[:PERIODS[period]] if published else UNDATED
+
+
 def recount(data, where: Filter, period: str, threshold: float, top: int):
     """The statistics by plain Python, straight from the generated articles."""
     def chosen(outlet, published, text):
@@ -51,8 +66,7 @@ def recount(data, where: Filter, period: str, threshold: float, top: int):
     fragments = Counter()
     for outlet, published, text, spans in data:
         if chosen(outlet, published, text):
-            w = PERIODS[period]
-            when = "all" if not w else (published[:w] if published else UNDATED)
+            when = period_of(published, period)
             kept = [s for s in spans if s[3] >= threshold]
             groups[(outlet or UNKNOWN, when)].append((len(text.split()), kept))
             fragments.update((t, text[s:e]) for s, e, t, _ in kept)
@@ -126,6 +140,7 @@ def test_outputs(tmp_path):
     assert len(rows) == len(NAMES) and rows[0]["per_1000_words"] == "250.0000" and rows[0]["change"] == ""
     parsed = json.loads(to_json(stats))
     assert parsed["fragments"] == {NAMES[0]: [{"fragment": "corrupt", "count": 1}]} and parsed["model"] == "m"
+    assert parsed["filters"] == {"outlets": [], "since": None, "until": None, "search": None}
     table = to_table(stats)
     assert "Flag" in table and "250.00" in table and "\u201ccorrupt\u201d \u00d71" in table
     assert NAMES[1] not in table.split("most frequent")[0]        # unused techniques left out
@@ -137,4 +152,21 @@ def test_unknown_model_names_the_ones_stored(tmp_path):
         with pytest.raises(InputError, match=r"model nope has analysed no article.*m \(1 articles\)"):
             compute(store, model="nope")
         with pytest.raises(InputError, match="unknown period"):
-            compute(store, model="m", period="week")
+            compute(store, model="m", period="fortnight")
+
+
+def test_weeks_are_iso_weeks_and_change_runs_across_years(db_url):
+    data = [("Flag", "2024-12-23", "doc0 " + "word " * 99, [(0, 4, NAMES[0], 0.9)]),
+            ("Flag", "2024-12-30T08:00:00+02:00", "doc1 " + "word " * 49, [(0, 4, NAMES[0], 0.9)]),
+            ("Flag", "2025-01-05", "doc2 " + "word " * 49, []),
+            ("Flag", "2024-12", "doc3 a month only", [])]
+    with Store(db_url) as store:
+        fill(store, data)
+        stats = compute(store, model="m", period="week")
+    by = {(r.period, r.technique): r for r in stats.rows if r.outlet == "Flag"}
+    assert sorted({p for p, _ in by}) == ["2024-W52", "2025-W01", UNDATED]
+    first, second = by[("2024-W52", NAMES[0])], by[("2025-W01", NAMES[0])]
+    assert (first.per_1000_words, first.change) == (10.0, None)
+    assert (second.articles, second.words, second.spans) == (2, 100, 1)
+    assert (second.per_1000_words, second.change) == (10.0, 0.0)
+    assert by[(UNDATED, NAMES[0])].articles == 1

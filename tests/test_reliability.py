@@ -14,3 +14,10 @@ def test_from_validation_reads_span_technique_figures():
     rel = from_validation({"span_technique_per_technique": {"Slogans": {"precision": 0.25, "recall": 0.2, "f1": 0.22}}})
     assert rel["Slogans"].right == "sometimes right" and rel["Slogans"].found == "sometimes found"
     assert from_validation({}) == {}
+
+
+def test_to_dict_carries_the_words_and_the_figures_they_come_from():
+    d = Reliability("x", 0.25, 0.2).to_dict()
+    assert (d["found"], d["right"]) == ("sometimes found", "sometimes right")
+    assert (d["precision"], d["recall"]) == (0.25, 0.2) and abs(d["f1"] - 2 * 0.05 / 0.45) < 1e-12
+    assert d["summary"].startswith("sometimes found, sometimes right") and Reliability("x", 0, 0).f1 == 0.0

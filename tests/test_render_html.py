@@ -67,3 +67,14 @@ def test_reliability_is_shown_per_technique():
     assert "Model: sometimes found, rarely right" in page
     data = json.loads(re.search(r'id="data">(.*?)</script>', page, re.S).group(1))
     assert data["techniques"][8]["reliability"].startswith("sometimes found")
+
+
+def test_the_model_card_is_embedded_escaped_and_linked_from_the_legend():
+    card = "# Model card\n\nTrained on <script>window.pwned = 1</script> PTC.\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n"
+    page = report([hostile_analysis()], card=card)
+    assert '<a href="#about-model" id="about-link">About the model</a>' in page
+    about = re.search(r'<details id="about-model">(.*?)</details>', page, re.S).group(1)
+    assert "<summary>About the model</summary>" in about and "<h1>Model card</h1>" in about
+    assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in about and "style=" not in about
+    assert len(re.findall(r"<script\b", page)) == 2
+    assert 'id="about-model"' not in report([hostile_analysis()])       # no card, no section

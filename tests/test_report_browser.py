@@ -109,3 +109,24 @@ def test_cli_report_of_an_article_opens_with_highlights(browser, tmp_path):
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "report-article.png"), full_page=True)
     page.close()
+
+
+def test_about_the_model_opens_the_embedded_card(browser, tmp_path):
+    card = ("# Model card: test\n\nTrained on <img src=x onerror=\"window.pwned=4\"> PTC articles.\n\n"
+            "| measure | value |\n|---|---:|\n| SI F1 | 0.416 |\n")
+    path = tmp_path / "report.html"
+    path.write_text(report([analysis()], card=card), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    about = page.locator("#about-model")
+    assert about.get_attribute("open") is None and page.locator("#about-model table").is_hidden()
+    page.click("#about-link")
+    assert about.get_attribute("open") is not None and page.locator("#about-model table").is_visible()
+    assert "<img src=x" in about.inner_text() and page.evaluate("typeof window.pwned") == "undefined"
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "report-about-model.png"), full_page=True)
+    assert requests == [path.as_uri()] and errors == []
+    page.close()

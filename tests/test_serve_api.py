@@ -22,7 +22,7 @@ from propscope.serve.config import ServeConfig  # noqa: E402
 from propscope.serve.thread import ServerThread  # noqa: E402
 from propscope.techniques import CATALOGUE  # noqa: E402
 
-from conftest import ARTICLE_HTML  # noqa: E402
+from conftest import ARTICLE_HTML, make_corpus  # noqa: E402
 
 ARTICLE = ("The corrupt elites in the capital have once again stabbed every hard-working patriot in the back. "
            "These traitors will destroy everything our grandparents built unless we stop them now. "
@@ -71,6 +71,100 @@ def test_techniques_is_the_catalogue(api):
     assert "Appeal_to_Values" in body["semeval2023_not_detected"]
 
 
+def test_techniques_say_how_far_to_trust_the_model_for_each(api):
+    from propscope.engine import detector
+    figures = detector().validation()["span_technique_per_technique"]
+    for t in api.get("/v1/techniques").json()["techniques"]:
+        r, v = t["reliability"], figures[t["name"]]
+        assert (r["precision"], r["recall"]) == (v["precision"], v["recall"])
+        assert r["f1"] == pytest.approx(v["f1"])
+        assert r["found"] in ("often found", "sometimes found", "often missed")
+        assert r["right"] in ("usually right", "sometimes right", "rarely right")
+        assert r["summary"].startswith(f"{r['found']}, {r['right']}")
+
+
+def test_model_is_its_version_validation_figures_and_card(api):
+    from propscope.engine import detector
+    body = api.get("/v1/model").json()
+    assert body["version"] == api.get("/health").json()["model"]
+    assert body["validation"] == detector().validation()
+    assert body["card"] == (detector().folder / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def test_the_model_card_is_a_page_without_script(api):
+    r = api.get("/model")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "<h1>Model card: propscope" in r.text and "<script" not in r.text
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+
+
+# -- the corpus ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def corpus_api(tmp_path_factory):
+    db = make_corpus(tmp_path_factory.mktemp("corpus") / "corpus.db")
+    with serving(db=db) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+        client.db = db
+        yield client
+
+
+def test_corpus_says_whether_there_is_one_and_what_it_holds(api, corpus_api):
+    model = api.get("/health").json()["model"]
+    assert api.get("/v1/corpus").json() == {"present": False, "articles": 0, "models": {}, "model": model}
+    assert corpus_api.get("/v1/corpus").json() == {"present": True, "articles": 5, "models": {model: 5},
+                                                   "model": model}
+
+
+def test_stats_are_the_library_statistics(corpus_api):
+    from propscope.corpus.stats import compute
+    from propscope.corpus.store import Filter, Store
+    r = corpus_api.get("/v1/stats", params={"period": "week", "outlet": ["The Daily Flag", "Herald"],
+                                            "threshold": 0.5, "top": 2})
+    assert r.status_code == 200, r.text
+    assert r.headers["cache-control"] == "no-store"
+    with Store(corpus_api.db) as store:
+        expected = compute(store, Filter(("The Daily Flag", "Herald")), period="week", threshold=0.5, top=2)
+    assert r.json() == expected.to_dict()
+    assert {row["period"] for row in r.json()["rows"]} == {"2024-W52", "2025-W01", "undated"}
+    searched = corpus_api.get("/v1/stats", params={"search": "RECKLESS", "since": "2025", "until": "2025-01-31"})
+    assert {row["outlet"] for row in searched.json()["rows"]} == {"Evening <b>Post</b>"}
+
+
+def test_the_stats_chart_is_a_png(corpus_api):
+    r = corpus_api.get("/v1/stats/chart.png", params={"period": "week"})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "image/png" and r.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("params", [{"since": "last week"}, {"until": "2024-13"}, {"period": "fortnight"},
+                                    {"threshold": 2}, {"top": -1}, {"top": 1000}])
+def test_bad_stats_parameters_are_422(corpus_api, params):
+    for path in ("/v1/stats", "/v1/stats/chart.png"):
+        refused(corpus_api.get(path, params=params), 422, "invalid_request")
+
+
+def test_stats_of_a_model_that_analysed_nothing_are_404(corpus_api):
+    error = refused(corpus_api.get("/v1/stats", params={"model": "no-such-model"}), 404, "no_corpus")
+    assert "has analysed no article" in error["message"]
+    refused(corpus_api.get("/v1/stats/chart.png", params={"model": "no-such-model"}), 404, "no_corpus")
+
+
+def test_without_a_corpus_the_stats_are_404(api, tmp_path):
+    for path in ("/v1/stats", "/v1/stats/chart.png"):
+        assert "PROPSCOPE_DB" in refused(api.get(path), 404, "no_corpus")["message"]
+    missing = tmp_path / "none.db"
+    with serving(db=str(missing)) as server:
+        refused(httpx.get(server.url + "/v1/stats"), 404, "no_corpus")
+    assert not missing.exists()                    # looked for, never created
+
+
+def test_without_matplotlib_the_chart_is_503_saying_so(corpus_api, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    error = refused(corpus_api.get("/v1/stats/chart.png"), 503, "not_installed")
+    assert "propscope[plot]" in error["message"]
+
+
 @pytest.mark.model
 def test_analyze_text_returns_what_the_library_returns(api):
     r = api.post("/v1/analyze", json={"text": ARTICLE})
@@ -110,6 +204,8 @@ def test_report_is_a_self_contained_download(api):
     assert r.headers["content-type"].startswith("text/html")
     assert r.headers["content-disposition"] == 'attachment; filename="propscope-report.html"'
     assert "Content-Security-Policy" in r.text and "corrupt elites" in r.text
+    assert 'id="about-model"' in r.text and "Model card: propscope" in r.text      # the card, embedded
+    assert "Model: often" in r.text or "Model: sometimes" in r.text              # reliability per technique
 
 
 def test_the_page_and_its_files_are_served(api):
@@ -250,7 +346,8 @@ def test_requests_beyond_the_queue_are_503_with_retry_after(monkeypatch):
 def test_a_token_guards_everything_but_health_and_the_static_page():
     with serving(token="s3cret") as server, httpx.Client(base_url=server.url) as client:
         for method, path in [("GET", "/v1/techniques"), ("POST", "/v1/analyze"), ("POST", "/v1/report"),
-                             ("GET", "/openapi.json"), ("GET", "/nowhere")]:
+                             ("GET", "/openapi.json"), ("GET", "/nowhere"), ("GET", "/v1/model"),
+                             ("GET", "/v1/corpus"), ("GET", "/v1/stats"), ("GET", "/v1/stats/chart.png")]:
             r = client.request(method, path, json={"text": ARTICLE})
             refused(r, 401, "unauthorized")
             assert r.headers["www-authenticate"].startswith("Bearer")
@@ -260,6 +357,8 @@ def test_a_token_guards_everything_but_health_and_the_static_page():
         assert client.get("/v1/techniques", headers=good).status_code == 200
         assert client.get("/health").status_code == 200
         assert client.get("/").status_code == 200 and client.get("/static/app.js").status_code == 200
+        assert client.get("/model").status_code == 200          # the card is public documentation
+        assert client.get("/v1/stats", headers=good).status_code == 404      # guarded, then: no corpus
         document = client.get("/openapi.json", headers=good).json()
         assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
         assert document["paths"]["/v1/analyze"]["post"]["security"] == [{"bearer": []}]
@@ -286,7 +385,8 @@ def test_cors_allows_only_the_configured_origins():
         assert "access-control-allow-origin" not in r.headers
 
 
-@pytest.mark.parametrize("path", ["/", "/static/app.js", "/health", "/v1/techniques", "/missing"])
+@pytest.mark.parametrize("path", ["/", "/static/app.js", "/health", "/v1/techniques", "/missing", "/model",
+                                  "/v1/model", "/v1/stats"])
 def test_security_headers_on_every_answer(api, path):
     h = api.get(path).headers
     csp = h["content-security-policy"]
@@ -309,11 +409,18 @@ def test_the_page_has_no_inline_script_or_style():
 def test_openapi_lists_every_endpoint(api):
     document = api.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/v1/analyze", "/v1/report", "/v1/techniques", "/health"}
+    assert set(document["paths"]) == {"/v1/analyze", "/v1/report", "/v1/techniques", "/v1/model", "/v1/corpus",
+                                      "/v1/stats", "/v1/stats/chart.png", "/health"}
     analyze_op = document["paths"]["/v1/analyze"]["post"]
     assert {"200", "401", "408", "413", "422", "503", "504"} <= set(analyze_op["responses"])
     request = document["components"]["schemas"]["AnalyzeRequest"]["properties"]
     assert {"text", "html", "url", "threshold", "techniques"} <= set(request)
+    stats = document["paths"]["/v1/stats"]["get"]
+    assert {p["name"] for p in stats["parameters"]} == {"outlet", "since", "until", "search", "model", "period",
+                                                        "threshold", "top"}
+    assert {"200", "401", "404", "422"} <= set(stats["responses"])
+    chart = document["paths"]["/v1/stats/chart.png"]["get"]["responses"]
+    assert set(chart["200"]["content"]) == {"image/png"} and set(chart["404"]["content"]) == {"application/json"}
     assert api.get("/docs").status_code == 404          # Swagger UI would load assets from a CDN
 
 
@@ -350,5 +457,19 @@ def test_the_fuzzed_document_is_the_served_one(api):
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_fuzzing_from_the_openapi_document_finds_no_server_error(case, unresolving_server):
     case.call_and_validate(base_url=unresolving_server.url,
+                           checks=[not_a_server_error, status_code_conformance, content_type_conformance,
+                                   response_schema_conformance])
+
+
+@pytest.fixture(scope="module")
+def corpus_server(tmp_path_factory):
+    with serving(db=make_corpus(tmp_path_factory.mktemp("fuzzed") / "corpus.db")) as server:
+        yield server
+
+
+@fuzzed.include(path_regex="^/v1/(stats|corpus)").parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+def test_fuzzing_the_corpus_endpoints_over_a_corpus_finds_no_server_error(case, corpus_server):
+    case.call_and_validate(base_url=corpus_server.url,
                            checks=[not_a_server_error, status_code_conformance, content_type_conformance,
                                    response_schema_conformance])

@@ -15,6 +15,8 @@ from propscope.serve.config import ServeConfig  # noqa: E402
 from propscope.serve.thread import ServerThread  # noqa: E402
 from propscope.spans import Analysis, Span  # noqa: E402
 
+from conftest import make_corpus  # noqa: E402
+
 pytestmark = pytest.mark.browser
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 
@@ -229,6 +231,84 @@ def test_a_token_is_asked_for_when_the_server_needs_one(browser):
             analyse(page)
             assert len(marks(page)) == 4
             context.close()
+
+
+def test_the_legend_and_the_tooltip_say_how_far_to_trust_the_model(page):
+    from propscope.engine import detector
+    from propscope.reliability import from_validation
+    reliability = from_validation(detector().validation())
+    page.click("#legend summary")
+    items = page.locator("#legend-list li")
+    assert items.count() == 14
+    words = page.locator("#legend-list .reliability").all_inner_texts()
+    assert len(words) == 14 and all(w.startswith("Model: ") for w in words)
+    calling = reliability["Name_Calling,Labeling"]
+    assert f"Model: {calling.summary}." in items.nth(9).inner_text()
+    shot(page, "serve-legend-reliability.png")
+    analyse(page)
+    page.locator("mark.ov").hover()
+    assert f"Model: {calling.found}, {calling.right}." in page.locator("#tip").inner_text()
+    assert page.errors == []
+
+
+def test_the_model_card_link_opens_the_card(page, server):
+    page.click("#model-link")
+    page.wait_for_url(server.url + "/model")
+    assert page.locator("h1").first.inner_text() == "propscope"
+    assert page.locator("#model-card h1").inner_text().startswith("Model card: propscope")
+    assert page.locator("#model-card table").count() >= 1
+    assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "6px"   # styled
+    shot(page, "serve-model-card.png")
+    assert all(u.startswith(server.url) for u in page.requests) and page.errors == []
+
+
+def test_without_a_corpus_there_is_no_corpus_section(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    with page.expect_response(lambda r: r.url.endswith("/v1/corpus")) as answer:
+        page.goto(server.url + "/")
+    assert answer.value.json()["present"] is False
+    page.wait_for_timeout(200)
+    assert page.locator("#corpus").is_hidden()
+    context.close()
+
+
+def test_the_corpus_section_shows_its_chart(browser, tmp_path):
+    import propscope.engine
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propscope.engine, "analyze", stand_in)
+        with ServerThread(dataclasses.replace(ServeConfig(), db=make_corpus(tmp_path / "corpus.db"))) as server:
+            page = open_page(browser, server.url, viewport={"width": 1200, "height": 900})
+            chart = page.locator("#corpus-chart")
+            chart.wait_for(state="visible")
+            assert page.evaluate("document.getElementById('corpus-chart').naturalWidth") >= 800
+            assert page.locator("#corpus-summary").inner_text().startswith("5 articles from 3 outlets over 3 periods")
+            assert "per month" in chart.get_attribute("alt")
+            chart.scroll_into_view_if_needed()
+            shot(page, "serve-corpus.png")
+            first = chart.get_attribute("src")
+            with page.expect_response(lambda r: "/v1/stats/chart.png?period=week" in r.url):
+                page.select_option("#corpus-period", "week")
+            page.wait_for_function("document.getElementById('corpus-chart').alt.includes('per week')")
+            assert chart.get_attribute("src") != first and first.startswith("data:image/png;base64,")
+            assert page.locator("#corpus-summary").inner_text().startswith("5 articles from 3 outlets over 4 periods")
+            assert all(u.startswith(server.url) or u.startswith("data:") for u in page.requests)
+            assert page.errors == []
+            page.context.close()
+
+
+def test_a_corpus_behind_a_token_shows_once_the_token_is_given(browser, tmp_path):
+    config = dataclasses.replace(ServeConfig(), db=make_corpus(tmp_path / "corpus.db"), token="s3cret")
+    with ServerThread(config) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.wait_for_selector("#token-row:not([hidden])")
+        assert page.locator("#corpus").is_hidden()
+        page.fill("#token", "s3cret")
+        page.locator("#token").dispatch_event("change")
+        page.locator("#corpus-chart").wait_for(state="visible")
+        context.close()
 
 
 @pytest.mark.model

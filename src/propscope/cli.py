@@ -176,8 +176,11 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
         elif fmt == "html" and results:
             from .engine import detector
             from .reliability import from_validation
+            from .render import card
             from .render.html import report
-            out.write(report(results, threshold, from_validation(detector().validation()), sensitive))
+            model = detector()
+            out.write(report(results, threshold, from_validation(model.validation()), sensitive,
+                             card.read(model.folder)))
         out.close()
     if failed:
         raise PropscopeError(f"{len(failed)} of {len(items)} inputs failed: {', '.join(failed)}")
@@ -279,19 +282,27 @@ def ingest(sources, db, outlet, no_analyse, allow_private, any_language):
 @main.command()
 @_db_option
 @_corpus_filters
-@click.option("--period", type=click.Choice(["day", "month", "year", "all"]), default="month", show_default=True)
+@click.option("--period", type=click.Choice(["day", "week", "month", "year", "all"]), default="month",
+              show_default=True, help="Group by day, ISO week (2025-W07), month, year, or not at all.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.0, help="Count only spans of this confidence or more.")
 @click.option("--top", type=click.IntRange(0), default=5, show_default=True, help="Most frequent fragments per technique.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--chart", type=click.Path(dir_okay=False), metavar="FILE.png",
+              help="Also draw spans per 1,000 words per outlet, and the top techniques' share of articles, "
+                   "over the periods (PNG; needs the plot extra).")
 @friendly
-def stats(db, outlets, since, until, search, model, period, threshold, top, fmt, output):
+def stats(db, outlets, since, until, search, model, period, threshold, top, fmt, output, chart):
     """Techniques per outlet and period: spans per 1,000 words, share of articles, change, top fragments."""
     from .corpus import stats as corpus_stats
     from .corpus.store import Filter, Store
     where = Filter(tuple(outlets), since, until, search)
     with Store(db) as store:
         result = corpus_stats.compute(store, where, period=period, model=model, threshold=threshold, top=top)
+    if chart:
+        from .corpus.chart import write
+        write(result, chart)
+        click.echo(f"chart written to {chart}", err=True)
     out = Output(output)
     out.write({"table": corpus_stats.to_table, "csv": corpus_stats.to_csv, "json": corpus_stats.to_json}[fmt](result))
     out.close()

@@ -15,6 +15,24 @@ class InputError(PropscopeError):
     exit_code = 2
 
 
+class NoCorpus(InputError):
+    """There is no corpus to read: no store, or no analyses in it by the model asked for."""
+
+
+class ExtraMissing(PropscopeError):
+    """An optional part of propscope is not installed."""
+
+
+def extra_missing(what: str, extra: str, package: str) -> ExtraMissing:
+    return ExtraMissing(f"{what} needs {package}: pip install 'propscope[{extra}]'")
+
+
+def no_store(where: object | None) -> NoCorpus:
+    if not where:
+        return NoCorpus("no corpus is set: make one with 'propscope ingest' and name it with PROPSCOPE_DB")
+    return NoCorpus(f"no corpus at {where}: make one with 'propscope ingest' (PROPSCOPE_DB names the store)")
+
+
 class ModelError(PropscopeError):
     """The model files are missing or damaged."""
 

@@ -28,9 +28,19 @@ class Reliability:
         return next(words for floor, words in RIGHT if self.precision >= floor)
 
     @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+    @property
     def summary(self) -> str:
         return (f"{self.found}, {self.right} (on held-out articles it found {self.recall:.0%} of these fragments; "
                 f"{self.precision:.0%} of what it marked was right)")
+
+
+    def to_dict(self) -> dict:
+        return {"found": self.found, "right": self.right, "summary": self.summary,
+                "precision": self.precision, "recall": self.recall, "f1": self.f1}
 
 
 def from_validation(validation: dict) -> dict[str, Reliability]:

@@ -27,7 +27,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("fetch_timeout", "15", "Seconds to wait for a web page to connect and for each read."),
     Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused)."),
     Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL."),
-    Setting("db", "propscope.db", "The corpus store for ingest, stats and export: a SQLite file, or a postgresql:// URL."),
+    Setting("db", "propscope.db", "The corpus store for ingest, stats, export and the web page's corpus charts: a SQLite "
+            "file, or a postgresql:// URL."),
     Setting("serve_host", "127.0.0.1", "Address `propscope serve` listens on."),
     Setting("serve_port", "8000", "Port `propscope serve` listens on."),
     Setting("serve_workers", "1", "Server processes, each with its own copy of the model."),

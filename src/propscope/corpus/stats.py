@@ -10,13 +10,43 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 
-from ..errors import InputError
+from ..errors import InputError, NoCorpus, no_store
 from ..techniques import NAMES
-from .store import Filter, Store
+from .store import Filter, Store, exists
 
-PERIODS = {"day": 10, "month": 7, "year": 4, "all": 0}   # characters of the ISO date kept
+PERIODS = {"day": 10, "week": 10, "month": 7, "year": 4, "all": 0}   # characters of the ISO date read
 UNDATED = "undated"
 UNKNOWN = "unknown"
+_DAY = "substr(a.published, 1, 10)"       # the date part of an ISO date or date-time
+
+
+def _week_sqlite() -> str:
+    # date() reads a valid date only (and rolls 02-30 over, hence the round trip); the ISO week's
+    # year is its Thursday's year, and its number counts Thursdays from that year's first
+    thursday = f"date({_DAY}, '-3 days', 'weekday 4')"
+    week = (f"strftime('%Y', {thursday}) || '-W' || "
+            f"substr('0' || ((CAST(strftime('%j', {thursday}) AS INTEGER) - 1) / 7 + 1), -2)")
+    return f"CASE WHEN date({_DAY}) = {_DAY} THEN {week} END"
+
+
+def _week_postgresql() -> str:
+    # nested CASEs: PostgreSQL may evaluate AND's operands in any order, and a bad cast is an error
+    shape = "'^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'"
+    year, month, day = (f"CAST(substr({_DAY}, {i}, {n}) AS INTEGER)" for i, n in ((1, 4), (6, 2), (9, 2)))
+    rolled = f"to_char(make_date({year}, {month}, 1) + ({day} - 1), 'YYYY-MM-DD')"
+    week = f"""to_char(CAST({_DAY} AS date), 'IYYY-"W"IW')"""
+    return f"CASE WHEN {_DAY} ~ {shape} THEN CASE WHEN {rolled} = {_DAY} THEN {week} END END"
+
+
+def period_sql(period: str, dialect: str) -> str:
+    """The SQL expression of an article's (alias ``a``) period: a prefix of its ISO date, its ISO
+    week (2025-W07), or 'all'; 'undated' without a date (for weeks: without a full, valid one)."""
+    if period == "all":
+        return "'all'"
+    if period == "week":
+        week = _week_postgresql() if dialect == "postgresql" else _week_sqlite()
+        return f"coalesce({week}, '{UNDATED}')"
+    return f"coalesce(substr(a.published, 1, {PERIODS[period]}), '{UNDATED}')"
 
 
 @dataclass(frozen=True)
@@ -41,9 +71,12 @@ class Stats:
     threshold: float
     rows: list[Row]
     fragments: dict[str, list[tuple[str, int]]] = field(default_factory=dict)   # technique -> (fragment, count)
+    where: Filter = Filter()                                                     # the articles counted
 
     def to_dict(self) -> dict:
         return {"model": self.model, "period": self.period, "threshold": self.threshold,
+                "filters": {"outlets": list(self.where.outlets), "since": self.where.since,
+                            "until": self.where.until, "search": self.where.search},
                 "rows": [asdict(r) for r in self.rows],
                 "fragments": {t: [{"fragment": f, "count": n} for f, n in fs] for t, fs in self.fragments.items()}}
 
@@ -72,13 +105,11 @@ def compute(store: Store, where: Filter = Filter(), *, period: str = "month", mo
     known = store.models()
     if model not in known:
         have = ", ".join(f"{m} ({n} articles)" for m, n in known.items()) or "none"
-        raise InputError(f"model {model} has analysed no article in {store!r}; run 'propscope ingest' to analyse "
+        raise NoCorpus(f"model {model} has analysed no article in {store!r}; run 'propscope ingest' to analyse "
                          f"them, or pick a model with --model (analyses stored: {have})")
     clause, params = where.where(store.dialect)
-    width = PERIODS[period]
-    period_sql = (f"coalesce(substr(a.published, 1, {width}), '{UNDATED}')" if width else "'all'")
-    selected = (f"SELECT a.pk, coalesce(a.outlet, '{UNKNOWN}') AS outlet, {period_sql} AS period, a.words, "
-                f"n.pk AS analysis FROM articles a JOIN analyses n ON n.article = a.pk AND n.model = ? WHERE {clause}")
+    selected = (f"SELECT a.pk, coalesce(a.outlet, '{UNKNOWN}') AS outlet, {period_sql(period, store.dialect)} "
+                f"AS period, a.words, n.pk AS analysis FROM articles a JOIN analyses n ON n.article = a.pk AND n.model = ? WHERE {clause}")
     groups = store.rows(f"SELECT outlet, period, count(*), sum(words) FROM ({selected}) s GROUP BY outlet, period",
                         [model, *params])
     techniques = store.rows(
@@ -98,7 +129,26 @@ def compute(store: Store, where: Filter = Filter(), *, period: str = "month", mo
             rows.append(Row(outlet, when, technique, articles, words, spans, using, rate, using / articles, change))
             if when != UNDATED:
                 previous[(outlet, technique)] = rate
-    return Stats(model, period, threshold, rows, _fragments(store, selected, [model, *params], threshold, top))
+    return Stats(model, period, threshold, rows, _fragments(store, selected, [model, *params], threshold, top),
+                 where)
+
+
+def of_store(url: str, where: Filter = Filter(), **options) -> Stats:
+    """``compute`` over the store at ``url``, which must exist already: a missing one is a
+    NoCorpus error, never created (for readers such as the web app)."""
+    if not url or not exists(url):
+        raise no_store(url)
+    with Store(url) as store:
+        return compute(store, where, **options)
+
+
+def overview(url: str) -> dict:
+    """What the store at ``url`` holds, without creating one: whether it is there, its articles,
+    and how many of them each model version has analysed."""
+    if not url or not exists(url):
+        return {"present": False, "articles": 0, "models": {}}
+    with Store(url) as store:
+        return {"present": True, "articles": store.count(), "models": store.models()}
 
 
 def _fragments(store: Store, selected: str, params: list, threshold: float, top: int) -> dict[str, list]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 from ..errors import InputError, PropscopeError
 from .. import settings
@@ -21,6 +22,7 @@ from ..spans import Span
 from .migrations import MIGRATIONS, statements
 
 PAGE = 500
+DATE = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?"      # a date or its prefix: YYYY[-MM[-DD]]
 
 
 def default_url() -> str:
@@ -30,6 +32,12 @@ def default_url() -> str:
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
+
+
+def exists(url: str) -> bool:
+    """Whether a store is there to read without creating one: a SQLite file that exists, or any
+    PostgreSQL URL (the server says the rest when it is opened)."""
+    return is_postgres(url) or Path(url).is_file()
 
 
 def text_hash(text: str) -> str:
@@ -79,7 +87,7 @@ class Filter:
     def __post_init__(self) -> None:
         for name in ("since", "until"):
             value = getattr(self, name)
-            if value is not None and not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", value):
+            if value is not None and not re.fullmatch(DATE, value):
                 raise InputError(f"--{name} {value}: not a date; give YYYY, YYYY-MM or YYYY-MM-DD")
 
     def where(self, dialect: str, alias: str = "a") -> tuple[str, list]:

@@ -14,8 +14,11 @@ from typing import Sequence
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from markupsafe import Markup
+
 from ..spans import Analysis, segments
 from ..techniques import CATALOGUE, index
+from . import card as model_card
 
 FRAGMENT_PREVIEW = 400      # characters of a fragment shown in its tooltip
 
@@ -27,9 +30,10 @@ def _environment() -> Environment:
 
 
 def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: dict | None = None,
-           sensitive: bool | None = None) -> str:
+           sensitive: bool | None = None, card: str | None = None) -> str:
     """The report; ``reliability`` (technique -> reliability.Reliability) adds how far the model
-    can be trusted for each technique."""
+    can be trusted for each technique, and ``card`` (the model card's Markdown) a section about
+    the model, its markup escaped."""
     reliability = reliability or {}
     spans, docs = [], []
     for d, analysis in enumerate(analyses):
@@ -58,7 +62,7 @@ def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: di
     chart = [t for t in sorted(techniques, key=lambda t: -t["count"]) if t["count"]]
     return _environment().get_template("report.html.j2").render(
         docs=docs, spans=spans, techniques=techniques, chart=chart, top=top, threshold=threshold,
-        sensitive=sensitive,
+        sensitive=sensitive, card=Markup(model_card.to_html(card)) if card else None,
         nonce=secrets.token_urlsafe(16),
         data={"spans": spans, "techniques": [{k: t[k] for k in ("label", "definition", "example", "colour",
                                                                 "reliability")}

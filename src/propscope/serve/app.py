@@ -2,33 +2,43 @@
 
     POST /v1/analyze      text | html | url -> the versioned analysis JSON
     POST /v1/report       the same request -> the self-contained HTML report, as a download
-    GET  /v1/techniques   the catalogue
+    GET  /v1/techniques   the catalogue, with how far to trust the model for each technique
+    GET  /v1/model        the model's version, validation figures and card
+    GET  /v1/corpus       whether the server has a corpus, and what it holds
+    GET  /v1/stats        the corpus statistics (when the server has a corpus: PROPSCOPE_DB)
+    GET  /v1/stats/chart.png   the same, drawn
     GET  /health          liveness, model version (never needs the token)
     GET  /openapi.json    this API's OpenAPI document
     GET  /                the web page (static files, no inline script)
+    GET  /model           the model card as a page (never needs the token: it is public documentation)
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from importlib.resources import files
+from typing import Annotated
 
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__
-from ..render import json as render_json
+from ..corpus import chart as corpus_chart, stats as corpus_stats
+from ..reliability import from_validation
+from ..render import card as model_card, json as render_json
 from ..render.html import report as render_report
 from ..techniques import CATALOGUE, FROM_SEMEVAL2023
 from . import guards, problems
 from .config import ServeConfig
-from .models import AnalysisOut, AnalyzeRequest, ErrorOut, Health, TechniquesOut
+from .models import (AnalysisOut, AnalyzeRequest, CorpusOut, ErrorOut, Health, ModelOut, StatsOut, StatsQuery,
+                     TechniquesOut, stats_query)
 from .runner import Runner
 
 STATIC = files("propscope") / "serve" / "static"
-OPEN_PATHS = ("/health", "/")      # the page is static; the API behind it is guarded
+OPEN_PATHS = ("/health", "/", "/model")      # the pages are public; the API behind them is guarded
 REFUSED = {
     400: "The body cannot be parsed (it is not UTF-8).",
     401: "No or wrong bearer token (when the server has one).",
@@ -40,10 +50,28 @@ REFUSED = {
          "header's seconds.",
     504: "The analysis took longer than PROPSCOPE_SERVE_TIMEOUT.",
 }
+CORPUS_REFUSED = {
+    401: REFUSED[401],
+    404: "The server has no corpus (PROPSCOPE_DB names no store that exists), or none the model asked for analysed.",
+    422: "A query parameter is not valid.",
+    500: "The corpus cannot be read (a PostgreSQL server that does not answer, say).",
+}
 REFUSALS = {status: {"model": ErrorOut, "description": what} for status, what in REFUSED.items()}
-# an HTML route would label its refusals text/html: name their JSON explicitly
-JSON_REFUSALS = {status: {"description": what, "content": {"application/json": {
-    "schema": {"$ref": "#/components/schemas/ErrorOut"}}}} for status, what in REFUSED.items()}
+CORPUS_REFUSALS = {status: {"model": ErrorOut, "description": what} for status, what in CORPUS_REFUSED.items()}
+
+
+def _as_json(refused: dict[int, str]) -> dict:
+    # a route that answers something else (HTML, PNG) would label its refusals so: name their JSON
+    return {status: {"description": what, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorOut"}}}} for status, what in refused.items()}
+
+
+JSON_REFUSALS = _as_json(REFUSED)
+CHART_REFUSALS = _as_json({**CORPUS_REFUSED, 503: "matplotlib is not installed on the server (the plot extra)."})
+
+
+class PNGResponse(Response):
+    media_type = "image/png"
 
 
 def create_app(config: ServeConfig | None = None) -> FastAPI:
@@ -52,7 +80,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.model = await runner.start()        # once per worker process
+        detector = await runner.start()               # once per worker process
+        app.state.model, app.state.validation = detector.version, detector.validation()
+        app.state.card = model_card.read(detector.folder)
+        app.state.reliability = {name: r.to_dict() for name, r in from_validation(app.state.validation).items()}
         try:
             yield
         finally:
@@ -72,19 +103,49 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
 
     @app.post("/v1/report", response_class=HTMLResponse, responses=JSON_REFUSALS,
               summary="The same analysis as a self-contained HTML report, to download")
-    async def report(request: AnalyzeRequest) -> HTMLResponse:
+    async def report(request: AnalyzeRequest, http: Request) -> HTMLResponse:
         analysis = await runner.analyze(request)
-        page = await runner.render(render_report, [analysis], request.threshold)
+        page = await runner.render(functools.partial(
+            render_report, [analysis], request.threshold, from_validation(http.app.state.validation),
+            card=http.app.state.card))
         return HTMLResponse(page, headers={**problems.NO_STORE,
                                            "Content-Disposition": 'attachment; filename="propscope-report.html"'})
 
     @app.get("/v1/techniques", response_model=TechniquesOut, responses={401: REFUSALS[401]},
              summary="The 14 techniques: names, labels, definitions, examples, colours")
-    async def techniques() -> dict:
+    async def techniques(request: Request) -> dict:
+        reliability = request.app.state.reliability
         return {"techniques": [{"name": t.name, "label": t.label, "definition": t.definition,
-                                "example": t.example, "colour": t.colour, "semeval2023": list(t.semeval2023)}
+                                "example": t.example, "colour": t.colour, "semeval2023": list(t.semeval2023),
+                                "reliability": reliability.get(t.name)}
                                for t in CATALOGUE],
                 "semeval2023_not_detected": [n for n, p in FROM_SEMEVAL2023.items() if p is None]}
+
+    @app.get("/v1/model", response_model=ModelOut, responses={401: REFUSALS[401]},
+             summary="The model: its version, validation figures and model card (Markdown)")
+    async def model(request: Request) -> dict:
+        state = request.app.state
+        return {"version": state.model, "validation": state.validation, "card": state.card}
+
+    @app.get("/v1/corpus", response_model=CorpusOut,
+             responses={401: REFUSALS[401], 500: CORPUS_REFUSALS[500]},
+             summary="Whether the server has a corpus (PROPSCOPE_DB), its articles and the models that analysed them")
+    async def corpus(request: Request) -> dict:
+        return {**await runner.render(corpus_stats.overview, config.db), "model": request.app.state.model}
+
+    @app.get("/v1/stats", response_model=StatsOut, responses=CORPUS_REFUSALS,
+             summary="Corpus statistics per outlet, period and technique (the server's PROPSCOPE_DB store)")
+    async def stats(query: Annotated[StatsQuery, Depends(stats_query)]) -> JSONResponse:
+        result = await runner.render(_stats, config.db, query)
+        return JSONResponse(result.to_dict(), headers=problems.NO_STORE)
+
+    @app.get("/v1/stats/chart.png", response_class=PNGResponse, responses={200: {
+                 "description": "Spans per 1,000 words per outlet, and the top techniques' share of articles, over "
+                                "the periods."}, **CHART_REFUSALS},
+             summary="The corpus statistics drawn as a PNG")
+    async def stats_chart(query: Annotated[StatsQuery, Depends(stats_query)]) -> PNGResponse:
+        result = await runner.render(_stats, config.db, query)
+        return PNGResponse(await runner.render(corpus_chart.png, result), headers=problems.NO_STORE)
 
     @app.get("/health", response_model=Health, summary="Liveness; needs no token")
     async def health(request: Request) -> dict:
@@ -98,6 +159,12 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     async def page() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), media_type="text/html; charset=utf-8")
 
+    @app.get("/model", include_in_schema=False)
+    async def card_page(request: Request) -> HTMLResponse:
+        if request.app.state.card is None:
+            raise problems.no_model_card()
+        return HTMLResponse(model_card.page(request.app.state.card, request.app.state.model, "/static/app.css"))
+
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     # added inside out: the last one added sees the request first
@@ -109,6 +176,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                            max_age=600)
     app.add_middleware(guards.SecurityHeaders)
     return app
+
+
+def _stats(db: str, query: StatsQuery) -> corpus_stats.Stats:
+    return corpus_stats.of_store(db, query.where(), **query.options)
 
 
 def _openapi(app: FastAPI, token: bool) -> dict:

@@ -21,6 +21,7 @@ class ServeConfig:
     token: str = ""
     cors_origins: tuple[str, ...] = ()
     allow_private: bool = False
+    db: str = ""                    # the corpus whose charts the page shows; empty: none
 
     @classmethod
     def from_env(cls) -> ServeConfig:
@@ -29,4 +30,5 @@ class ServeConfig:
                    timeout=float(_int("serve_timeout")), queue=max(1, _int("serve_queue")),
                    token=_get("serve_token").strip(),
                    cors_origins=tuple(o.strip() for o in _get("serve_cors_origins").split(",") if o.strip()),
-                   allow_private=_get("serve_allow_private").strip().lower() in ("1", "true", "yes"))
+                   allow_private=_get("serve_allow_private").strip().lower() in ("1", "true", "yes"),
+                   db=_get("db"))

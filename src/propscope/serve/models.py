@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..corpus.store import DATE, Filter
 
 
 class AnalyzeRequest(BaseModel):
@@ -60,6 +66,17 @@ class AnalysisOut(BaseModel):
     text: str
 
 
+class ReliabilityOut(BaseModel):
+    """How far to trust the model for a technique, from its span+technique scores on held-out articles."""
+
+    found: str = Field(examples=["often missed"], description="How many of these fragments it finds (recall).")
+    right: str = Field(examples=["sometimes right"], description="How often a fragment it marks is right (precision).")
+    summary: str
+    precision: float
+    recall: float
+    f1: float
+
+
 class TechniqueOut(BaseModel):
     name: str
     label: str
@@ -67,11 +84,98 @@ class TechniqueOut(BaseModel):
     example: str
     colour: str
     semeval2023: list[str]
+    reliability: ReliabilityOut | None = Field(None, description="Absent when the model has no validation figures.")
 
 
 class TechniquesOut(BaseModel):
     techniques: list[TechniqueOut]
     semeval2023_not_detected: list[str]
+
+
+class ModelOut(BaseModel):
+    version: str
+    validation: dict = Field(description="The model's validation figures (its validation.json).")
+    card: str | None = Field(description="The model card, as Markdown; GET /model shows it as a page.")
+
+
+class CorpusOut(BaseModel):
+    """The server's corpus (PROPSCOPE_DB), if it has one."""
+
+    present: bool = Field(description="Whether the store exists; when not, GET /v1/stats answers 404.")
+    articles: int
+    models: dict[str, int] = Field(description="Model version -> articles it has analysed.")
+    model: str = Field(description="The server's model: GET /v1/stats counts its analyses unless asked otherwise.")
+
+
+class StatsRowOut(BaseModel):
+    outlet: str
+    period: str = Field(examples=["2025-03", "2025-W07", "undated"])
+    technique: str
+    articles: int = Field(description="Analysed articles of this outlet and period.")
+    words: int
+    spans: int
+    articles_using: int = Field(description="Articles with at least one fragment of this technique.")
+    per_1000_words: float
+    share_using: float
+    change: float | None = Field(description="per_1000_words minus that of the outlet's previous period.")
+
+
+class FragmentCountOut(BaseModel):
+    fragment: str
+    count: int
+
+
+class StatsFiltersOut(BaseModel):
+    outlets: list[str]
+    since: str | None
+    until: str | None
+    search: str | None
+
+
+class StatsOut(BaseModel):
+    """The corpus statistics of ``propscope stats --format json``."""
+
+    model: str
+    period: str
+    threshold: float
+    filters: StatsFiltersOut
+    rows: list[StatsRowOut]
+    fragments: dict[str, list[FragmentCountOut]]
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """The filters and options of ``propscope stats``, from query parameters."""
+
+    outlets: tuple[str, ...]
+    since: str | None
+    until: str | None
+    search: str | None
+    options: dict           # period, model, threshold, top
+
+    def where(self) -> Filter:
+        """The articles counted (a library error, 422, for what the patterns let through)."""
+        return Filter(self.outlets, self.since, self.until, self.search)
+
+
+def stats_query(
+        outlet: Annotated[list[str], Query(max_length=50, description="Only this outlet (repeat for several).")] = [],
+        since: Annotated[str | None, Query(pattern=f"^{DATE}$", description="Published on or after this date: "
+                                                                            "YYYY, YYYY-MM or YYYY-MM-DD.")] = None,
+        until: Annotated[str | None, Query(pattern=f"^{DATE}$",
+                                           description="Published on or before this date.")] = None,
+        search: Annotated[str | None, Query(max_length=200, description="Only articles whose text contains this "
+                                                                        "(case-insensitive).")] = None,
+        model: Annotated[str | None, Query(max_length=200, description="Analyses by this model version (default: "
+                                                                       "the server's).")] = None,
+        period: Annotated[Literal["day", "week", "month", "year", "all"], Query(
+            description="Group by day, ISO week (2025-W07), month, year, or not at all.")] = "month",
+        threshold: Annotated[float, Query(ge=0, le=1,
+                                          description="Count only spans of this confidence or more.")] = 0.0,
+        top: Annotated[int, Query(ge=0, le=50, description="Most frequent fragments per technique.")] = 5,
+) -> StatsQuery:
+    return StatsQuery(tuple(outlet), since, until, search,
+                      {"period": period, "model": model, "threshold": threshold, "top": top})
 
 
 class Health(BaseModel):

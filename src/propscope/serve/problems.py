@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..errors import FetchError, InputError, ModelError, PropscopeError
+from ..errors import ExtraMissing, FetchError, InputError, ModelError, NoCorpus, PropscopeError
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -68,19 +68,28 @@ def timeout(seconds: float) -> ApiError:
                     "or raise PROPSCOPE_SERVE_TIMEOUT", ("PROPSCOPE_SERVE_TIMEOUT", seconds))
 
 
+def no_model_card() -> ApiError:
+    return ApiError(404, "no_model_card", "this model's folder holds no MODEL_CARD.md")
+
+
 def unknown_technique(name: str) -> ApiError:
     return ApiError(422, "unknown_technique", f"unknown technique {name!r}; GET /v1/techniques lists the names")
 
 
 def from_library(exc: PropscopeError) -> ApiError:
     """The library's errors: input that cannot be analysed 422 (a URL that cannot be fetched or is
-    refused included: it is the request's input), the model 503, anything else 500."""
+    refused included: it is the request's input), no corpus 404, the model or a part not installed
+    503, anything else 500."""
+    if isinstance(exc, NoCorpus):
+        return ApiError(404, "no_corpus", str(exc))
     if isinstance(exc, FetchError):
         return ApiError(422, "fetch_failed", str(exc))
     if isinstance(exc, InputError):
         return ApiError(422, "bad_input", str(exc))
     if isinstance(exc, ModelError):
         return ApiError(503, "model_unavailable", str(exc))
+    if isinstance(exc, ExtraMissing):
+        return ApiError(503, "not_installed", str(exc))
     return ApiError(500, "error", str(exc))
 
 

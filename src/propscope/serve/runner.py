@@ -11,6 +11,7 @@ from typing import Callable, TypeVar
 
 from .. import engine
 from ..inputs import Options
+from ..model.detector import Detector
 from ..spans import Analysis
 from ..techniques import lookup
 from . import problems
@@ -29,10 +30,9 @@ class Runner:
         self._model = ThreadPoolExecutor(1, thread_name_prefix="propscope-model")
         self._pages = ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="propscope-pages")
 
-    async def start(self) -> str:
-        """Load the model before the first request; its version."""
-        detector = await self._on(self._model, engine.detector)
-        return detector.version
+    async def start(self) -> Detector:
+        """Load the model before the first request."""
+        return await self._on(self._model, engine.detector)
 
     def close(self) -> None:
         self._model.shutdown(wait=False, cancel_futures=True)
@@ -51,7 +51,8 @@ class Runner:
             self.held -= 1
 
     async def render(self, func: Callable[..., T], *args) -> T:
-        """Run a slow formatter (the HTML report) off the event loop."""
+        """Run slow work other than the model (the HTML report, corpus statistics, charts) off the
+        event loop."""
         return await self._on(self._pages, func, *args)
 
     async def _analyze(self, request: AnalyzeRequest) -> Analysis:

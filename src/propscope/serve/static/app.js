@@ -99,6 +99,7 @@
       add(item, "strong", "", t.label);
       add(item, "span", "", ": " + t.definition + " ");
       add(item, "em", "", "Example: “" + t.example + "”");
+      if (t.reliability) { add(item, "span", "reliability", "Model: " + t.reliability.summary + "."); }
     });
   }
 
@@ -194,6 +195,72 @@
     });
   }
 
+  // -- the corpus, when the server has one -------------------------------------------------
+  // Without a corpus, or one the model has not analysed, the section stays hidden. The chart
+  // comes as a blob, shown as a data: URL, so that it can carry the token like every other call.
+  function loadCorpus() {
+    var period = $("corpus-period").value, query = "?period=" + encodeURIComponent(period);
+    var auth = headers(), section = $("corpus"), status = $("corpus-status");
+    delete auth["Content-Type"];
+    function get(path) {
+      return fetch(path, {headers: auth, credentials: "same-origin", cache: "no-store"})
+        .then(function (response) {
+          if (response.ok) { return response; }
+          if (response.status === 401) { $("token-row").hidden = false; }
+          return response.json().catch(function () { return {}; }).then(function (data) {
+            var error = new Error(((data && data.error) || {}).message || ("the server answered " + response.status));
+            error.status = response.status;
+            throw error;
+          });
+        });
+    }
+    return get("/v1/corpus").then(function (r) { return r.json(); })
+      .then(function (corpus) {
+        if (!corpus.present || !corpus.models[corpus.model]) {    // nothing to draw: no section
+          section.hidden = true;
+          throw new Error("");
+        }
+        status.textContent = "Loading…";
+        return get("/v1/stats" + query).then(function (r) { return r.json(); });
+      })
+      .then(function (data) {
+        describeCorpus(data);
+        section.hidden = false;
+        return get("/v1/stats/chart.png" + query);
+      })
+      .then(function (r) { return r.blob(); })
+      .then(function (blob) {
+        var reader = new FileReader();
+        reader.onload = function () {
+          var chart = $("corpus-chart"), per = $("corpus-period").value;
+          chart.src = reader.result;
+          chart.alt = "Chart: fragments per 1,000 words per outlet, and the share of articles using the most " +
+            "frequent techniques, " + (per === "all" ? "over all dates" : "per " + per) + ". " +
+            $("corpus-summary").textContent;
+          chart.hidden = false;
+          status.textContent = "";
+        };
+        reader.readAsDataURL(blob);
+      })
+      .catch(function (error) {
+        status.textContent = error.status === 401 ? "" : error.message;
+      });
+  }
+
+  function describeCorpus(data) {
+    var groups = {}, outlets = {}, periods = {};
+    data.rows.forEach(function (r) {
+      groups[r.outlet + "\u0000" + r.period] = r.articles;
+      outlets[r.outlet] = true;
+      periods[r.period] = true;
+    });
+    var articles = Object.keys(groups).reduce(function (n, k) { return n + groups[k]; }, 0);
+    var nOutlets = Object.keys(outlets).length, nPeriods = Object.keys(periods).length;
+    $("corpus-summary").textContent = articles + " article" + (articles === 1 ? "" : "s") + " from " + nOutlets +
+      " outlet" + (nOutlets === 1 ? "" : "s") + " over " + nPeriods + " period" + (nPeriods === 1 ? "" : "s") +
+      ", analysed by model " + data.model + ".";
+  }
+
   // -- the explanation of a fragment ----------------------------------------------------------
   var tip = $("tip"), tipFor = null;
 
@@ -207,6 +274,9 @@
       var f = s.fragment.length > 300 ? s.fragment.slice(0, 300) + "…" : s.fragment;
       add(item, "div", "fragment", "“" + f + "”");
       add(item, "div", "definition", t.definition);
+      if (t.reliability) {
+        add(item, "div", "reliability", "Model: " + t.reliability.found + ", " + t.reliability.right + ".");
+      }
     });
     tip.hidden = false;
     tipFor = mark;
@@ -248,6 +318,11 @@
     });
     $("download-json").addEventListener("click", function () { download("/v1/analyze", "json"); });
     $("download-html").addEventListener("click", function () { download("/v1/report", "html"); });
+    $("corpus-period").addEventListener("change", loadCorpus);
+    $("token").addEventListener("change", function () {
+      if (!techniques.length) { loadTechniques().catch(function () {}); }
+      loadCorpus();
+    });
   }
 
   // Downloads hold what is shown: the same request with the shown techniques and confidence.
@@ -269,4 +344,5 @@
 
   wire();
   loadTechniques().catch(function (error) { problem(error.message); });
+  loadCorpus();
 })();

@@ -1,0 +1,173 @@
+"""Corpus statistics as a PNG (matplotlib, the ``plot`` extra): spans per 1,000 words over the
+periods, one line per outlet, and the share of articles using the most used techniques.
+
+Drawn on a bare Agg canvas, without pyplot's global state, one chart at a time, so that a
+server may draw from its threads.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+import threading
+import warnings
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+from ..errors import PropscopeError, extra_missing
+from ..techniques import CATALOGUE
+from .stats import UNDATED, Stats
+
+OUTLETS = 8         # lines drawn in the first panel: the outlets with the most words
+TECHNIQUES = 5      # lines drawn in the second panel: the techniques with the most spans
+COLOURS = {t.name: t.colour for t in CATALOGUE}
+LABELS = {t.name: t.label for t in CATALOGUE}
+_drawing = threading.Lock()      # matplotlib's font caches are not made for several drawers at once
+
+
+def png(stats: Stats) -> bytes:
+    """The chart of ``stats`` as PNG bytes."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise extra_missing("the corpus chart", "plot", "matplotlib") from None
+    with _drawing, warnings.catch_warnings():
+        # a character no font has (a search for an emoji, say) is drawn as a box: no need to warn
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+        return _draw(stats, Figure, FigureCanvasAgg)
+
+
+def _draw(stats: Stats, Figure, FigureCanvasAgg) -> bytes:
+    periods = timeline(sorted({r.period for r in stats.rows if r.period != UNDATED}), stats.period)
+    x = range(len(periods))
+    fig = Figure(figsize=(9, 7.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    rates, shares = fig.subplots(2, 1, sharex=True)
+    fig.suptitle(_plain(textwrap.fill(title(stats), 100)), fontsize=11)
+
+    outlets, hidden = _outlet_lines(stats, periods)
+    undated = sum({(r.outlet, r.period): r.articles for r in stats.rows if r.period == UNDATED}.values())
+    for outlet, values in outlets.items():
+        rates.plot(x, values, marker="o", label=_plain(outlet))
+    rates.set_ylabel("spans per 1,000 words")
+    notes = [f"the {len(outlets)} outlets with the most words; {hidden} more not drawn"] if hidden else []
+    notes += [f"{undated} undated article{'' if undated == 1 else 's'} not drawn"] if undated else []
+    rates.set_title("All techniques, per outlet" + (f" ({'; '.join(notes)})" if notes else ""), fontsize=10)
+
+    for name, values in _technique_lines(stats, periods).items():
+        shares.plot(x, values, marker="o", color=COLOURS.get(name), label=LABELS.get(name, name))
+    shares.set_ylabel("share of articles using it")
+    shares.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    shares.set_title(f"The {TECHNIQUES} most frequent techniques, all outlets", fontsize=10)
+    shares.set_xlabel({"all": "all dates"}.get(stats.period, stats.period))
+
+    for ax in (rates, shares):
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
+    if periods:
+        step = max(1, len(periods) // 12)          # at most about a dozen labels on the time axis
+        slanted = len(periods) > 6
+        shares.set_xticks(list(x)[::step], periods[::step], rotation=30 if slanted else 0,
+                          ha="right" if slanted else "center")
+        shares.set_xlim(-0.5, len(periods) - 0.5)
+    else:
+        rates.text(0.5, 0.5, "no dated articles to draw", ha="center", va="center", transform=rates.transAxes)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def write(stats: Stats, path: str | Path) -> None:
+    """Write the chart of ``stats`` to ``path`` as PNG."""
+    data = png(stats)
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise PropscopeError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def timeline(periods: list[str], period: str, most: int = 5000) -> list[str]:
+    """Every period from the first to the last of ``periods``, those without articles included,
+    so that the time axis keeps its scale; ``periods`` as they are when they cannot be read or
+    would fill more than ``most`` places."""
+    if len(periods) < 2 or period == "all":
+        return periods
+    try:
+        return _fill(periods[0], periods[-1], period, most)
+    except ValueError:          # a period that is not a date, or too many of them
+        return periods
+
+
+def _fill(first: str, last: str, period: str, most: int) -> list[str]:
+    def steps(n: int) -> range:
+        if n > most:
+            raise ValueError(f"{n} periods")
+        return range(n)
+    if period == "year":
+        return [str(int(first) + i) for i in steps(int(last) - int(first) + 1)]
+    if period == "month":
+        (y0, m0), (y1, m1) = (map(int, p.split("-")) for p in (first, last))
+        start = y0 * 12 + m0 - 1
+        return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in (start + i for i in steps(y1 * 12 + m1 - start))]
+    if period == "week":
+        start, end = (date.fromisocalendar(int(p[:4]), int(p[6:]), 1) for p in (first, last))
+        weeks = (start + timedelta(weeks=i) for i in steps((end - start).days // 7 + 1))
+        return ["{}-W{:02d}".format(*d.isocalendar()[:2]) for d in weeks]
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    return [(start + timedelta(days=i)).isoformat() for i in steps((end - start).days + 1)]
+
+
+def title(stats: Stats) -> str:
+    """What the chart shows: the model, the period, the threshold and the filters."""
+    w = stats.where
+    parts = [f"model {stats.model}", f"per {stats.period}" if stats.period != "all" else "all dates"]
+    if stats.threshold:
+        parts.append(f"spans of confidence {stats.threshold:g} or more")
+    if w.outlets:
+        parts.append("outlets " + ", ".join(w.outlets))
+    if w.since or w.until:
+        parts.append(f"published {w.since or '…'} to {w.until or '…'}")
+    if w.search:
+        parts.append(f"text containing \u201c{w.search}\u201d")
+    return "propscope corpus: " + "; ".join(parts)
+
+
+def _plain(text: str) -> str:
+    """Text as itself: matplotlib would read $...$ in an outlet's name or a search as mathtext."""
+    return text.replace("$", r"\$")
+
+
+def _outlet_lines(stats: Stats, periods: list[str]) -> tuple[dict[str, list[float | None]], int]:
+    """Outlet -> spans per 1,000 words in each period (None where it has no article), for the
+    outlets with the most words; and how many outlets were left out."""
+    spans, words = defaultdict(int), {}
+    for r in stats.rows:
+        spans[(r.outlet, r.period)] += r.spans
+        words[(r.outlet, r.period)] = r.words
+    totals = defaultdict(int)
+    for (outlet, period), n in words.items():
+        if period != UNDATED:
+            totals[outlet] += n
+    chosen = sorted(totals, key=lambda o: (-totals[o], o))[:OUTLETS]
+    lines = {o: [1000 * spans[(o, p)] / words[(o, p)] if words.get((o, p)) else None for p in periods]
+             for o in chosen}
+    return lines, len(totals) - len(chosen)
+
+
+def _technique_lines(stats: Stats, periods: list[str]) -> dict[str, list[float | None]]:
+    """Technique -> share of all outlets' articles using it, per period, for the most used ones."""
+    using, articles, counted, spans = defaultdict(int), defaultdict(int), set(), defaultdict(int)
+    for r in stats.rows:
+        if r.period == UNDATED:
+            continue
+        using[(r.technique, r.period)] += r.articles_using
+        spans[r.technique] += r.spans
+        if (r.outlet, r.period) not in counted:
+            counted.add((r.outlet, r.period))
+            articles[r.period] += r.articles
+    top = [t for t in sorted(spans, key=lambda t: -spans[t]) if spans[t]][:TECHNIQUES]
+    return {t: [using[(t, p)] / articles[p] if articles[p] else None for p in periods] for t in top}

@@ -1,0 +1,101 @@
+"""The corpus chart: a readable PNG of the statistics, from the library and from ``propscope stats --chart``."""
+
+import io
+import json
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from propscope.cli import main
+from propscope.corpus.chart import png, timeline, title, write
+from propscope.corpus.stats import compute
+from propscope.corpus.store import Filter, Store
+from propscope.errors import ExtraMissing, PropscopeError
+
+from conftest import make_corpus
+
+pytest.importorskip("matplotlib")
+from matplotlib.image import imread  # noqa: E402
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    return make_corpus(tmp_path / "c.db", model="m")
+
+
+def stats_of(url, where=Filter(), **options):
+    with Store(url) as store:
+        return compute(store, where, model="m", **options)
+
+
+def test_png_is_an_image_of_readable_size(corpus):
+    data = png(stats_of(corpus, period="week"))
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    height, width, _ = imread(io.BytesIO(data)).shape
+    assert width >= 800 and height >= 600
+
+
+def test_title_names_the_model_period_threshold_and_filters(corpus):
+    stats = stats_of(corpus, Filter(("Herald", "The Daily Flag"), "2024-12", None, "elites"), period="week",
+                     threshold=0.5)
+    assert title(stats) == ("propscope corpus: model m; per week; spans of confidence 0.5 or more; outlets Herald, "
+                            "The Daily Flag; published 2024-12 to …; text containing \u201celites\u201d")
+    assert title(stats_of(corpus, period="all")) == "propscope corpus: model m; all dates"
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "year", "all"])
+def test_every_period_draws_with_names_matplotlib_would_misread(tmp_path, period):
+    url = make_corpus(tmp_path / "c.db", model="m")
+    with Store(url) as store:      # an outlet named like mathtext must be drawn as itself, not parsed
+        store.db.execute("UPDATE articles SET outlet = '$\\frac{1}{0' WHERE outlet = 'Herald'")
+    assert png(stats_of(url, Filter(search="$x^"), period=period))[:4] == b"\x89PNG"
+
+
+def test_no_dated_article_still_draws(tmp_path):
+    url = make_corpus(tmp_path / "c.db", model="m")
+    assert png(stats_of(url, Filter(("Herald",)), period="month"))[:4] == b"\x89PNG"
+
+
+def test_the_time_axis_keeps_periods_without_articles():
+    assert timeline(["2024-W51", "2025-W02"], "week") == ["2024-W51", "2024-W52", "2025-W01", "2025-W02"]
+    assert timeline(["2023-11", "2024-02"], "month") == ["2023-11", "2023-12", "2024-01", "2024-02"]
+    assert timeline(["2020", "2022"], "year") == ["2020", "2021", "2022"]
+    assert timeline(["2024-02-28", "2024-03-01"], "day") == ["2024-02-28", "2024-02-29", "2024-03-01"]
+    assert timeline(["2024-02-30", "2024-03-01"], "day") == ["2024-02-30", "2024-03-01"]      # not a date
+    assert timeline(["0001-01-01", "9999-12-31"], "day") == ["0001-01-01", "9999-12-31"]      # too many
+
+
+def test_without_matplotlib_the_error_says_what_to_install(corpus, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    with pytest.raises(ExtraMissing, match=r"pip install 'propscope\[plot\]'"):
+        png(stats_of(corpus))
+
+
+def test_write_names_a_path_it_cannot_write(corpus, tmp_path):
+    with pytest.raises(PropscopeError, match="cannot write"):
+        write(stats_of(corpus), tmp_path / "no" / "such" / "folder" / "c.png")
+
+
+# -- the command line ------------------------------------------------------------------------
+def test_stats_chart_writes_a_png_beside_the_figures(corpus, tmp_path):
+    out = tmp_path / "chart.png"
+    result = CliRunner().invoke(main, ["stats", "--db", corpus, "--model", "m", "--period", "week", "--format", "json",
+                                       "--chart", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"chart written to {out}" in result.output
+    data = json.loads(result.output[result.output.index("{"):])
+    assert {r["period"] for r in data["rows"]} == {"2024-W52", "2025-W01", "2025-W02", "undated"}
+
+
+def test_stats_chart_errors_are_one_line(corpus, tmp_path, monkeypatch):
+    runner = CliRunner()
+    bad = runner.invoke(main, ["stats", "--db", corpus, "--model", "m", "--chart", str(tmp_path / "no" / "c.png")])
+    assert bad.exit_code == 1 and "cannot write" in bad.output and "Traceback" not in bad.output
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    missing = runner.invoke(main, ["stats", "--db", corpus, "--model", "m", "--chart", str(tmp_path / "c.png")])
+    assert missing.exit_code == 1 and "pip install 'propscope[plot]'" in missing.output
+    assert not (tmp_path / "c.png").exists()
+    period = runner.invoke(main, ["stats", "--db", corpus, "--model", "m", "--period", "fortnight"])
+    assert period.exit_code == 2 and "week" in period.output
