@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from propscope.model.windows import Tokens, Window, plan_windows, stack, token_span, tokenize
+from propscope.model.windows import (Tokens, Window, plan, plan_line_windows, plan_windows, stack, token_span,
+                                     tokenize)
 
 
 def norm(s: str) -> str:
@@ -189,6 +190,41 @@ def test_plan_windows_empty():
 def test_plan_windows_bad_stride(size, stride):
     with pytest.raises(ValueError, match="stride"):
         plan_windows(20, size, stride)
+
+
+# ---------------------------------------------------------------- windows within lines
+
+
+def check_line_plan(text: str, toks: Tokens, size: int, stride: int) -> list[Window]:
+    windows = plan_line_windows(text, toks.offsets, size, stride)
+    n = len(toks.ids)
+    owner = np.zeros(n, dtype=int)
+    for w in windows:
+        assert 0 <= w.lo <= w.core_lo < w.core_hi <= w.hi <= n and w.hi - w.lo <= size
+        owner[w.core_lo:w.core_hi] += 1
+        first, last = toks.offsets[w.lo, 0], toks.offsets[w.hi - 1, 1]
+        assert "\n" not in text[first:last]                  # one line per window
+    assert (owner == 1).all()                                 # every token read once
+    return windows
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["war", "peace", "\n", "\n\n", "😀", "é", " ", "traitors!"]), max_size=80),
+       st.integers(1, 12), st.data())
+def test_plan_line_windows_property(tokenizer, parts, size, data):
+    text = " ".join(parts)
+    check_line_plan(text, tokenize(tokenizer, text), size, data.draw(st.integers(1, size)))
+
+
+def test_plan_line_windows_layout(tokenizer):
+    text = "One two three.\nFour five six seven eight nine ten.\n\nEleven."
+    toks = tokenize(tokenizer, text)
+    windows = check_line_plan(text, toks, 4, 3)
+    lines = [text[toks.offsets[w.lo, 0]:toks.offsets[w.hi - 1, 1]] for w in windows]
+    assert lines[0] == "One two three." and lines[-1] == "Eleven."
+    assert len(windows) == 1 + 3 + 1                # the 8-token line takes three windows of 4
+    assert plan(text, toks.offsets, 4, 3, lines=False) == plan_windows(len(toks.ids), 4, 3)
+    assert plan_line_windows("", np.zeros((0, 2), dtype=np.int64), 4, 3) == []
 
 
 # ---------------------------------------------------------------- stack

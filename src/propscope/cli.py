@@ -396,8 +396,11 @@ def evaluate(data, held_out, fmt, plot):
               help="Unlabelled articles for self-training: a teacher labels them for the final model.")
 @click.option("--semeval2021", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder of SemEval-2021 Task 6 files (meme texts) to add to the training data.")
+@click.option("--windows", type=click.Choice(["article", "lines"]), default=None,
+              help="Encoder windows across lines, or within each line (default: the recipe's).")
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Windows per training step (default: the recipe's).")
 @friendly
-def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, semeval2021):
+def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, semeval2021, windows, batch_size):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -406,7 +409,7 @@ def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, s
         raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
     given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr,
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
-             "semeval2021": semeval2021 and str(semeval2021)}
+             "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size}
     from dataclasses import replace
     cfg = replace(TrainConfig(), **{k: v for k, v in given.items() if v is not None})
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),

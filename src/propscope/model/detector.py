@@ -19,7 +19,7 @@ from ..techniques import NAMES
 from . import calibration
 from .decode import decode
 from .features import span_features
-from .windows import Tokens, Window, load_tokenizer, plan_windows, special_ids, stack, token_span, tokenize
+from .windows import Tokens, Window, load_tokenizer, plan, special_ids, stack, token_span, tokenize
 
 BUNDLED = Path(__file__).parent / "weights"
 
@@ -81,6 +81,7 @@ class Detector:
         self.cls_id, self.sep_id, self.pad_id = special_ids(self.tokenizer)
         self.window = int(self.config["window"])
         self.stride = int(self.config["stride"])
+        self.lines = self.config.get("windows") == "lines"     # each line read on its own
         self.threshold = float(self.config["threshold"])
         self.low_threshold = float(self.config.get("low_threshold", self.threshold))
         self.gap = int(self.config.get("gap", 0))
@@ -120,7 +121,7 @@ class Detector:
         """
         for text in texts:
             doc = _Doc(tokenize(self.tokenizer, text))
-            for window in plan_windows(len(doc.tokens.ids), self.window, self.stride):
+            for window in plan(text, doc.tokens.offsets, self.window, self.stride, self.lines):
                 self._run(doc, window, keep)
             yield doc.result()
 

@@ -84,6 +84,29 @@ def plan_windows(n_tokens: int, size: int, stride: int) -> list[Window]:
     return windows
 
 
+def plan_line_windows(text: str, offsets: np.ndarray, size: int, stride: int) -> list[Window]:
+    """``plan_windows`` within each line of ``text``: no window holds tokens of two lines.
+
+    A line (a sentence or a paragraph in news text) is then read without the rest of the
+    article, so a word elsewhere, a name say, cannot move what is found in it.
+    """
+    if len(offsets) == 0:
+        return []
+    newlines = np.cumsum(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) == ord("\n"))
+    line = newlines[offsets[:, 0]]
+    cuts = [0, *(np.nonzero(line[1:] != line[:-1])[0] + 1).tolist(), len(offsets)]
+    windows = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        windows += [Window(w.lo + lo, w.hi + lo, w.core_lo + lo, w.core_hi + lo)
+                    for w in plan_windows(hi - lo, size, stride)]
+    return windows
+
+
+def plan(text: str, offsets: np.ndarray, size: int, stride: int, lines: bool) -> list[Window]:
+    """The windows of an article: across lines (``plan_windows``) or within them (``plan_line_windows``)."""
+    return plan_line_windows(text, offsets, size, stride) if lines else plan_windows(len(offsets), size, stride)
+
+
 def stack(pieces: list[np.ndarray], cls_id: int, sep_id: int, pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """input_ids and attention_mask for token id sequences: [CLS] ids [SEP], right-padded."""
     width = max(len(p) for p in pieces) + 2

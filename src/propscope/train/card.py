@@ -12,6 +12,7 @@ def write_config(out: Path, info: dict, tuned: dict | None) -> dict:
     cfg = info["config"]
     config = {"name": f"propscope-{cfg['base']}", "version": info["version"], "base": cfg["base"],
               "window": cfg["window"], "stride": cfg.get("inference_stride", cfg["stride"]),
+              "windows": cfg.get("windows", "article"),
               "threshold": 0.5, "low_threshold": 0.5, "gap": 0, "second_threshold": 1.01, "calibration": None,
               "techniques": list(NAMES)}
     if tuned:

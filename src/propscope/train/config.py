@@ -13,6 +13,7 @@ class TrainConfig:
     window: int = 254          # content tokens per window ([CLS] and [SEP] make 256)
     stride: int = 192
     inference_stride: int = 224   # less overlap at inference: as accurate on held-out, fewer windows
+    windows: str = "article"   # "lines": windows never cross a line, so each line is read on its own
     epochs: int = 6
     batch_size: int = 16
     lr_encoder: float = 5e-5

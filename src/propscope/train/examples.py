@@ -8,7 +8,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from ..model.features import span_features
-from ..model.windows import plan_windows, token_span, tokenize
+from ..model.windows import plan, token_span, tokenize
 from ..spans import merge_intervals
 from ..techniques import index
 from .data import Article
@@ -34,14 +34,16 @@ def bio_tags(offsets: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarra
     return tags
 
 
-def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int) -> list[WindowExample]:
+def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int,
+          lines: bool = False) -> list[WindowExample]:
+    """Windows of every article with their tags and span examples; ``lines``: windows within lines."""
     out: list[WindowExample] = []
     for art in articles:
         toks = tokenize(tokenizer, art.text)
         if len(toks.ids) == 0:
             continue
         tags = bio_tags(toks.offsets, [(s.start, s.end) for s in art.spans])
-        windows = plan_windows(len(toks.ids), size, stride)
+        windows = plan(art.text, toks.offsets, size, stride, lines)
         examples = [WindowExample(toks.ids[w.lo:w.hi], tags[w.lo:w.hi]) for w in windows]
         for span in art.spans:
             if not span.technique:      # a fragment without a trusted technique teaches the tagger only

@@ -41,7 +41,7 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     if cfg.semeval2021:
         from .data import load_semeval2021
         extra += load_semeval2021(cfg.semeval2021)
-    examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride)
+    examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride, cfg.windows == "lines")
     log(f"{len(train_set)} training articles (+{len(extra)} extra), {len(held)} held out, {len(examples)} windows, "
         f"{sum(len(e.spans) for e in examples)} span examples")
     from ..model.windows import special_ids
