@@ -165,8 +165,11 @@ def main() -> None:
     print(f"  dropped connections {dropped:>10}")
     print(f"  server RSS          {rss_before:10.1f} MiB before, {rss_after:.1f} MiB after ({growth:+.1%})")
     # what one client would wait if the server shared its throughput evenly: Little's law
-    print(f"  clients / throughput: {args.clients / (done / elapsed) * 1000:.1f} ms (the least p50 possible "
-          f"at this throughput)")
+    print(f"  clients / throughput: {args.clients / (done / elapsed) * 1000:.1f} ms (the mean latency "
+          f"at this throughput, by Little's law)")
+    print(f"  p99 <= 3x single needs at least {args.clients / (3 * alone):.1f} requests/s with {args.clients} clients "
+          f"(Little's law); at {done / elapsed:.1f}/s the mean stays within 3x up to about "
+          f"{3 * alone * done / elapsed:.0f} clients, and p99, with its queueing spread, needs fewer")
 
 
 if __name__ == "__main__":
