@@ -86,3 +86,19 @@ def test_result_does_not_depend_on_neighbouring_articles(det):
     for order in ([other, TEXT], [TEXT, other, other[::-1]]):
         found = dict(det.detect_many((str(i) if t != TEXT else "a", t) for i, t in enumerate(order)))
         assert found["a"] == alone
+
+
+
+def test_lines_are_read_on_their_own():
+    """With windows within lines, editing one line leaves every other line's probabilities as
+    they were; with windows across lines, the edit reaches the rest of the article."""
+    edited = TEXT.replace("The radical mob and their media puppets", "The Chinese government and its state media")
+    keep_from = TEXT.index("Only a fool")
+    shift = len(edited) - len(TEXT)
+    for lines in (True, False):
+        det = Detector()
+        det.lines = lines
+        (ta, pa, _), (tb, pb, _) = det.encode(TEXT), det.encode(edited)
+        a, b = ta.offsets[:, 0] >= keep_from, tb.offsets[:, 0] >= keep_from + shift
+        np.testing.assert_array_equal(ta.offsets[a] + shift, tb.offsets[b])
+        assert np.array_equal(pa[a], pb[b]) == lines

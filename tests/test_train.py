@@ -56,6 +56,7 @@ def test_train_export_tune_and_infer(split, trained):
         assert (out / name).exists(), name
     config = json.loads((out / "config.json").read_text())
     assert 0 < config["threshold"] < 1 and config["calibration"]["coef"]
+    assert config["windows"] == "article"
     det = Detector(out)
     text = (split / "articles" / "article1000.txt").read_text(encoding="utf-8")
     probs = det.rank(text, [(10, 20)])
