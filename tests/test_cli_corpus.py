@@ -40,10 +40,16 @@ def test_ingest_stats_export(tmp_path, monkeypatch):
 def test_corpus_errors_are_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
+    for command in (["stats"], ["export"], ["stats", "--db", "typo.db"]):
+        nothing = runner.invoke(main, command)
+        assert nothing.exit_code == 2 and "no corpus at" in nothing.output, command
+    assert not list(tmp_path.glob("*.db")), "reading a store that is not there must not create one"
     missing = runner.invoke(main, ["ingest", "nothing.txt"])
     assert missing.exit_code == 1 and "nothing.txt: no such file or folder" in missing.output
     bad = runner.invoke(main, ["stats", "--since", "last week"])
     assert bad.exit_code == 2 and "not a date" in bad.output and "Traceback" not in bad.output
+    (tmp_path / "a.txt").write_text(BODY)
+    assert runner.invoke(main, ["ingest", "--no-analyse", "a.txt"]).exit_code == 0
     none = runner.invoke(main, ["stats"])
     assert none.exit_code == 2 and "has analysed no article" in none.output
     assert runner.invoke(main, ["export", "--format", "parquet"]).exit_code == 2

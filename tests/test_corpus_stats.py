@@ -159,7 +159,8 @@ def test_weeks_are_iso_weeks_and_change_runs_across_years(db_url):
     data = [("Flag", "2024-12-23", "doc0 " + "word " * 99, [(0, 4, NAMES[0], 0.9)]),
             ("Flag", "2024-12-30T08:00:00+02:00", "doc1 " + "word " * 49, [(0, 4, NAMES[0], 0.9)]),
             ("Flag", "2025-01-05", "doc2 " + "word " * 49, []),
-            ("Flag", "2024-12", "doc3 a month only", [])]
+            ("Flag", "2024-12", "doc3 a month only", []),
+            ("Flag", "2024-02-30", "doc4 no such day", [])]      # SQLite's date() alone passes it through
     with Store(db_url) as store:
         fill(store, data)
         stats = compute(store, model="m", period="week")
@@ -169,4 +170,4 @@ def test_weeks_are_iso_weeks_and_change_runs_across_years(db_url):
     assert (first.per_1000_words, first.change) == (10.0, None)
     assert (second.articles, second.words, second.spans) == (2, 100, 1)
     assert (second.per_1000_words, second.change) == (10.0, 0.0)
-    assert by[(UNDATED, NAMES[0])].articles == 1
+    assert by[(UNDATED, NAMES[0])].articles == 2

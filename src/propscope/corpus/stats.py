@@ -21,12 +21,13 @@ _DAY = "substr(a.published, 1, 10)"       # the date part of an ISO date or date
 
 
 def _week_sqlite() -> str:
-    # date() reads a valid date only (and rolls 02-30 over, hence the round trip); the ISO week's
-    # year is its Thursday's year, and its number counts Thursdays from that year's first
+    # date() reads a well-formed date only, and a modifier rolls 02-30 over to 03-01 (date() alone
+    # returns it as given, in SQLite 3.40 at least), hence the round trip; the ISO week's year is
+    # its Thursday's year, and its number counts Thursdays from that year's first
     thursday = f"date({_DAY}, '-3 days', 'weekday 4')"
     week = (f"strftime('%Y', {thursday}) || '-W' || "
             f"substr('0' || ((CAST(strftime('%j', {thursday}) AS INTEGER) - 1) / 7 + 1), -2)")
-    return f"CASE WHEN date({_DAY}) = {_DAY} THEN {week} END"
+    return f"CASE WHEN date({_DAY}, '+0 days') = {_DAY} THEN {week} END"
 
 
 def _week_postgresql() -> str:

@@ -40,6 +40,15 @@ def exists(url: str) -> bool:
     return is_postgres(url) or Path(url).is_file()
 
 
+def open_existing(url: str | None = None) -> Store:
+    """The store at ``url`` (default: the configured one) to read from; refused, never created,
+    when there is none, so that a mistyped --db names the mistake instead of reading nothing."""
+    url = url or default_url()
+    if not exists(url):
+        raise InputError(f"no corpus at {url}: store articles there first with `propscope ingest SOURCE --db {url}`")
+    return Store(url)
+
+
 def text_hash(text: str) -> str:
     """SHA-256 of the text with runs of whitespace made one space: the same article saved with
     other line breaks or indentation is the same article."""
