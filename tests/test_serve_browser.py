@@ -281,7 +281,8 @@ def test_the_corpus_section_shows_its_chart(browser, tmp_path):
             page = open_page(browser, server.url, viewport={"width": 1200, "height": 900})
             chart = page.locator("#corpus-chart")
             chart.wait_for(state="visible")
-            assert page.evaluate("document.getElementById('corpus-chart').naturalWidth") >= 800
+            # a data: image decodes after it is shown: wait for the decoded picture, not the element
+            page.wait_for_function("(c => c.complete && c.naturalWidth >= 800)(document.getElementById('corpus-chart'))")
             assert page.locator("#corpus-summary").inner_text().startswith("5 articles from 3 outlets over 3 periods")
             assert "per month" in chart.get_attribute("alt")
             chart.scroll_into_view_if_needed()
