@@ -295,9 +295,9 @@ def ingest(sources, db, outlet, no_analyse, allow_private, any_language):
 def stats(db, outlets, since, until, search, model, period, threshold, top, fmt, output, chart):
     """Techniques per outlet and period: spans per 1,000 words, share of articles, change, top fragments."""
     from .corpus import stats as corpus_stats
-    from .corpus.store import Filter, open_existing
+    from .corpus.store import Filter, default_url, open_existing
     where = Filter(tuple(outlets), since, until, search)
-    with open_existing(db) as store:
+    with open_existing(db or default_url()) as store:
         result = corpus_stats.compute(store, where, period=period, model=model, threshold=threshold, top=top)
     if chart:
         from .corpus.chart import write
@@ -319,11 +319,11 @@ def export(db, outlets, since, until, search, model, fmt, output):
     """Export the corpus's articles and spans: CSV (a row per span), JSON Lines or Parquet (a record per article)."""
     from .corpus.export import FORMATS, export as run
     from .corpus.stats import current_model
-    from .corpus.store import Filter, open_existing
+    from .corpus.store import Filter, default_url, open_existing
     suffix = Path(output).suffix.lower().lstrip(".") if output else ""
     fmt = fmt or (suffix if suffix in FORMATS else "jsonl")
     where = Filter(tuple(outlets), since, until, search)
-    with open_existing(db) as store:
+    with open_existing(db or default_url()) as store:
         n = run(store, fmt, output, model=model or current_model(), where=where, stdout=sys.stdout)
     if output:
         click.echo(f"{n} articles written to {output}", err=True)

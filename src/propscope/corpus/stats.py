@@ -10,9 +10,9 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 
-from ..errors import InputError, NoCorpus, no_store
+from ..errors import InputError, NoCorpus
 from ..techniques import NAMES
-from .store import Filter, Store, exists
+from .store import Filter, Store, exists, open_existing
 
 PERIODS = {"day": 10, "week": 10, "month": 7, "year": 4, "all": 0}   # characters of the ISO date read
 UNDATED = "undated"
@@ -137,9 +137,7 @@ def compute(store: Store, where: Filter = Filter(), *, period: str = "month", mo
 def of_store(url: str, where: Filter = Filter(), **options) -> Stats:
     """``compute`` over the store at ``url``, which must exist already: a missing one is a
     NoCorpus error, never created (for readers such as the web app)."""
-    if not url or not exists(url):
-        raise no_store(url)
-    with Store(url) as store:
+    with open_existing(url) as store:
         return compute(store, where, **options)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import InputError, PropscopeError
+from ..errors import InputError, PropscopeError, no_store
 from .. import settings
 from ..spans import Span
 from .migrations import MIGRATIONS, statements
@@ -40,12 +40,11 @@ def exists(url: str) -> bool:
     return is_postgres(url) or Path(url).is_file()
 
 
-def open_existing(url: str | None = None) -> Store:
-    """The store at ``url`` (default: the configured one) to read from; refused, never created,
-    when there is none, so that a mistyped --db names the mistake instead of reading nothing."""
-    url = url or default_url()
-    if not exists(url):
-        raise InputError(f"no corpus at {url}: store articles there first with `propscope ingest SOURCE --db {url}`")
+def open_existing(url: str | None) -> Store:
+    """The store at ``url`` to read from; a missing one is a NoCorpus error, never created, so
+    that a mistyped --db names the mistake instead of reading an empty store."""
+    if not url or not exists(url):
+        raise no_store(url)
     return Store(url)
 
 
