@@ -273,6 +273,16 @@ def test_without_a_corpus_there_is_no_corpus_section(browser, server):
     context.close()
 
 
+def until(page, expression: str, seconds: float = 30) -> None:
+    """Wait for ``expression`` to hold. page.wait_for_function polls through eval, which the
+    page's CSP (no 'unsafe-eval') refuses; page.evaluate is allowed."""
+    for _ in range(int(seconds * 10)):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"still false after {seconds} s: {expression}")
+
+
 def test_the_corpus_section_shows_its_chart(browser, tmp_path):
     import propscope.engine
     with pytest.MonkeyPatch.context() as patch:
@@ -282,7 +292,7 @@ def test_the_corpus_section_shows_its_chart(browser, tmp_path):
             chart = page.locator("#corpus-chart")
             chart.wait_for(state="visible")
             # a data: image decodes after it is shown: wait for the decoded picture, not the element
-            page.wait_for_function("(c => c.complete && c.naturalWidth >= 800)(document.getElementById('corpus-chart'))")
+            until(page, "(c => c.complete && c.naturalWidth >= 800)(document.getElementById('corpus-chart'))")
             assert page.locator("#corpus-summary").inner_text().startswith("5 articles from 3 outlets over 3 periods")
             assert "per month" in chart.get_attribute("alt")
             chart.scroll_into_view_if_needed()
@@ -290,7 +300,7 @@ def test_the_corpus_section_shows_its_chart(browser, tmp_path):
             first = chart.get_attribute("src")
             with page.expect_response(lambda r: "/v1/stats/chart.png?period=week" in r.url):
                 page.select_option("#corpus-period", "week")
-            page.wait_for_function("document.getElementById('corpus-chart').alt.includes('per week')")
+            until(page, "document.getElementById('corpus-chart').alt.includes('per week')")
             assert chart.get_attribute("src") != first and first.startswith("data:image/png;base64,")
             assert page.locator("#corpus-summary").inner_text().startswith("5 articles from 3 outlets over 4 periods")
             assert all(u.startswith(server.url) or u.startswith("data:") for u in page.requests)
