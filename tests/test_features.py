@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
-from propscope.model.features import N_FEATURES, span_features
+from propscope.model.features import N_FEATURES, N_TOKEN_FEATURES, TOKEN_CUES, span_features, token_features
 
 
 def others(text: str, fragment: str, occurrence: int = 0, lead: str = "") -> int:
@@ -91,3 +92,84 @@ def test_length_and_question_features():
 def test_whitespace_only_span():
     f = span_features("a   b", 1, 4)
     assert f.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+# -- token cues ------------------------------------------------------------------------------
+
+def cues(text: str, lines: bool = False) -> dict[str, dict[str, float]]:
+    """Each word- or punctuation-token's cues by name, keyed by ``token@start``."""
+    offsets = np.array([m.span() for m in re.finditer(r"\w+|[^\w\s]", text)], dtype=np.int64).reshape(-1, 2)
+    f = token_features(text, offsets, lines)
+    assert f.shape == (len(offsets), N_TOKEN_FEATURES) and f.dtype == np.float32
+    return {f"{text[s:e]}@{s}": dict(zip(TOKEN_CUES, row.tolist())) for (s, e), row in zip(offsets, f)}
+
+
+def at(text: str, word: str, occurrence: int = 0) -> str:
+    pos = -1
+    for _ in range(occurrence + 1):
+        pos = text.index(word, pos + 1)
+    return f"{word}@{pos}"
+
+
+def test_content_words_count_copies_before_and_after():
+    text = "The war began. The war goes on, and the war will end."
+    c = cues(text)
+    first, last = c[at(text, "war")], c[at(text, "war", 2)]
+    assert first["word before"] == 0 and first["word after"] == pytest.approx(math.log1p(2) / 2)
+    assert last["word before"] == pytest.approx(math.log1p(2) / 2) and last["word after"] == 0
+    # function words repeat without meaning anything
+    assert c[at(text, "the", 0)]["word before"] == 0 and c[at(text, "The", 1)]["word before"] == 0
+
+
+def test_a_recurring_pair_marks_both_words_and_only_from_the_second_copy_on():
+    text = "A witch hunt, they said. This witch hunt must end."
+    c = cues(text)
+    for word in ("witch", "hunt"):
+        assert c[at(text, word)]["pair after"] == 1 and c[at(text, word)]["pair before"] == 0
+        assert c[at(text, word, 1)]["pair before"] == 1 and c[at(text, word, 1)]["pair after"] == 0
+    assert c[at(text, "This")]["pair before"] == 0
+    # a pair of function words is no cue
+    text = "Out of the blue. Out of the question."
+    assert cues(text)[at(text, "of", 1)]["pair before"] == 0
+
+
+def test_capitals_inside_a_sentence_and_all_capitals():
+    text = "Critics call him Crooked Joe. He said NO to the deal."
+    c = cues(text)
+    assert c[at(text, "Crooked")]["capitalised"] == 1 and c[at(text, "Joe")]["capitalised"] == 1
+    assert c[at(text, "Critics")]["capitalised"] == 0          # the text's first word
+    assert c[at(text, "He")]["capitalised"] == 0               # a sentence's first word
+    assert c[at(text, "NO")]["capitals"] == 1 and c[at(text, "He")]["capitals"] == 0
+    assert c[at(text, "call")]["capitalised"] == 0
+
+
+def test_quoted_words_and_apostrophes():
+    text = "The so-called \u201cexperts\u201d and the 'humiliating' exit. It's Iraq's day."
+    c = cues(text)
+    assert c[at(text, "experts")]["quoted"] == 1 and c[at(text, "humiliating")]["quoted"] == 1
+    assert c[at(text, "Iraq")]["quoted"] == 0 and c[at(text, "day")]["quoted"] == 0
+    assert c[at(text, "exit")]["quoted"] == 0
+
+
+def test_punctuation_tokens_carry_no_word_cues():
+    text = "Lies, lies, lies!"
+    c = cues(text)
+    assert all(v == 0 for v in c[at(text, ",")].values())
+    assert c[at(text, "lies", 1)]["word before"] > 0
+
+
+def test_lines_each_on_their_own():
+    text = "Tyranny rises.\nNo tyranny here.\nTyranny again."
+    whole, lines = cues(text), cues(text, lines=True)
+    assert whole[at(text, "tyranny")]["word before"] > 0
+    assert lines[at(text, "tyranny")]["word before"] == 0 and lines[at(text, "tyranny")]["word after"] == 0
+    # editing one line leaves every other line's cues as they were
+    edited = "Tyranny rises.\nNo tyranny tyranny here at all.\nTyranny again."
+    again = cues(edited, lines=True)
+    assert again[at(edited, "Tyranny")] == lines[at(text, "Tyranny")]
+    assert again[at(edited, "Tyranny", 1)] == lines[at(text, "Tyranny", 1)]
+
+
+def test_empty_inputs():
+    assert token_features("", np.zeros((0, 2), dtype=np.int64)).shape == (0, N_TOKEN_FEATURES)
+    assert token_features("...", np.array([[0, 3]])).tolist() == [[0.0] * N_TOKEN_FEATURES]

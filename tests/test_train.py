@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="needs the train extra")
@@ -43,7 +44,7 @@ def split(tmp_path_factory):
 def trained(split, tmp_path_factory):
     out = tmp_path_factory.mktemp("model")
     cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
-                      threads=1)
+                      threads=1, token_features=True)
     main(split, out, cfg, command="propscope train --data X --out Y", log=lambda m: None)
     return out
 
@@ -64,6 +65,20 @@ def test_train_export_tune_and_infer(split, trained):
     for s in det.detect(text):
         assert 0 <= s.start < s.end <= len(text) and 0 <= s.confidence <= 1
     assert "Reproduce" in (out / "MODEL_CARD.md").read_text()
+    # the recipe's model reads the hand-made token cues as a third encoder input
+    assert det.cues and "token_cues" in {i.name for i in det.session.get_inputs()}
+
+
+def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, tmp_path):
+    from propscope.train.run import train_and_export
+    cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
+                      threads=1, token_features=False, counterfactual=0, precision="bf16")
+    train_and_export(split, tmp_path, cfg, log=lambda m: None)
+    det = Detector(tmp_path)
+    assert not det.cues and {i.name for i in det.session.get_inputs()} == {"input_ids", "attention_mask"}
+    text = (split / "articles" / "article1001.txt").read_text(encoding="utf-8")
+    tokens, probs, _ = det.encode(text)
+    assert probs.shape == (len(tokens.ids), 3) and np.allclose(probs.sum(1), 1, atol=1e-4)
 
 
 def test_pseudo_labels_keep_fragments_and_drop_unsure_techniques(split, trained):

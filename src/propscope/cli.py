@@ -399,8 +399,14 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--windows", type=click.Choice(["article", "lines"]), default=None,
               help="Encoder windows across lines, or within each line (default: the recipe's).")
 @click.option("--batch-size", type=click.IntRange(1), default=None, help="Windows per training step (default: the recipe's).")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default=None,
+              help="Training arithmetic: bf16 is about 1.6x faster on CPUs with AVX512-BF16 (default: the recipe's).")
+@click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for training (default: the recipe's).")
+@click.option("--token-cues/--no-token-cues", default=None,
+              help="Feed the encoder hand-made cues per token: repetition, capitals, quotes (default: the recipe's).")
 @friendly
-def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, semeval2021, windows, batch_size):
+def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, semeval2021, windows, batch_size,
+          precision, threads, token_cues):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -409,7 +415,8 @@ def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, s
         raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
     given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr,
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
-             "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size}
+             "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
+             "precision": precision, "threads": threads, "token_features": token_cues}
     from dataclasses import replace
     cfg = replace(TrainConfig(), **{k: v for k, v in given.items() if v is not None})
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),

@@ -18,7 +18,7 @@ from ..spans import Span
 from ..techniques import NAMES
 from . import calibration
 from .decode import decode
-from .features import span_features
+from .features import span_features, token_features
 from .windows import Tokens, Window, load_tokenizer, plan, special_ids, stack, token_span, tokenize
 
 BUNDLED = Path(__file__).parent / "weights"
@@ -45,8 +45,9 @@ Encoded = tuple[Tokens, np.ndarray, dict[int, np.ndarray]]
 class _Doc:
     """An article being encoded: tag probabilities per token, and the states kept."""
 
-    def __init__(self, tokens: Tokens):
+    def __init__(self, tokens: Tokens, cues: np.ndarray | None = None):
         self.tokens = tokens
+        self.cues = cues          # hand-made token features, for a model that reads them
         self.probs = np.zeros((len(tokens.ids), 3), dtype=np.float32)
         self.probs[:, 0] = 1.0
         self.kept: dict[int, np.ndarray] = {}
@@ -82,6 +83,7 @@ class Detector:
         self.window = int(self.config["window"])
         self.stride = int(self.config["stride"])
         self.lines = self.config.get("windows") == "lines"     # each line read on its own
+        self.cues = "token_cues" in {i.name for i in self.session.get_inputs()}
         self.threshold = float(self.config["threshold"])
         self.low_threshold = float(self.config.get("low_threshold", self.threshold))
         self.gap = int(self.config.get("gap", 0))
@@ -120,14 +122,20 @@ class Detector:
         Each token is read from the one window whose core holds it (away from window edges).
         """
         for text in texts:
-            doc = _Doc(tokenize(self.tokenizer, text))
+            tokens = tokenize(self.tokenizer, text)
+            doc = _Doc(tokens, token_features(text, tokens.offsets, self.lines) if self.cues else None)
             for window in plan(text, doc.tokens.offsets, self.window, self.stride, self.lines):
                 self._run(doc, window, keep)
             yield doc.result()
 
     def _run(self, doc: _Doc, w: Window, keep) -> None:
         ids, mask = stack([doc.tokens.ids[w.lo:w.hi]], self.cls_id, self.sep_id, self.pad_id)
-        states, logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if doc.cues is not None:      # none for [CLS] and [SEP]
+            cues = np.zeros((1, ids.shape[1], doc.cues.shape[1]), dtype=np.float32)
+            cues[0, 1:w.hi - w.lo + 1] = doc.cues[w.lo:w.hi]
+            feeds["token_cues"] = cues
+        states, logits = self.session.run(None, feeds)
         lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1
         p = _softmax(logits[0, lo:hi])
         doc.probs[w.core_lo:w.core_hi] = p

@@ -22,6 +22,7 @@ class TrainConfig:
     warmup: float = 0.06
     dropout: float = 0.1
     span_hidden: int = 256
+    token_features: bool = False  # hand-made cues per token (repetition, capitals, quotes) beside the token ids
     si_weights: tuple[float, float, float] = (1.0, 2.0, 2.0)   # O, B, I
     class_weight_power: float = 0.25
     span_loss_weight: float = 1.0
@@ -29,6 +30,7 @@ class TrainConfig:
     fold: int = 0              # held out for validation; -1 trains on everything
     seed: int = 29
     threads: int = 2
+    precision: str = "fp32"    # "bf16": autocast matrix work to bfloat16 (1.6x faster on CPUs with AVX512-BF16)
     unlabelled: str = ""       # folder of unlabelled articles for self-training ("" = none)
     pseudo_min_confidence: float = 0.5
     semeval2021: str = ""      # folder of SemEval-2021 Task 6 files, added as extra training data

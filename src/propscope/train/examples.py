@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tokenizers import Tokenizer
 
-from ..model.features import span_features
+from ..model.features import span_features, token_features
 from ..model.windows import plan, token_span, tokenize
 from ..spans import merge_intervals
 from ..techniques import index
@@ -22,6 +22,7 @@ class WindowExample:
     ids: np.ndarray            # content token ids (no special tokens)
     tags: np.ndarray           # O/B/I per content token
     spans: list[tuple[int, int, int, np.ndarray]] = field(default_factory=list)  # first, last, label, feats
+    cues: np.ndarray | None = None   # (tokens, N_TOKEN_FEATURES) hand-made token features, when the model reads them
 
 
 def bio_tags(offsets: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarray:
@@ -35,8 +36,9 @@ def bio_tags(offsets: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarra
 
 
 def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int,
-          lines: bool = False) -> list[WindowExample]:
-    """Windows of every article with their tags and span examples; ``lines``: windows within lines."""
+          lines: bool = False, cues: bool = False) -> list[WindowExample]:
+    """Windows of every article with their tags and span examples; ``lines``: windows within lines;
+    ``cues``: with the hand-made token features."""
     out: list[WindowExample] = []
     for art in articles:
         toks = tokenize(tokenizer, art.text)
@@ -44,7 +46,9 @@ def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int,
             continue
         tags = bio_tags(toks.offsets, [(s.start, s.end) for s in art.spans])
         windows = plan(art.text, toks.offsets, size, stride, lines)
-        examples = [WindowExample(toks.ids[w.lo:w.hi], tags[w.lo:w.hi]) for w in windows]
+        feats = token_features(art.text, toks.offsets, lines) if cues else None
+        examples = [WindowExample(toks.ids[w.lo:w.hi], tags[w.lo:w.hi],
+                                  cues=None if feats is None else feats[w.lo:w.hi]) for w in windows]
         for span in art.spans:
             if not span.technique:      # a fragment without a trusted technique teaches the tagger only
                 continue

@@ -8,18 +8,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..model.features import N_TOKEN_FEATURES
 from .model import ExportedEncoder, SpanModel
 
 
-def _fresh(state_path: Path, encoder_dir: Path, span_hidden: int) -> SpanModel:
-    model = SpanModel(str(encoder_dir), span_hidden=span_hidden)
+def _fresh(state_path: Path, encoder_dir: Path, span_hidden: int, cues: bool) -> SpanModel:
+    model = SpanModel(str(encoder_dir), span_hidden=span_hidden, cues=cues)
     model.load_state_dict(torch.load(state_path, map_location="cpu"))
     return model.eval()
 
 
-def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, quantize: bool = True) -> None:
+def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, quantize: bool = True,
+           cues: bool = False) -> None:
+    """``cues``: the model reads hand-made token features, a third input ``token_cues``."""
     # a fresh instance: the exporting instance's later outputs were seen to change
-    model = _fresh(state_path, encoder_dir, span_hidden)
+    model = _fresh(state_path, encoder_dir, span_hidden, cues)
     out.mkdir(parents=True, exist_ok=True)
     np.savez(out / "span_head.npz",
              w1=model.span_in.weight.detach().numpy().T.copy(), b1=model.span_in.bias.detach().numpy(),
@@ -32,15 +35,16 @@ def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, qua
     ids = torch.randint(1000, 2000, (2, 32))
     mask = torch.ones_like(ids)
     raw = out / "encoder.raw.onnx"
-    torch.onnx.export(ExportedEncoder(model), (ids, mask), str(raw),
-                      input_names=["input_ids", "attention_mask"], output_names=["states", "tag_logits"],
-                      dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                                    "states": {0: "batch", 1: "seq"}, "tag_logits": {0: "batch", 1: "seq"}},
-                      opset_version=17, dynamo=False)
+    args, names = (ids, mask), ["input_ids", "attention_mask"]
+    if cues:
+        args, names = (ids, mask, torch.rand(2, 32, N_TOKEN_FEATURES)), names + ["token_cues"]
+    axes = {name: {0: "batch", 1: "seq"} for name in names + ["states", "tag_logits"]}
+    torch.onnx.export(ExportedEncoder(model), args, str(raw), input_names=names,
+                      output_names=["states", "tag_logits"], dynamic_axes=axes, opset_version=17, dynamo=False)
     fp32 = out / "encoder.fp32.onnx"
     fuse(raw, fp32, model.encoder.config)
     raw.unlink()
-    check(_fresh(state_path, encoder_dir, span_hidden), fp32)
+    check(_fresh(state_path, encoder_dir, span_hidden, cues), fp32)
     shutil.copy(encoder_dir / "tokenizer.json", out / "tokenizer.json")
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -73,10 +77,15 @@ def check(model: SpanModel, onnx_path: Path, tolerance: float = 1e-3) -> float:
     mask[1, 40:] = 0
     mask[2, 9:] = 0
     ids[mask == 0] = 0
+    cues = None
+    feeds = {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
+    if model.cues is not None:
+        cues = (torch.rand(3, 57, N_TOKEN_FEATURES, generator=gen) > 0.7).float() * mask[..., None]
+        feeds["token_cues"] = cues.numpy()
     with torch.no_grad():
-        states, logits = model.encode(ids, mask)
+        states, logits = model.encode(ids, mask, cues)
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    o_states, o_logits = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
+    o_states, o_logits = sess.run(None, feeds)
     keep = mask.bool().numpy()
     diff = max(float(np.abs(o_states - states.numpy())[keep].max()),
                float(np.abs(o_logits - logits.numpy())[keep].max()))

@@ -22,6 +22,9 @@ def collate(batch: list[WindowExample], cls_id: int, sep_id: int, pad_id: int = 
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros_like(ids)
     tags = torch.full_like(ids, IGNORE)
+    cues = None
+    if batch[0].cues is not None:     # [CLS], [SEP] and padding carry no cues
+        cues = torch.zeros((len(batch), width, batch[0].cues.shape[1]), dtype=torch.float32)
     rows, firsts, lasts, labels, feats = [], [], [], [], []
     for r, ex in enumerate(batch):
         n = len(ex.ids)
@@ -29,6 +32,8 @@ def collate(batch: list[WindowExample], cls_id: int, sep_id: int, pad_id: int = 
         ids[r, 1:n + 1] = torch.from_numpy(ex.ids)
         mask[r, :n + 2] = 1
         tags[r, 1:n + 1] = torch.from_numpy(ex.tags)
+        if cues is not None:
+            cues[r, 1:n + 1] = torch.from_numpy(ex.cues)
         for first, last, label, f in ex.spans:
             rows.append(r); firsts.append(first + 1); lasts.append(last + 1)
             labels.append(label); feats.append(f)
@@ -36,7 +41,7 @@ def collate(batch: list[WindowExample], cls_id: int, sep_id: int, pad_id: int = 
     if rows:
         spans = (torch.tensor(rows), torch.tensor(firsts), torch.tensor(lasts),
                  torch.tensor(labels), torch.from_numpy(np.stack(feats)))
-    return ids, mask, tags, spans
+    return ids, mask, tags, spans, cues
 
 
 def class_weights(examples: list[WindowExample], power: float) -> torch.Tensor:
@@ -74,13 +79,14 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
         rng.shuffle(batches)
         totals = Counter()
         for b in batches:
-            ids, mask, tags, spans = collate([examples[i] for i in b], cls_id, sep_id, pad_id)
-            states, tag_logits = model.encode(ids, mask)
-            loss_t = tag_loss(tag_logits.reshape(-1, 3), tags.reshape(-1))
+            ids, mask, tags, spans, cues = collate([examples[i] for i in b], cls_id, sep_id, pad_id)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                states, tag_logits = model.encode(ids, mask, cues)
+                span_logits = model.classify(states, *spans[:3], spans[4]) if spans is not None else None
+            loss_t = tag_loss(tag_logits.float().reshape(-1, 3), tags.reshape(-1))
             loss = loss_t
             if spans is not None:
-                rows, firsts, lasts, labels, feats = spans
-                loss_s = span_loss(model.classify(states, rows, firsts, lasts, feats), labels)
+                loss_s = span_loss(span_logits.float(), spans[3])
                 loss = loss + cfg.span_loss_weight * loss_s
                 totals["span"] += loss_s.item()
             opt.zero_grad()

@@ -6,22 +6,32 @@ import torch
 from torch import nn
 from transformers import AutoModel
 
-from ..model.features import N_FEATURES
+from ..model.features import N_FEATURES, N_TOKEN_FEATURES
 from ..techniques import NAMES
 
 
 class SpanModel(nn.Module):
-    def __init__(self, encoder_dir: str, span_hidden: int = 256, dropout: float = 0.1):
+    def __init__(self, encoder_dir: str, span_hidden: int = 256, dropout: float = 0.1, cues: bool = False):
         super().__init__()
         self.encoder = AutoModel.from_pretrained(encoder_dir)
         hidden = self.encoder.config.hidden_size
+        self.cues = None
+        if cues:      # hand-made token features join the word embeddings; zero at first, so the
+            self.cues = nn.Linear(N_TOKEN_FEATURES, hidden)   # encoder starts as pretrained
+            nn.init.zeros_(self.cues.weight)
+            nn.init.zeros_(self.cues.bias)
         self.dropout = nn.Dropout(dropout)
         self.tagger = nn.Linear(hidden, 3)                      # O, B, I
         self.span_in = nn.Linear(3 * hidden + N_FEATURES, span_hidden)
         self.span_out = nn.Linear(span_hidden, len(NAMES))
 
-    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+               cues: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.cues is None:
+            states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        else:
+            embeds = self.encoder.get_input_embeddings()(input_ids) + self.cues(cues)
+            states = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state
         return states, self.tagger(self.dropout(states))
 
     def classify(self, states: torch.Tensor, rows: torch.Tensor, firsts: torch.Tensor,
@@ -42,5 +52,5 @@ class ExportedEncoder(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
-        return self.model.encode(input_ids, attention_mask)
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cues: torch.Tensor | None = None):
+        return self.model.encode(input_ids, attention_mask, cues)

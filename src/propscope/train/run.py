@@ -41,12 +41,12 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     if cfg.semeval2021:
         from .data import load_semeval2021
         extra += load_semeval2021(cfg.semeval2021)
-    examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride, cfg.windows == "lines")
+    examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride, cfg.windows == "lines", cfg.token_features)
     log(f"{len(train_set)} training articles (+{len(extra)} extra), {len(held)} held out, {len(examples)} windows, "
         f"{sum(len(e.spans) for e in examples)} span examples")
     from ..model.windows import special_ids
     specials = special_ids(tokenizer)
-    model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout)
+    model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout, cues=cfg.token_features)
     from .loop import train
     t0 = time.time()
     train(model, examples, cfg, *specials, log=log)
@@ -54,7 +54,7 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     state = out / "state.pt"
     torch.save(model.state_dict(), state)
     cfg.save(out / "train_config.json")
-    export(state, base_dir, cfg.span_hidden, out)
+    export(state, base_dir, cfg.span_hidden, out, cues=cfg.token_features)
     info = {"version": version(), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
             "train_articles": len(train_set), "extra_articles": len(extra),
             "held_out_articles": len(held),
