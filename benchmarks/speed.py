@@ -36,23 +36,24 @@ def in_process(texts: list[str], threads: int) -> tuple[float, float, int]:
     """Pipeline seconds (what `detect` runs), and the bare encoder's seconds over the same
     windows, one per call as the pipeline runs them; and the window count."""
     from propscope.model.detector import Detector
-    from propscope.model.windows import plan_windows, stack, tokenize
+    from propscope.model.features import token_features
+    from propscope.model.windows import plan, tokenize
     det = Detector(threads=threads)
     det.detect(texts[0])   # warm-up
     t0 = time.perf_counter()
     for _ in det.detect_many((str(i), text) for i, text in enumerate(texts)):
         pass
     pipeline = time.perf_counter() - t0
-    pieces = []
+    feeds = []       # everything the encoder is fed, made beforehand: cues count as pipeline work
     for text in texts:
         tokens = tokenize(det.tokenizer, text)
-        pieces += [tokens.ids[w.lo:w.hi] for w in plan_windows(len(tokens.ids), det.window, det.stride)]
-    feeds = [stack([piece], det.cls_id, det.sep_id, det.pad_id) for piece in pieces]
+        cues = token_features(text, tokens.offsets, det.lines) if det.cues else None
+        feeds += [det.feed(tokens.ids, cues, w) for w in plan(text, tokens.offsets, det.window, det.stride, det.lines)]
     t0 = time.perf_counter()
-    for ids, mask in feeds:
-        det.session.run(None, {"input_ids": ids, "attention_mask": mask})
+    for feed in feeds:
+        det.session.run(None, feed)
     bare = time.perf_counter() - t0
-    return pipeline, bare, len(pieces)
+    return pipeline, bare, len(feeds)
 
 
 def main() -> None:

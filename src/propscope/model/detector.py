@@ -128,14 +128,17 @@ class Detector:
                 self._run(doc, window, keep)
             yield doc.result()
 
+    def feed(self, ids: np.ndarray, cues: np.ndarray | None, w: Window) -> dict[str, np.ndarray]:
+        """The encoder's inputs for one window of an article's token ids (and token cues)."""
+        window_ids, mask = stack([ids[w.lo:w.hi]], self.cls_id, self.sep_id, self.pad_id)
+        feeds = {"input_ids": window_ids, "attention_mask": mask}
+        if cues is not None:          # none for [CLS] and [SEP]
+            feeds["token_cues"] = np.zeros((1, window_ids.shape[1], cues.shape[1]), dtype=np.float32)
+            feeds["token_cues"][0, 1:w.hi - w.lo + 1] = cues[w.lo:w.hi]
+        return feeds
+
     def _run(self, doc: _Doc, w: Window, keep) -> None:
-        ids, mask = stack([doc.tokens.ids[w.lo:w.hi]], self.cls_id, self.sep_id, self.pad_id)
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if doc.cues is not None:      # none for [CLS] and [SEP]
-            cues = np.zeros((1, ids.shape[1], doc.cues.shape[1]), dtype=np.float32)
-            cues[0, 1:w.hi - w.lo + 1] = doc.cues[w.lo:w.hi]
-            feeds["token_cues"] = cues
-        states, logits = self.session.run(None, feeds)
+        states, logits = self.session.run(None, self.feed(doc.tokens.ids, doc.cues, w))
         lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1
         p = _softmax(logits[0, lo:hi])
         doc.probs[w.core_lo:w.core_hi] = p
