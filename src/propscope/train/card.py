@@ -35,6 +35,22 @@ def _counterfactual(cfg: dict) -> str:
             f"  moved with the text, so names of one side cannot become a cue. Divides held back: {held}.\n")
 
 
+def _reading(cfg: dict) -> str:
+    """How the encoder reads: token cues, windows within lines, training arithmetic (when not the plain ones)."""
+    out = ""
+    if cfg.get("token_features"):
+        out += ("- Beside the token ids the encoder reads nine hand-made cues per token, added to its word\n"
+                "  embeddings: how often the word, and a word pair or triple holding it, came before and\n"
+                "  comes after in the article; a capital inside a sentence; all capitals; inside quotation\n"
+                "  marks. The encoder is uncased and reads 256 tokens at a time: these carry what it cannot see.\n")
+    if cfg.get("windows") == "lines":
+        out += ("- Windows stay within lines: each line (a sentence or paragraph) is read on its own, cues\n"
+                "  included, so nothing on another line moves what is found in it.\n")
+    if cfg.get("precision") == "bf16":
+        out += "- Trained with bfloat16 autocast (weights and optimiser in float32).\n"
+    return out
+
+
 def _neutrality(out: Path) -> str:
     """The neutrality audit's figures, when ``neutrality.json`` (written beside the model) has them."""
     path = out / "neutrality.json"
@@ -84,7 +100,7 @@ calibrated confidence.
   articles (fold {cfg['fold']} of {cfg['folds']}, by a hash of the article id) held out for choosing
   thresholds, calibrating and reporting. Training took {info['train_minutes']} min on a 2-core CPU.
 - Data: PTC train split, SHA-256 over ids, texts and labels `{info['data_sha256']}`.
-{_counterfactual(cfg)}- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;
+{_counterfactual(cfg)}{_reading(cfg)}- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;
   each window goes through the encoder on its own, so an article's result never depends on
   other articles.
 
