@@ -44,7 +44,7 @@ def split(tmp_path_factory):
 def trained(split, tmp_path_factory):
     out = tmp_path_factory.mktemp("model")
     cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
-                      threads=1, token_features=True)
+                      threads=1, token_features=True, refit=True)
     main(split, out, cfg, command="propscope train --data X --out Y", log=lambda m: None)
     return out
 
@@ -67,6 +67,30 @@ def test_train_export_tune_and_infer(split, trained):
     assert "Reproduce" in (out / "MODEL_CARD.md").read_text()
     # the recipe's model reads the hand-made token cues as a third encoder input
     assert det.cues and "token_cues" in {i.name for i in det.session.get_inputs()}
+
+
+def test_refit_trains_on_every_article_with_the_twins_settings(split, trained):
+    twin, out = trained / "twin", trained
+    info, twin_info = (json.loads((d / "training.json").read_text()) for d in (out, twin))
+    assert info["held_out_ids"] == [] and info["train_articles"] == 12
+    assert twin_info["held_out_ids"] and twin_info["train_articles"] + len(twin_info["held_out_ids"]) == 12
+    assert info["twin"]["held_out_ids"] == twin_info["held_out_ids"]
+    config, twin_config = (json.loads((d / "config.json").read_text()) for d in (out, twin))
+    for key in ("threshold", "low_threshold", "gap", "second_threshold", "calibration", "sensitive"):
+        assert config[key] == twin_config[key]
+    validation = json.loads((out / "validation.json").read_text())
+    assert validation["measured_on"] == "twin"
+    assert validation["cross_fitted"] == json.loads((twin / "validation.json").read_text())["cross_fitted"]
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "on all 12 PTC train articles" in card and "twin" in card
+    # the two are different models: the refit saw the held-out articles too
+    text = (split / "articles" / "article1000.txt").read_text(encoding="utf-8")
+    assert not np.array_equal(Detector(out).encode(text)[1], Detector(twin).encode(text)[1])
+    # held-out evaluation of the refit model has nothing to score, and says why
+    from propscope.errors import PropscopeError
+    from propscope.evaluation import evaluate
+    with pytest.raises(PropscopeError, match="every article"):
+        evaluate(split, Detector(out), held_out_only=True)
 
 
 def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, tmp_path):

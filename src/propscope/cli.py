@@ -404,9 +404,12 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for training (default: the recipe's).")
 @click.option("--token-cues/--no-token-cues", default=None,
               help="Feed the encoder hand-made cues per token: repetition, capitals, quotes (default: the recipe's).")
+@click.option("--refit/--no-refit", default=None,
+              help="After tuning on the held-out fold (a twin model in OUT/twin), train again on every article "
+                   "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
 def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, semeval2021, windows, batch_size,
-          precision, threads, token_cues):
+          precision, threads, token_cues, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -416,7 +419,8 @@ def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, s
     given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr,
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
              "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
-             "precision": precision, "threads": threads, "token_features": token_cues}
+             "precision": precision, "threads": threads, "token_features": token_cues,
+             "refit": refit}
     from dataclasses import replace
     cfg = replace(TrainConfig(), **{k: v for k, v in given.items() if v is not None})
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),

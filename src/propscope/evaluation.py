@@ -80,6 +80,9 @@ def evaluate(data: str | Path, det: Detector | None = None, progress=None, held_
     articles = load_split(data)
     if held_out_only:
         ids = det.held_out_ids()
+        if not ids:
+            raise PropscopeError("this model was trained on every article of its split and held none out; "
+                                 "its validation figures come from its twin (propscope model)")
         articles = [a for a in articles if a.article_id in ids]
         if not articles:
             raise PropscopeError(f"none of the {len(ids)} articles the model held out is in {data}")

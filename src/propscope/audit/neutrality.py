@@ -168,6 +168,9 @@ def read_folder(data: str | Path, held_out_only: bool = False) -> list[tuple[str
     if held_out_only:
         from ..engine import detector
         ids = detector().held_out_ids()
+        if not ids:
+            raise InputError("the model was trained on every article of its split and held none out: "
+                             "audit it on other articles")
         files = [f for f in files if article_id(f) in ids]
         if not files:
             raise InputError(f"{data}: holds none of the {len(ids)} articles the model held out in training")

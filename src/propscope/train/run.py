@@ -79,7 +79,8 @@ def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) ->
     held_ids = set(info["held_out_ids"])
     held = [a for a in load_split(data) if a.article_id in held_ids]
     if not held:
-        raise SystemExit("no held-out articles: train with a fold held out to tune and calibrate")
+        raise SystemExit("no held-out articles: train with a fold held out to tune and calibrate (--refit "
+                         "then trains again on every article with the settings found)")
     det = Detector(out)
     tuned = tune(det, held, log=log)
     (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
@@ -88,18 +89,45 @@ def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) ->
     return tuned
 
 
+def adopt(out: str | Path, twin: str | Path, command: str) -> dict:
+    """Give the model in ``out`` (trained on every article) the thresholds, calibration and validation
+    figures of its ``twin``: the same recipe with a fold held out. Its card says where they come from."""
+    out, twin = Path(out), Path(twin)
+    info = json.loads((out / "training.json").read_text())
+    twin_info = json.loads((twin / "training.json").read_text())
+    if not twin_info["held_out_ids"]:
+        raise SystemExit(f"{twin} held no articles out: it has no validation figures to give")
+    tuned = json.loads((twin / "validation.json").read_text())
+    info["twin"] = {k: twin_info[k] for k in ("version", "train_articles", "held_out_articles", "held_out_ids",
+                                              "train_minutes")} | {"fold": twin_info["config"]["fold"]}
+    (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
+    (out / "validation.json").write_text(json.dumps({**tuned, "measured_on": "twin"}, indent=2) + "\n")
+    write_config(out, info, tuned)
+    write_card(out, info, tuned, command)
+    return tuned
+
+
 def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=print) -> None:
     """Train, export, tune, calibrate and card. With ``cfg.unlabelled``, first a teacher (the plain
-    recipe, PTC alone) whose labels on the unlabelled articles join the final model's training data."""
+    recipe, PTC alone) whose labels on the unlabelled articles join the final model's training data.
+    With ``cfg.refit``, the model tuned on the held-out fold is a twin (in ``out/twin``), and the one
+    in ``out`` is trained again on every article and takes the twin's settings and figures."""
+    from dataclasses import replace
     extra = None
     if cfg.unlabelled:
-        from dataclasses import replace
-
         from .pseudo import pseudo_label
         teacher = Path(out) / "teacher"
         train_and_export(data, teacher, replace(cfg, unlabelled="", semeval2021=""), log=log)
         tune_and_card(data, teacher, command, log=log)
         extra = pseudo_label(cfg.unlabelled, teacher, cfg.pseudo_min_confidence)
         log(f"teacher labelled {len(extra)} articles: {sum(len(a.spans) for a in extra)} fragments")
+    if cfg.refit and cfg.fold >= 0:
+        twin = Path(out) / "twin"
+        train_and_export(data, twin, cfg, log=log, extra=extra)
+        tune_and_card(data, twin, command, log=log)
+        train_and_export(data, out, replace(cfg, fold=-1), log=log, extra=extra)
+        adopt(out, twin, command)
+        log(f"trained again on every article; thresholds, calibration and figures from {twin}")
+        return
     train_and_export(data, out, cfg, log=log, extra=extra)
     tune_and_card(data, out, command, log=log)
