@@ -87,9 +87,8 @@ def _data_use(info: dict) -> str:
             f"  ({minutes} min on a 2-core CPU). Its thresholds, calibration and the figures below come from\n"
             f"  its twin: the same recipe trained on {twin['train_articles']} of them with {twin['held_out_articles']} "
             f"(fold {twin['fold']} of {cfg['folds']}, by a hash\n"
-            f"  of the article id) held out for choosing thresholds, calibrating and reporting. Trained on\n"
-            f"  more articles, this model is likely a little more accurate than those figures say; it has\n"
-            f"  no held-out articles of its own to show it.")
+            f"  of the article id) held out for choosing thresholds, calibrating and reporting. This model\n"
+            f"  saw those articles too, so its own accuracy on them is not measured.")
 
 
 def write_card(out: Path, info: dict, tuned: dict, command: str) -> None:
