@@ -57,11 +57,14 @@ def _neutrality(out: Path) -> str:
     if not path.exists():
         return ""
     n = json.loads(path.read_text())
+    twin = n.get("twin")
+    also = (f"Its twin, on its {twin['articles']} held-out articles ({twin['copies']} copies): span+technique "
+            f"F1 {twin['span_technique_f1']:.3f}.\n") if twin else ""
     return (f"\n## Neutrality\nSwapping the named sides of a pair (US/China, Putin/Zelensky, ...; "
-            f"{n['pairs']} pairs) in the held-out\narticles: {n['copies']} copies, agreement with the originals "
-            f"span F1 {n['span_f1']:.3f}, span+technique F1\n{n['span_technique_f1']:.3f} (1.0: names change "
-            f"nothing; target 0.95). A placebo swap of weekdays and months: span+technique\n"
-            f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n")
+            f"{n['pairs']} pairs) in {n.get('data', 'the held-out articles')}:\n{n['copies']} copies, agreement "
+            f"with the originals span F1 {n['span_f1']:.3f}, span+technique F1\n{n['span_technique_f1']:.3f} "
+            f"(1.0: names change nothing; target 0.95). A placebo swap of weekdays and months: span+technique\n"
+            f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n{also}")
 
 
 def _sensitive(tuned: dict) -> str:
