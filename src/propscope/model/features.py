@@ -48,6 +48,7 @@ def _word(ch: str) -> bool:
 TOKEN_CUES = ("word before", "word after", "pair before", "pair after", "triple before", "triple after",
               "capitalised", "capitals", "quoted")
 N_TOKEN_FEATURES = len(TOKEN_CUES)
+_COL = {name: i for i, name in enumerate(TOKEN_CUES)}
 
 # function words: their repetition says nothing (a repeated "of the" is no Repetition)
 _STOP = frozenset("""a about above after again against all also am an and any are as at be because been before
@@ -74,7 +75,7 @@ def token_features(text: str, offsets: np.ndarray, lines: bool = False) -> np.nd
     if not lines:
         _fill(text, offsets, out)
         return out
-    starts = offsets[:, 0] if len(offsets) else np.zeros(0, np.int64)
+    starts = offsets[:, 0]
     lo = 0
     for line in text.split("\n"):
         hi = lo + len(line)
@@ -95,16 +96,17 @@ def _fill(text: str, offsets: np.ndarray, out: np.ndarray) -> None:
     feats = np.zeros((n, N_TOKEN_FEATURES), dtype=np.float32)
     low = [w for _, _, w in words]
     content = [w not in _STOP and len(w) > 2 and not w.isdigit() for w in low]
+    before, after = _COL["word before"], _COL["word after"]
     seen: dict = {}
     for i, w in enumerate(low):                 # unigrams: earlier copies, then later ones
         if content[i]:
-            feats[i, 0] = seen.get(w, 0)
+            feats[i, before] = seen.get(w, 0)
             seen[w] = seen.get(w, 0) + 1
     for i, w in enumerate(low):
         if content[i]:
-            feats[i, 1] = seen[w] - feats[i, 0] - 1
-    feats[:, :2] = np.log1p(feats[:, :2]) / 2.0
-    for size, col in ((2, 2), (3, 4)):          # word pairs and triples holding a content word
+            feats[i, after] = seen[w] - feats[i, before] - 1
+    feats[:, [before, after]] = np.log1p(feats[:, [before, after]]) / 2.0
+    for size, name in ((2, "pair"), (3, "triple")):   # word pairs and triples holding a content word
         grams = [tuple(low[i:i + size]) if any(content[i:i + size]) else None for i in range(n - size + 1)]
         first: dict = {}
         last: dict = {}
@@ -116,16 +118,16 @@ def _fill(text: str, offsets: np.ndarray, out: np.ndarray) -> None:
             if g is None:
                 continue
             if first[g] < i:
-                feats[i:i + size, col] = 1.0
+                feats[i:i + size, _COL[f"{name} before"]] = 1.0
             if last[g] > i:
-                feats[i:i + size, col + 1] = 1.0
+                feats[i:i + size, _COL[f"{name} after"]] = 1.0
     for i, (s, e, _) in enumerate(words):
         w = text[s:e]
         j = s - 1
         while j >= 0 and text[j].isspace():
             j -= 1
-        feats[i, 6] = float(w[:1].isupper() and j >= 0 and text[j] not in ".!?\"”:")
-        feats[i, 7] = float(len(w) > 1 and w.isupper())
+        feats[i, _COL["capitalised"]] = float(w[:1].isupper() and j >= 0 and text[j] not in ".!?\"”:")
+        feats[i, _COL["capitals"]] = float(len(w) > 1 and w.isupper())
     # each character's word (-1 between words), and the quoted stretches
     owner = np.full(len(text) + 1, -1, dtype=np.int64)
     for i, (s, e, _) in enumerate(words):
@@ -137,4 +139,4 @@ def _fill(text: str, offsets: np.ndarray, out: np.ndarray) -> None:
     which = owner[starts]
     has = which >= 0
     out[has] = feats[which[has]]
-    out[:, 8] = quoted[starts]
+    out[:, _COL["quoted"]] = quoted[starts]

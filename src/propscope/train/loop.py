@@ -82,11 +82,13 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
             ids, mask, tags, spans, cues = collate([examples[i] for i in b], cls_id, sep_id, pad_id)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
                 states, tag_logits = model.encode(ids, mask, cues)
-                span_logits = model.classify(states, *spans[:3], spans[4]) if spans is not None else None
+                if spans is not None:
+                    rows, firsts, lasts, labels, feats = spans
+                    span_logits = model.classify(states, rows, firsts, lasts, feats)
             loss_t = tag_loss(tag_logits.float().reshape(-1, 3), tags.reshape(-1))
             loss = loss_t
             if spans is not None:
-                loss_s = span_loss(span_logits.float(), spans[3])
+                loss_s = span_loss(span_logits.float(), labels)
                 loss = loss + cfg.span_loss_weight * loss_s
                 totals["span"] += loss_s.item()
             opt.zero_grad()
