@@ -37,7 +37,7 @@ def in_process(texts: list[str], threads: int) -> tuple[float, float, int]:
     windows, one per call as the pipeline runs them; and the window count."""
     from propscope.model.detector import Detector
     from propscope.model.features import token_features
-    from propscope.model.windows import plan, tokenize
+    from propscope.model.windows import plan
     det = Detector(threads=threads)
     det.detect(texts[0])   # warm-up
     t0 = time.perf_counter()
@@ -46,8 +46,9 @@ def in_process(texts: list[str], threads: int) -> tuple[float, float, int]:
     pipeline = time.perf_counter() - t0
     feeds = []       # everything the encoder is fed, made beforehand: cues count as pipeline work
     for text in texts:
-        tokens = tokenize(det.tokenizer, text)
-        cues = token_features(text, tokens.offsets, det.lines) if det.cues else None
+        tokens = det.tokens(text)
+        reading = det.reading(text)
+        cues = token_features(reading.text, reading.offsets_to_view(tokens.offsets), det.lines) if det.cues else None
         feeds += [det.feed(tokens.ids, cues, w) for w in plan(text, tokens.offsets, det.window, det.stride, det.lines)]
     t0 = time.perf_counter()
     for feed in feeds:

@@ -139,6 +139,36 @@ def test_analyze_json_names_source_and_spans(folder):
     assert obj["summary"]["spans"] == len(obj["spans"])
 
 
+SIDES = ("The Russian government and its corrupt puppets in Moscow have once again stabbed every "
+         "hard-working patriot in the back, Vladimir Putin's critics said.\n"
+         "These traitors will destroy everything unless we stop them now.\n")
+
+
+def test_blind_names_reads_one_side_as_the_other(tmp_path):
+    def swap(text):
+        return text.replace("Russian", "Chinese").replace("Moscow", "Beijing").replace("Vladimir Putin", "Xi")
+
+    a, b = tmp_path / "russia.txt", tmp_path / "china.txt"
+    a.write_text(SIDES, encoding="utf-8")
+    b.write_text(swap(SIDES), encoding="utf-8")
+
+    def analysed(path, *flags):
+        r = run("analyze", "--format", "json", *flags, str(path))
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    blind_a, blind_b = analysed(a, "--blind-names"), analysed(b, "--blind-names")
+    assert blind_a["model"].endswith("+blind-names") and blind_a["spans"]
+    assert [(s["technique"], s["confidence"]) for s in blind_a["spans"]] == \
+        [(s["technique"], s["confidence"]) for s in blind_b["spans"]]
+    for sa, sb in zip(blind_a["spans"], blind_b["spans"]):   # the same words, at each text's own offsets
+        assert swap(SIDES[sa["start"]:sa["end"]]) == swap(SIDES)[sb["start"]:sb["end"]]
+    plain = analysed(a)
+    assert not plain["model"].endswith("+blind-names")
+    r = run("detect", "--blind-names", "--format", "semeval", "--help")
+    assert r.returncode == 0 and "--blind-names" in r.stdout
+
+
 def test_analyze_jsonl_folder_one_object_per_article(folder):
     r = run("analyze", "--format", "jsonl", str(folder))
     objs = [json.loads(line) for line in r.stdout.splitlines()]

@@ -105,6 +105,51 @@ def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, t
     assert probs.shape == (len(tokens.ids), 3) and np.allclose(probs.sum(1), 1, atol=1e-4)
 
 
+def swap_invariant(det, text: str) -> None:
+    assert "Tuesday" in text
+    other = text.replace("Tuesday", "Saint Petersburg")
+    assert [(s.technique, s.confidence) for s in det.detect(text)] == \
+        [(s.technique, s.confidence) for s in det.detect(other)]
+    tokens, probs, _ = det.encode(text)
+    tokens2, probs2, _ = det.encode(other)
+    assert np.array_equal(tokens.ids, tokens2.ids) and np.array_equal(probs, probs2)
+    # offsets point into each text: the placeholder's token covers the whole name
+    first = text.index("Tuesday")
+    assert [first, first + len("Tuesday")] in tokens.offsets.tolist()
+    assert [first, first + len("Saint Petersburg")] in tokens2.offsets.tolist()
+
+
+def test_a_model_trained_blind_reads_one_name_as_another(split, tmp_path):
+    cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
+                      threads=1, blind_names=True, refit=False)
+    main(split, tmp_path, cfg, command="propscope train --data X --out Y --blind-names", log=lambda m: None)
+    det = Detector(tmp_path, blind_names=False)      # trained so: always blind
+    assert det.trained_blind and det.common is not None and "council" in det.common and "tuesday" not in det.common
+    assert not det.version.endswith("+blind-names") and "blind" not in det.config
+    swap_invariant(det, (split / "articles" / "article1003.txt").read_text(encoding="utf-8"))
+    assert "Blind to names" in (tmp_path / "MODEL_CARD.md").read_text()
+
+
+def test_any_model_reads_names_blinded_on_request_with_its_own_settings(split, trained, monkeypatch):
+    text = (split / "articles" / "article1003.txt").read_text(encoding="utf-8")
+    plain = Detector(trained)
+    assert plain.common is None and not plain.trained_blind
+    tokens, probs, _ = plain.encode(text)
+    tokens2, probs2, _ = plain.encode(text.replace("Tuesday", "Saint Petersburg"))
+    assert len(tokens2.ids) > len(tokens.ids)      # reading names as they are
+    config = json.loads((trained / "config.json").read_text())
+    assert set(config["blind"]) >= {"threshold", "low_threshold", "gap", "second_threshold", "calibration"}
+    blind = Detector(trained, blind_names=True)
+    assert blind.version == plain.version + "+blind-names"
+    assert blind.threshold == config["blind"]["threshold"] and blind.gap == config["blind"]["gap"]
+    assert blind.validation()["cross_fitted"] == json.loads((trained / "validation.json").read_text())["blind"]["cross_fitted"]
+    swap_invariant(blind, text)
+    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", "1")
+    assert Detector(trained).common == blind.common
+    # the twin tuned the blinded reading too, and the refit model took those settings
+    assert config["blind"] == json.loads((trained / "twin" / "config.json").read_text())["blind"]
+
+
 def test_pseudo_labels_keep_fragments_and_drop_unsure_techniques(split, trained):
     from propscope.train.pseudo import pseudo_label
     det = Detector(trained)

@@ -293,3 +293,20 @@ def test_special_ids_of_a_bert_vocabulary(tokenizer):
     cls_id, sep_id, pad_id = special_ids(tokenizer)
     assert (cls_id, sep_id, pad_id) == (tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"),
                                         tokenizer.token_to_id("[PAD]"))
+
+
+def test_tokens_of_a_name_blind_model_point_into_the_original_text(tokenizer):
+    from propscope.model.names import common_words
+    common = common_words(["the officials said the plan failed. the officials"])
+    text = "The officials of Vladimir Putin said the plan failed 🙂 in Moscow"
+    toks = tokenize(tokenizer, text, common)
+    plain = tokenize(tokenizer, text)
+    assert len(toks.ids) < len(plain.ids)
+    spans = [text[s:e] for s, e in toks.offsets.tolist()]
+    assert "Vladimir Putin" in spans and spans[-1] == "Moscow"
+    names = [(text.index(n), text.index(n) + len(n)) for n in ("Vladimir Putin", "Moscow")]
+    outside = [(s, e) for s, e in plain.offsets.tolist() if not any(a <= s < b for a, b in names)]
+    assert [o for o in toks.offsets.tolist() if tuple(o) not in names] == [list(o) for o in outside]
+    assert np.all(np.diff(toks.offsets[:, 0]) > 0) and np.all(toks.offsets[:-1, 1] <= toks.offsets[1:, 0])
+    same = tokenize(tokenizer, text.replace("Vladimir Putin", "Xi").replace("Moscow", "Beijing"), common)
+    assert np.array_equal(same.ids, toks.ids)

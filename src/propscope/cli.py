@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from . import errors
+from . import errors, settings
 from .errors import PropscopeError
 
 
@@ -73,6 +74,17 @@ class Articles:
             raise PropscopeError(f"{len(self.failures)} of {len(self.files)} articles failed (listed above)")
 
 
+def _blind_names(func):
+    """--blind-names: the PROPSCOPE_BLIND_NAMES setting for this run (read by the model when it loads)."""
+    def set_it(ctx, param, value):
+        if value:
+            os.environ[settings.SETTINGS["blind_names"].env] = "1"
+        return value
+    return click.option("--blind-names", is_flag=True, expose_value=False, is_eager=True, callback=set_it,
+                        help="Read each run of names as one placeholder word, so that who is named cannot "
+                             "change what is flagged (less accurate: see 'propscope model').")(func)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="propscope")
 def main() -> None:
@@ -83,6 +95,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["semeval"]), default="semeval", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@_blind_names
 @friendly
 def detect(paths, fmt, output):
     """Find technique spans in article<ID>.txt files or folders of them (SemEval TSV)."""
@@ -102,6 +115,7 @@ def detect(paths, fmt, output):
 @click.option("--spans", "spans_file", required=True, type=click.Path(), help="TC template: <id> <any> <start> <end>.")
 @click.option("--format", "fmt", type=click.Choice(["semeval"]), default="semeval", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
+@_blind_names
 @friendly
 def classify(paths, spans_file, fmt, output):
     """Name the technique of given spans (the TC setting); same lines, same order."""
@@ -129,6 +143,7 @@ FORMATS = ["terminal", "json", "jsonl", "csv", "semeval", "html"]
 @click.option("--allow-private", is_flag=True, help="Let URLs reach loopback, private and link-local addresses.")
 @click.option("--any-language", is_flag=True, help="Analyse text that does not look English too.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@_blind_names
 @friendly
 def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_language, output):
     """Analyse articles and show their techniques.
@@ -344,6 +359,7 @@ def export(db, outlets, since, until, search, model, fmt, output):
               help="Format of the part files.")
 @click.option("--part-size", type=click.IntRange(1), default=1000, show_default=True, help="Articles per part file.")
 @click.option("--sensitive", is_flag=True, help="Decode with the model's lower thresholds: more fragments, lower confidences.")
+@_blind_names
 @friendly
 def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sensitive):
     """Analyse a large corpus of JSON Lines or Parquet files into a folder of part files.
@@ -366,6 +382,7 @@ def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sen
 @click.option("--held-out", is_flag=True, help="Only the articles the model held out in training.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write the reliability diagram here (PNG).")
+@_blind_names
 @friendly
 def evaluate(data, held_out, fmt, plot):
     """Score the model on labelled articles: SI F1, TC micro-F1, span+technique F1, calibration."""
@@ -404,12 +421,15 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for training (default: the recipe's).")
 @click.option("--token-cues/--no-token-cues", default=None,
               help="Feed the encoder hand-made cues per token: repetition, capitals, quotes (default: the recipe's).")
+@click.option("--blind-names/--no-blind-names", default=None,
+              help="Read each run of names as one placeholder word, so that who is named cannot be a cue "
+                   "(default: the recipe's).")
 @click.option("--refit/--no-refit", default=None,
               help="After tuning on the held-out fold (a twin model in OUT/twin), train again on every article "
                    "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
 def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, semeval2021, windows, batch_size,
-          precision, threads, token_cues, refit):
+          precision, threads, token_cues, blind_names, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -420,7 +440,7 @@ def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, s
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
              "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
              "precision": precision, "threads": threads, "token_features": token_cues,
-             "refit": refit}
+             "blind_names": blind_names, "refit": refit}
     from dataclasses import replace
     cfg = replace(TrainConfig(), **{k: v for k, v in given.items() if v is not None})
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),
@@ -432,6 +452,7 @@ def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, s
 @click.option("--port", type=int, default=None, help="Port to listen on (default: PROPSCOPE_SERVE_PORT, 8000).")
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Processes, each with its own copy of the model (default: PROPSCOPE_SERVE_WORKERS, 1).")
+@_blind_names
 @friendly
 def serve(host, port, workers):
     """Serve the web page and the HTTP API (needs the 'serve' extra)."""
@@ -457,6 +478,7 @@ def audit() -> None:
 @click.option("--top", type=click.IntRange(0), default=10, show_default=True,
               help="How many of the fragments that changed most to list.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@_blind_names
 @friendly
 def neutrality(data, pairs_file, held_out, fmt, top, output):
     """Does naming the other side change what is flagged? (SemEval span agreement)

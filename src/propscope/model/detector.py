@@ -16,10 +16,10 @@ from .. import settings
 from ..errors import ModelError
 from ..spans import Span
 from ..techniques import NAMES
-from . import calibration
+from . import calibration, names
 from .decode import decode
 from .features import span_features, token_features
-from .windows import Tokens, Window, load_tokenizer, plan, special_ids, stack, token_span, tokenize
+from .windows import Tokens, Window, load_tokenizer, plan, special_ids, stack, token_span, tokenize_reading
 
 BUNDLED = Path(__file__).parent / "weights"
 
@@ -57,7 +57,11 @@ class _Doc:
 
 
 class Detector:
-    def __init__(self, folder: str | Path | None = None, threads: int | None = None):
+    def __init__(self, folder: str | Path | None = None, threads: int | None = None,
+                 blind_names: bool | None = None):
+        """``blind_names``: read each run of names as one placeholder (model/names.py), with the
+        settings and calibration tuned for that reading; None: the ``blind_names`` setting.
+        A model trained blind always reads that way."""
         folder = Path(folder or settings.get("model_dir") or BUNDLED)
         try:
             self.config = json.loads((folder / "config.json").read_text())
@@ -84,6 +88,17 @@ class Detector:
         self.stride = int(self.config["stride"])
         self.lines = self.config.get("windows") == "lines"     # each line read on its own
         self.cues = "token_cues" in {i.name for i in self.session.get_inputs()}
+        self.trained_blind = bool(self.config.get("blind_names"))
+        if blind_names is None:
+            blind_names = settings.get_int("blind_names") == 1
+        self._reading: names.Reading | None = None
+        self.common = None          # a blind reader's common words: a capitalised word not among them is a name
+        if blind_names or self.trained_blind:
+            self.common = names.load(folder)
+            if self.common is None:
+                raise ModelError(f"model folder {folder} has no {names.FILE}: this model cannot blind names")
+            if not self.trained_blind and "blind" in self.config:    # tuned for this reading
+                self.config = {**self.config, **self.config["blind"]}
         self.threshold = float(self.config["threshold"])
         self.low_threshold = float(self.config.get("low_threshold", self.threshold))
         self.gap = int(self.config.get("gap", 0))
@@ -91,12 +106,17 @@ class Detector:
 
     @property
     def version(self) -> str:
-        return self.config.get("version", "unversioned")
+        """The model's version; "+blind-names" when it reads names blinded but was not trained so."""
+        version = self.config.get("version", "unversioned")
+        return version + "+blind-names" if self.common is not None and not self.trained_blind else version
 
     def validation(self) -> dict:
         """The model's validation figures (validation.json), or {} when it has none."""
         path = self.folder / "validation.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        figures = json.loads(path.read_text()) if path.exists() else {}
+        if self.common is not None and not self.trained_blind and "blind" in figures:
+            figures = {**figures, **figures["blind"]}      # the figures of this way of reading
+        return figures
 
     def held_out_ids(self) -> set[str]:
         """Ids of the articles held out from this model's training (for honest evaluation)."""
@@ -122,11 +142,24 @@ class Detector:
         Each token is read from the one window whose core holds it (away from window edges).
         """
         for text in texts:
-            tokens = tokenize(self.tokenizer, text)
-            doc = _Doc(tokens, token_features(text, tokens.offsets, self.lines) if self.cues else None)
+            tokens = self.tokens(text)
+            reading = self.reading(text)
+            cues = token_features(reading.text, reading.offsets_to_view(tokens.offsets), self.lines) if self.cues else None
+            doc = _Doc(tokens, cues)
             for window in plan(text, doc.tokens.offsets, self.window, self.stride, self.lines):
                 self._run(doc, window, keep)
             yield doc.result()
+
+    def reading(self, text: str) -> names.Reading:
+        """What the model reads of ``text``: the text itself, or its copy with names blinded."""
+        reading = self._reading          # one article's reading is kept: tokens, cues and span features share it
+        if reading is None or reading.original is not text:
+            reading = self._reading = names.Reading(text, self.common)
+        return reading
+
+    def tokens(self, text: str) -> Tokens:
+        """The article's tokens as this model reads them, offsets into ``text``."""
+        return tokenize_reading(self.tokenizer, self.reading(text))
 
     def feed(self, ids: np.ndarray, cues: np.ndarray | None, w: Window) -> dict[str, np.ndarray]:
         """The encoder's inputs for one window of an article's token ids (and token cues)."""
@@ -152,11 +185,12 @@ class Detector:
         if not firsts:
             return np.zeros((0, len(NAMES)), dtype=np.float32)
         reps = []
+        reading = self.reading(text)
         for first, last, start, end in zip(firsts, lasts, starts, ends):
             # tokens of a joined gap may lie below the kept level: average those that are kept
             states = np.stack([kept[i] for i in range(first, last + 1) if i in kept])
             reps.append(np.concatenate([states.mean(0), kept[first], kept[last],
-                                        span_features(text, start, end)]))
+                                        span_features(reading.text, *reading.to_view(start, end))]))
         hidden = np.maximum(np.stack(reps) @ self.w1 + self.b1, 0.0)
         return _softmax(hidden @ self.w2 + self.b2)
 
@@ -218,7 +252,7 @@ class Detector:
         """Technique probabilities (n, 14) for given character spans (the TC setting)."""
         if not spans:
             return np.zeros((0, len(NAMES)), dtype=np.float32)
-        tokens = tokenize(self.tokenizer, text)
+        tokens = self.tokens(text)
         need = np.zeros(len(tokens.ids), bool)
         bounds = []
         for start, end in spans:

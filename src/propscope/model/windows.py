@@ -46,10 +46,21 @@ def special_ids(tokenizer: Tokenizer) -> tuple[int, int, int]:
     raise ValueError("tokenizer has neither [CLS]/[SEP]/[PAD] nor <s>/</s>/<pad>")
 
 
-def tokenize(tokenizer: Tokenizer, text: str) -> Tokens:
-    enc = tokenizer.encode(text, add_special_tokens=False)
+def tokenize(tokenizer: Tokenizer, text: str, common: frozenset[str] | None = None) -> Tokens:
+    """Tokens of ``text``; with ``common`` (a name-blind reader's common words), of the text with
+    its names blinded, offsets mapped back to ``text`` (a placeholder's token covers the whole name)."""
+    from .names import Reading
+    return tokenize_reading(tokenizer, Reading(text, common))
+
+
+def tokenize_reading(tokenizer: Tokenizer, reading) -> Tokens:
+    """Tokens of what a ``names.Reading`` reads, offsets into its original text."""
+    enc = tokenizer.encode(reading.text, add_special_tokens=False)
     ids = np.asarray(enc.ids, dtype=np.int64)
     offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
+    if reading.blinded is not None and reading.blinded.replacements:
+        b = reading.blinded
+        offsets = np.asarray([b.to_original(int(s), int(e)) for s, e in offsets], dtype=np.int64).reshape(-1, 2)
     keep = offsets[:, 1] > offsets[:, 0]          # drop zero-width tokens, if any
     return Tokens(ids[keep], offsets[keep])
 

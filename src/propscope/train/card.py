@@ -16,13 +16,22 @@ def write_config(out: Path, info: dict, tuned: dict | None) -> dict:
               "threshold": 0.5, "low_threshold": 0.5, "gap": 0, "second_threshold": 1.01, "calibration": None,
               "techniques": list(NAMES)}
     if tuned:
-        config.update({k: tuned[k] for k in ("threshold", "low_threshold", "gap", "second_threshold",
-                                             "calibration")})
-        if "sensitive" in tuned:
-            high, low, gap = tuned["sensitive"]["setting"]
-            config["sensitive"] = {"threshold": high, "low_threshold": low, "gap": gap}
+        config.update(_settings(tuned))
+        if "blind" in tuned:
+            config["blind"] = _settings(tuned["blind"])
+    if cfg.get("blind_names"):
+        config["blind_names"] = True
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     return config
+
+
+def _settings(tuned: dict) -> dict:
+    """What inference reads of a tuning: thresholds, calibration, the --sensitive setting."""
+    out = {k: tuned[k] for k in ("threshold", "low_threshold", "gap", "second_threshold", "calibration")}
+    if "sensitive" in tuned:
+        high, low, gap = tuned["sensitive"]["setting"]
+        out["sensitive"] = {"threshold": high, "low_threshold": low, "gap": gap}
+    return out
 
 
 def _counterfactual(cfg: dict) -> str:
@@ -43,6 +52,12 @@ def _reading(cfg: dict) -> str:
                 "  embeddings: how often the word, and a word pair or triple holding it, came before and\n"
                 "  comes after in the article; a capital inside a sentence; all capitals; inside quotation\n"
                 "  marks. The encoder is uncased and reads 256 tokens at a time: these carry what it cannot see.\n")
+    if cfg.get("blind_names"):
+        out += ("- Blind to names: the encoder reads each run of names (capitalised words that the training\n"
+                "  articles seldom or never write in lower case, with the capitalised words around them,\n"
+                "  and acronyms) as one placeholder word, so \"Russia\" and \"China\", \"Trump\" and \"Obama\"\n"
+                "  read alike and who is named cannot be a cue. Fragments are still reported on the original\n"
+                "  text. Words that are not names (liberal, leftist, mosque) are read as they are.\n")
     if cfg.get("windows") == "lines":
         out += ("- Windows stay within lines: each line (a sentence or paragraph) is read on its own, cues\n"
                 "  included, so nothing on another line moves what is found in it.\n")
@@ -65,6 +80,33 @@ def _neutrality(out: Path) -> str:
             f"with the originals span F1 {n['span_f1']:.3f}, span+technique F1\n{n['span_technique_f1']:.3f} "
             f"(1.0: names change nothing; target 0.95). A placebo swap of weekdays and months: span+technique\n"
             f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n{also}")
+
+
+def _blind(out: Path, tuned: dict) -> str:
+    """The blinded reading (--blind-names): its own settings' figures, and its neutrality when measured."""
+    if "blind" not in tuned:
+        return ""
+    b, cf = tuned["blind"], tuned["blind"]["cross_fitted"]
+    path = out / "neutrality.json"
+    n = json.loads(path.read_text()).get("blind") if path.exists() else None
+    unseen = json.loads(path.read_text()).get("unseen_pairs") if path.exists() else None
+    neutral = ""
+    if n:
+        neutral = (f"Swapping named sides in {json.loads(path.read_text()).get('data', 'the held-out articles')} then "
+                   f"leaves span+technique agreement at\n{n['span_technique_f1']:.3f} ({n['copies']} copies; "
+                   f"reading names as they are: see Neutrality), and at {n['unseen_pairs_span_technique_f1']:.3f} "
+                   f"with 15 pairs\nnot in the shipped list")
+        neutral += (f" (as they are: {unseen['span_technique_f1']:.3f})" if unseen else "") + "; the twin on its held-out articles: "
+        neutral += f"{n['twin_span_technique_f1']:.3f}.\nMeasured with `{n['command']}`.\n"
+    return (f"\n## Reading names blinded (`--blind-names`)\n"
+            f"With `--blind-names` (or PROPSCOPE_BLIND_NAMES=1) the model reads each run of names as one\n"
+            f"placeholder word: a capitalised word that the training articles seldom or never write in lower\n"
+            f"case, with the capitalised words around it (\"The White House\", \"President Obama\"), and\n"
+            f"acronyms (\"US\", \"NATO\"). \"Russia\" and \"China\" then read alike, and who is named cannot change\n"
+            f"what is flagged; fragments are still reported on the original text. Names carry signal in PTC, so\n"
+            f"this reading finds less: with its own thresholds and calibration, tuned the same way, SI F1\n"
+            f"{cf['si_f1']:.3f} (P {cf['si_precision']:.3f}, R {cf['si_recall']:.3f}), span+technique F1 "
+            f"{cf['span_technique_f1']:.3f}, ECE {cf['ece']:.3f}, TC micro-F1 {b['tc_micro_f1']:.3f}.\n{neutral}")
 
 
 def _sensitive(tuned: dict) -> str:
@@ -137,7 +179,7 @@ Shipped decoding: a fragment is a run of tokens with inside-probability at least
 are joined (0: none); a second technique is given to a fragment when its probability is at least
 {tuned['second_threshold']}.
 {_sensitive(tuned)}
-{_neutrality(out)}
+{_neutrality(out)}{_blind(out, tuned)}
 ### TC per technique (held-out)
 | technique | P | R | F1 | gold |
 |---|---:|---:|---:|---:|

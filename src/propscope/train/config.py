@@ -23,6 +23,7 @@ class TrainConfig:
     dropout: float = 0.1
     span_hidden: int = 256
     token_features: bool = False  # hand-made cues per token (repetition, capitals, quotes) beside the token ids
+    blind_names: bool = False  # read each run of names as one placeholder (model/names.py), so names cannot be cues
     si_weights: tuple[float, float, float] = (1.0, 2.0, 2.0)   # O, B, I
     class_weight_power: float = 0.25
     span_loss_weight: float = 1.0

@@ -8,7 +8,8 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from ..model.features import span_features, token_features
-from ..model.windows import plan, token_span, tokenize
+from ..model.names import Reading
+from ..model.windows import plan, token_span, tokenize_reading
 from ..spans import merge_intervals
 from ..techniques import index
 from .data import Article
@@ -36,17 +37,18 @@ def bio_tags(offsets: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarra
 
 
 def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int,
-          lines: bool = False, cues: bool = False) -> list[WindowExample]:
+          lines: bool = False, cues: bool = False, common: frozenset[str] | None = None) -> list[WindowExample]:
     """Windows of every article with their tags and span examples; ``lines``: windows within lines;
-    ``cues``: with the hand-made token features."""
+    ``cues``: with the hand-made token features; ``common``: names blinded (model/names.py)."""
     out: list[WindowExample] = []
     for art in articles:
-        toks = tokenize(tokenizer, art.text)
+        reading = Reading(art.text, common)
+        toks = tokenize_reading(tokenizer, reading)
         if len(toks.ids) == 0:
             continue
         tags = bio_tags(toks.offsets, [(s.start, s.end) for s in art.spans])
         windows = plan(art.text, toks.offsets, size, stride, lines)
-        feats = token_features(art.text, toks.offsets, lines) if cues else None
+        feats = token_features(reading.text, reading.offsets_to_view(toks.offsets), lines) if cues else None
         examples = [WindowExample(toks.ids[w.lo:w.hi], tags[w.lo:w.hi],
                                   cues=None if feats is None else feats[w.lo:w.hi]) for w in windows]
         for span in art.spans:
@@ -56,7 +58,7 @@ def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int,
             if hit is None:
                 continue
             first, last = hit
-            feats = span_features(art.text, span.start, span.end)
+            feats = span_features(reading.text, *reading.to_view(span.start, span.end))
             label = index(span.technique)
             holders = [i for i, w in enumerate(windows) if w.lo <= first and last < w.hi]
             if not holders:   # longer than a window: the window holding most of it, clipped

@@ -28,6 +28,8 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     base_dir, base_hash = encoder_dir(cfg.base)
     articles = load_split(data)
     train_set, held = split(articles, cfg.fold, cfg.folds) if cfg.fold >= 0 else (articles, [])
+    from ..model.names import common_words
+    common = common_words(a.text for a in train_set)    # for reading names blinded (always, or on request)
     if cfg.counterfactual > 0:
         from ..audit.pairs import load
         from .counterfactual import swapped_copies
@@ -41,7 +43,8 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     if cfg.semeval2021:
         from .data import load_semeval2021
         extra += load_semeval2021(cfg.semeval2021)
-    examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride, cfg.windows == "lines", cfg.token_features)
+    examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride, cfg.windows == "lines", cfg.token_features,
+                     common if cfg.blind_names else None)
     log(f"{len(train_set)} training articles (+{len(extra)} extra), {len(held)} held out, {len(examples)} windows, "
         f"{sum(len(e.spans) for e in examples)} span examples")
     from ..model.windows import special_ids
@@ -55,6 +58,8 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     torch.save(model.state_dict(), state)
     cfg.save(out / "train_config.json")
     export(state, base_dir, cfg.span_hidden, out, cues=cfg.token_features)
+    from ..model.names import save
+    save(common, out)
     info = {"version": version(), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
             "train_articles": len(train_set), "extra_articles": len(extra),
             "held_out_articles": len(held),
@@ -81,8 +86,11 @@ def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) ->
     if not held:
         raise SystemExit("no held-out articles: train with a fold held out to tune and calibrate (--refit "
                          "then trains again on every article with the settings found)")
-    det = Detector(out)
+    det = Detector(out, blind_names=False)
     tuned = tune(det, held, log=log)
+    if not det.trained_blind:       # settings, calibration and figures for reading names blinded
+        log("reading names blinded:")
+        tuned["blind"] = tune(Detector(out, blind_names=True), held, log=log)
     (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
     write_config(out, info, tuned)
     write_card(out, info, tuned, command)

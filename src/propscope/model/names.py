@@ -1,0 +1,161 @@
+"""Blind the encoder to names: each run of names reads as one placeholder word.
+
+A detector should flag how something is said, not who is named. A model that reads
+"Russia" and "China" as different words can learn that one of them comes with propaganda;
+one that reads both as the same placeholder cannot, and swapping names in an article leaves
+its input unchanged. A name is a capitalised word that the training articles seldom or never
+write in lower case (less than half as often as capitalised inside a sentence), an acronym
+in capitals ("US", "NATO") or with full stops ("U.S."). A run of names, with the capitalised
+words around it ("The White House"), becomes one placeholder, so long and short names read
+alike. The encoder reads the blinded text, and token offsets map back to the original.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from ..audit.swap import Replacement, Swapped
+
+PLACEHOLDER = "X"
+FILE = "common_words.txt"    # in a model folder: the words that are not names when capitalised
+_WORD = re.compile(r"(?:[^\W\d_]\.)+|[^\W\d_][^\W_]*")
+_OPENERS = "\"'“‘([«"
+_JOINERS = {" ", "\u00a0"}
+
+
+def sentence_start(text: str, at: int) -> bool:
+    """Whether the word at ``at`` opens a sentence or a line (quotes and brackets skipped)."""
+    i = at - 1
+    while i >= 0 and (text[i] in _OPENERS or text[i] in " \t\u00a0"):
+        i -= 1
+    return i < 0 or text[i] in ".!?:;\n\r"
+
+
+def common_words(texts: Iterable[str], min_count: int = 2) -> frozenset[str]:
+    """Words written in lower case at least ``min_count`` times, and at least as often as
+    capitalised inside a sentence: when capitalised, such a word opens a sentence or a title."""
+    lower: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for text in texts:
+        for m in _WORD.finditer(text):
+            word = m.group()
+            if word.islower():
+                lower[word] += 1
+            elif word[0].isupper() and not sentence_start(text, m.start()):
+                capital[word.lower()] += 1
+    return frozenset(w for w, n in lower.items() if n >= min_count and 2 * n >= capital[w])
+
+
+def is_name(word: str, common: frozenset[str]) -> bool:
+    if not word[0].isupper():
+        return False
+    if word.endswith("."):          # an acronym or initial with full stops
+        return True
+    return len(word) > 1 and word.lower() not in common
+
+
+def _title_case(line: str) -> bool:
+    """A headline in title case: most of its words capitalised."""
+    words = _WORD.findall(line)
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
+def name_runs(text: str, common: frozenset[str]) -> list[tuple[int, int]]:
+    """Character ranges of runs of names.
+
+    Names next to each other (single spaces between) make one run, and so do the capitalised
+    words around them ("New York Times", "The White House", "President Obama"), except in a
+    headline in title case: "The White House" and "The Kremlin" read alike. An acronym in capitals ("US") is a name even when its
+    lower case is a common word, unless a neighbour is in capitals too (shouting).
+    """
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+    n = len(words)
+
+    def caps(i: int) -> bool:
+        return 0 <= i < n and len(words[i][2]) > 1 and words[i][2].isupper()
+
+    def joined(i: int, j: int) -> bool:     # words i and j = i + 1 stand with one space between
+        return text[words[i][1]:words[j][0]] in _JOINERS
+
+    name = [is_name(w, common) or (caps(i) and not caps(i - 1) and not caps(i + 1))
+            for i, (_, _, w) in enumerate(words)]
+    title: dict[int, bool] = {}
+
+    def in_title(i: int) -> bool:
+        line_start = text.rfind("\n", 0, words[i][0]) + 1
+        if line_start not in title:
+            line_end = text.find("\n", words[i][0])
+            title[line_start] = _title_case(text[line_start:None if line_end < 0 else line_end])
+        return title[line_start]
+
+    def capitalised(i: int) -> bool:
+        return words[i][2][0].isupper()
+
+    member = list(name)
+    for i in range(n):
+        if not name[i] or in_title(i):
+            continue
+        j = i - 1
+        while j >= 0 and not member[j] and joined(j, j + 1) and capitalised(j):
+            member[j] = True
+            j -= 1
+        j = i + 1
+        while j < n and not member[j] and joined(j - 1, j) and capitalised(j):
+            member[j] = True
+            j += 1
+    runs: list[tuple[int, int]] = []
+    for i in range(n):
+        if not member[i]:
+            continue
+        if runs and i > 0 and member[i - 1] and joined(i - 1, i):
+            runs[-1] = (runs[-1][0], words[i][1])
+        else:
+            runs.append((words[i][0], words[i][1]))
+    return runs
+
+
+def blind(text: str, common: frozenset[str]) -> Swapped:
+    """``text`` with every run of names replaced by the placeholder; offsets map both ways."""
+    parts, replacements, at, shift = [], [], 0, 0
+    for start, end in name_runs(text, common):
+        parts.append(text[at:start])
+        copy_start = start + shift
+        parts.append(PLACEHOLDER)
+        replacements.append(Replacement(start, end, copy_start, copy_start + len(PLACEHOLDER)))
+        shift += len(PLACEHOLDER) - (end - start)
+        at = end
+    parts.append(text[at:])
+    return Swapped(text, "".join(parts), tuple(replacements))
+
+
+class Reading:
+    """The text the encoder and the hand-made features read: the article itself, or its copy with
+    names blinded. Offsets given and returned here are the article's."""
+
+    def __init__(self, text: str, common: frozenset[str] | None):
+        self.original = text
+        self.blinded = blind(text, common) if common is not None else None
+        self.text = self.blinded.text if self.blinded else text
+
+    def to_view(self, start: int, end: int) -> tuple[int, int]:
+        return self.blinded.to_copy(start, end) if self.blinded else (start, end)
+
+    def offsets_to_view(self, offsets: np.ndarray) -> np.ndarray:
+        if not self.blinded or not self.blinded.replacements:
+            return offsets
+        return np.asarray([self.to_view(int(s), int(e)) for s, e in offsets], dtype=offsets.dtype).reshape(-1, 2)
+
+
+def save(words: frozenset[str], folder: Path) -> None:
+    (folder / FILE).write_text("".join(w + "\n" for w in sorted(words)), encoding="utf-8")
+
+
+def load(folder: Path) -> frozenset[str] | None:
+    """The model's common words, or None for a model that reads names as they are."""
+    path = folder / FILE
+    return frozenset(path.read_text(encoding="utf-8").split()) if path.exists() else None
