@@ -33,9 +33,11 @@ FINDS = [("corrupt elites", "Loaded_Language", 0.55), ("traitors", "Name_Calling
          ("traitors and liars", "Name_Calling,Labeling", 0.64), ("Enough is enough", "Slogans", 0.2)]
 
 
-def stand_in(text, *, article_id="", source=None, threshold=0.0, techniques=None, meta=None, sensitive=False):
+def stand_in(text, *, article_id="", source=None, threshold=0.0, techniques=None, meta=None, sensitive=False,
+             blind_names=None):
     spans = tuple(Span(article_id, text.index(p), text.index(p) + len(p), t, c) for p, t, c in FINDS if p in text)
-    return Analysis(text, spans, article_id=article_id, source=source, model="stand-in",
+    return Analysis(text, spans, article_id=article_id, source=source,
+                    model="stand-in+blind-names" if blind_names else "stand-in",
                     meta=dict(meta or {})).filtered(threshold, techniques)
 
 
@@ -100,6 +102,16 @@ def test_paste_analyse_and_hover_a_fragment(page, server):
     assert tip.is_hidden()
     assert all(u.startswith(server.url) for u in page.requests)
     assert page.errors == []
+
+
+def test_blind_to_names_is_asked_for_and_shown(page):
+    analyse(page)
+    assert "Model stand-in." in page.locator("#summary").inner_text()
+    page.check("#blind-names")
+    analyse(page)
+    page.wait_for_function("document.querySelector('#summary').textContent.includes('blind-names')")
+    assert "Model stand-in+blind-names." in page.locator("#summary").inner_text()
+    page.uncheck("#blind-names")
 
 
 def test_unticking_a_technique_hides_its_fragments(page):

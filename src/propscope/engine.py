@@ -9,22 +9,32 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from . import settings
 from .model.detector import Detector
 from .spans import Analysis, Span
 from .techniques import NAMES
 
 
+def detector(blind_names: bool | None = None) -> Detector:
+    """The bundled model, loaded once per process (and once more if names are read both ways).
+
+    ``blind_names``: read each run of names as one placeholder (see the model card); None: the
+    ``blind_names`` setting."""
+    if blind_names is None:
+        blind_names = settings.get_int("blind_names") == 1
+    return _detector(blind_names)
+
+
 @functools.cache
-def detector() -> Detector:
-    """The bundled model, loaded once per process."""
-    return Detector()
+def _detector(blind_names: bool) -> Detector:
+    return Detector(blind_names=blind_names)
 
 
-def detect(text: str, article_id: str = "", sensitive: bool = False) -> list[Span]:
+def detect(text: str, article_id: str = "", sensitive: bool = False, blind_names: bool | None = None) -> list[Span]:
     """Every fragment that uses one of the 14 techniques, with a calibrated confidence.
 
     ``sensitive`` finds more fragments at lower confidence (see the model card)."""
-    return detector().detect(text, article_id, sensitive) if text.strip() else []
+    return detector(blind_names).detect(text, article_id, sensitive) if text.strip() else []
 
 
 def detect_many(articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[Span]]]:
@@ -34,12 +44,13 @@ def detect_many(articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list
 
 def analyze(text: str, *, article_id: str = "", source: str | None = None, threshold: float = 0.0,
             techniques: Iterable[str] | None = None, meta: dict | None = None,
-            sensitive: bool = False) -> Analysis:
+            sensitive: bool = False, blind_names: bool | None = None) -> Analysis:
     """The article's text with its detected spans and their summary.
 
     ``meta`` (title, author, published, site, url, language) is carried into the result."""
-    return Analysis(text, tuple(detect(text, article_id, sensitive)), article_id=article_id, source=source,
-                    model=detector().version, meta=dict(meta or {})).filtered(threshold, techniques)
+    return Analysis(text, tuple(detect(text, article_id, sensitive, blind_names)), article_id=article_id,
+                    source=source, model=detector(blind_names).version,
+                    meta=dict(meta or {})).filtered(threshold, techniques)
 
 
 def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[Span]:

@@ -28,6 +28,9 @@ class AnalyzeRequest(BaseModel):
     sensitive: bool = Field(False, description="Find more fragments, at lower confidence: for exploring an "
                                                "article, not for scoring.")
     any_language: bool = Field(False, description="Analyse text that is confidently not English too.")
+    blind_names: bool | None = Field(None, description="Read each run of names as one placeholder word, so that "
+                                                       "who is named cannot change what is flagged (less accurate; "
+                                                       "see the model card). Default: the server's setting.")
 
     @model_validator(mode="after")
     def _one_source(self) -> AnalyzeRequest:

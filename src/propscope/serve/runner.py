@@ -67,7 +67,8 @@ class Runner:
             raise problems.text_too_long(len(doc.text), limit)
         return await self._on(self._model, functools.partial(
             engine.analyze, doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
-            threshold=request.threshold, techniques=keep, sensitive=request.sensitive))
+            threshold=request.threshold, techniques=keep, sensitive=request.sensitive,
+            blind_names=request.blind_names))
 
     @staticmethod
     async def _on(pool: ThreadPoolExecutor, func: Callable[..., T], *args) -> T:

@@ -45,6 +45,7 @@
     else if (/^\s*(<!doctype html|<html[\s>])/i.test(text)) { body.html = text; }
     else { body.text = text; }
     if ($("sensitive").checked) { body.sensitive = true; }
+    if ($("blind-names").checked) { body.blind_names = true; }
     if ($("any-language").checked) { body.any_language = true; }
     return body;
   }
