@@ -109,7 +109,7 @@ def test_blind_to_names_is_asked_for_and_shown(page):
     assert "Model stand-in." in page.locator("#summary").inner_text()
     page.check("#blind-names")
     analyse(page)
-    page.wait_for_function("document.querySelector('#summary').textContent.includes('blind-names')")
+    page.locator("#summary", has_text="stand-in+blind-names").wait_for()
     assert "Model stand-in+blind-names." in page.locator("#summary").inner_text()
     page.uncheck("#blind-names")
 
