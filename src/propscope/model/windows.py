@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from tokenizers import Tokenizer
 
+from .names import Reading
+
 
 @dataclass(frozen=True)
 class Tokens:
@@ -49,11 +51,10 @@ def special_ids(tokenizer: Tokenizer) -> tuple[int, int, int]:
 def tokenize(tokenizer: Tokenizer, text: str, common: frozenset[str] | None = None) -> Tokens:
     """Tokens of ``text``; with ``common`` (a name-blind reader's common words), of the text with
     its names blinded, offsets mapped back to ``text`` (a placeholder's token covers the whole name)."""
-    from .names import Reading
     return tokenize_reading(tokenizer, Reading(text, common))
 
 
-def tokenize_reading(tokenizer: Tokenizer, reading) -> Tokens:
+def tokenize_reading(tokenizer: Tokenizer, reading: Reading) -> Tokens:
     """Tokens of what a ``names.Reading`` reads, offsets into its original text."""
     enc = tokenizer.encode(reading.text, add_special_tokens=False)
     ids = np.asarray(enc.ids, dtype=np.int64)
