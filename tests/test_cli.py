@@ -169,6 +169,20 @@ def test_blind_names_reads_one_side_as_the_other(tmp_path):
     assert r.returncode == 0 and "--blind-names" in r.stdout
 
 
+def test_audit_neutrality_of_the_blinded_reading_is_exact(tmp_path):
+    d = tmp_path / "named"
+    d.mkdir()
+    (d / "article7.txt").write_text(SIDES + "Washington lied, and the United States will pay for its arrogance, "
+                                    "Donald Trump's enemies shouted.\n", encoding="utf-8")
+    r = run("audit", "neutrality", "--blind-names", "--data", str(d), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["copies"] >= 3
+    agreement = report["agreement"]
+    assert agreement["span_technique"]["f1"] == 1.0 and agreement["unchanged_copies"] == report["copies"]
+    assert "--blind-names reads" not in r.stderr
+
+
 def test_analyze_jsonl_folder_one_object_per_article(folder):
     r = run("analyze", "--format", "jsonl", str(folder))
     objs = [json.loads(line) for line in r.stdout.splitlines()]

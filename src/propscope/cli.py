@@ -498,6 +498,10 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
     else:
         out.write(report.table() + "\n")
     out.close()
+    from .engine import detector
+    if report.copies and not report.meets_target and detector().common is None:
+        click.echo("--blind-names reads every name as the same placeholder, so that names cannot change "
+                   "the result, at some cost in accuracy: see 'propscope model'", err=True)
 
 
 @main.command()
