@@ -97,20 +97,23 @@ class Swapper:
             if taken.free(start, end):
                 taken.add(start, end)
                 chosen.append((start, end))
-        parts, replacements, at, shift = [], [], 0, 0
-        for start, end in sorted(chosen):
-            source = text[start:end]
-            target = _fit_stop(self.table[source], source, text, end)
-            if target == source:
-                continue
-            parts.append(text[at:start])
-            copy_start = start + shift
-            parts.append(target)
-            replacements.append(Replacement(start, end, copy_start, copy_start + len(target)))
-            shift += len(target) - len(source)
-            at = end
-        parts.append(text[at:])
-        return Swapped(text, "".join(parts), tuple(replacements))
+        targets = ((start, end, _fit_stop(self.table[text[start:end]], text[start:end], text, end))
+                   for start, end in sorted(chosen))
+        return replaced(text, [(s, e, t) for s, e, t in targets if t != text[s:e]])
+
+
+def replaced(text: str, replacements: Iterable[tuple[int, int, str]]) -> Swapped:
+    """``text`` with each ``(start, end, target)`` range (sorted, not overlapping) replaced."""
+    parts, done, at, shift = [], [], 0, 0
+    for start, end, target in replacements:
+        parts.append(text[at:start])
+        copy_start = start + shift
+        parts.append(target)
+        done.append(Replacement(start, end, copy_start, copy_start + len(target)))
+        shift += len(target) - (end - start)
+        at = end
+    parts.append(text[at:])
+    return Swapped(text, "".join(parts), tuple(done))
 
 
 def swapper(pair: Pair, keep: Iterable[str] = ()) -> Swapper:

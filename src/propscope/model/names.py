@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audit.swap import Replacement, Swapped
+from ..audit.swap import Swapped, replaced
 
 PLACEHOLDER = "X"
 FILE = "common_words.txt"    # in a model folder: the words that are not names when capitalised
@@ -37,7 +37,7 @@ def sentence_start(text: str, at: int) -> bool:
 
 
 def common_words(texts: Iterable[str], min_count: int = 2) -> frozenset[str]:
-    """Words written in lower case at least ``min_count`` times, and at least as often as
+    """Words written in lower case at least ``min_count`` times, and at least half as often as
     capitalised inside a sentence: when capitalised, such a word opens a sentence or a title."""
     lower: Counter[str] = Counter()
     capital: Counter[str] = Counter()
@@ -69,9 +69,10 @@ def name_runs(text: str, common: frozenset[str]) -> list[tuple[int, int]]:
     """Character ranges of runs of names.
 
     Names next to each other (single spaces between) make one run, and so do the capitalised
-    words around them ("New York Times", "The White House", "President Obama"), except in a
-    headline in title case: "The White House" and "The Kremlin" read alike. An acronym in capitals ("US") is a name even when its
-    lower case is a common word, unless a neighbour is in capitals too (shouting).
+    words around them ("New York Times", "President Obama"), except in a headline in title
+    case: "The White House" and "The Kremlin" read alike. An acronym in capitals ("US") is a
+    name even when its lower case is a common word, unless a neighbour is in capitals too
+    (shouting).
     """
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     n = len(words)
@@ -121,16 +122,7 @@ def name_runs(text: str, common: frozenset[str]) -> list[tuple[int, int]]:
 
 def blind(text: str, common: frozenset[str]) -> Swapped:
     """``text`` with every run of names replaced by the placeholder; offsets map both ways."""
-    parts, replacements, at, shift = [], [], 0, 0
-    for start, end in name_runs(text, common):
-        parts.append(text[at:start])
-        copy_start = start + shift
-        parts.append(PLACEHOLDER)
-        replacements.append(Replacement(start, end, copy_start, copy_start + len(PLACEHOLDER)))
-        shift += len(PLACEHOLDER) - (end - start)
-        at = end
-    parts.append(text[at:])
-    return Swapped(text, "".join(parts), tuple(replacements))
+    return replaced(text, [(start, end, PLACEHOLDER) for start, end in name_runs(text, common)])
 
 
 class Reading:

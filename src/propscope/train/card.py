@@ -88,11 +88,11 @@ def _blind(out: Path, tuned: dict) -> str:
         return ""
     b, cf = tuned["blind"], tuned["blind"]["cross_fitted"]
     path = out / "neutrality.json"
-    n = json.loads(path.read_text()).get("blind") if path.exists() else None
-    unseen = json.loads(path.read_text()).get("unseen_pairs") if path.exists() else None
+    measured = json.loads(path.read_text()) if path.exists() else {}
+    n, unseen = measured.get("blind"), measured.get("unseen_pairs")
     neutral = ""
     if n:
-        neutral = (f"Swapping named sides in {json.loads(path.read_text()).get('data', 'the held-out articles')} then "
+        neutral = (f"Swapping named sides in {measured.get('data', 'the held-out articles')} then "
                    f"leaves span+technique agreement at\n{n['span_technique_f1']:.3f} ({n['copies']} copies; "
                    f"reading names as they are: see Neutrality), and at {n['unseen_pairs_span_technique_f1']:.3f} "
                    f"with 15 pairs\nnot in the shipped list")
