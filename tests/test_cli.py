@@ -157,14 +157,15 @@ def test_blind_names_reads_one_side_as_the_other(tmp_path):
         assert r.returncode == 0, r.stderr
         return json.loads(r.stdout)
 
-    blind_a, blind_b = analysed(a, "--blind-names"), analysed(b, "--blind-names")
+    blind_a, blind_b = analysed(a), analysed(b)       # the default reading
     assert blind_a["model"].endswith("+blind-names") and blind_a["spans"]
+    assert analysed(a, "--blind-names") == blind_a
     assert [(s["technique"], s["confidence"]) for s in blind_a["spans"]] == \
         [(s["technique"], s["confidence"]) for s in blind_b["spans"]]
     for sa, sb in zip(blind_a["spans"], blind_b["spans"]):   # the same words, at each text's own offsets
         assert swap(SIDES[sa["start"]:sa["end"]]) == swap(SIDES)[sb["start"]:sb["end"]]
-    plain = analysed(a)
-    assert not plain["model"].endswith("+blind-names")
+    plain = analysed(a, "--no-blind-names")
+    assert plain["model"] == blind_a["model"].removesuffix("+blind-names") != blind_a["model"]
     r = run("detect", "--blind-names", "--format", "semeval", "--help")
     assert r.returncode == 0 and "--blind-names" in r.stdout
 
@@ -174,13 +175,13 @@ def test_audit_neutrality_of_the_blinded_reading_is_exact(tmp_path):
     d.mkdir()
     (d / "article7.txt").write_text(SIDES + "Washington lied, and the United States will pay for its arrogance, "
                                     "Donald Trump's enemies shouted.\n", encoding="utf-8")
-    r = run("audit", "neutrality", "--blind-names", "--data", str(d), "--format", "json")
+    r = run("audit", "neutrality", "--data", str(d), "--format", "json")     # the default reading
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["copies"] >= 3
     agreement = report["agreement"]
     assert agreement["span_technique"]["f1"] == 1.0 and agreement["unchanged_copies"] == report["copies"]
-    assert "--blind-names reads" not in r.stderr
+    assert "read as written" not in r.stderr
 
 
 def test_analyze_jsonl_folder_one_object_per_article(folder):

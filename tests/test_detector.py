@@ -102,3 +102,12 @@ def test_lines_are_read_on_their_own():
         a, b = ta.offsets[:, 0] >= keep_from, tb.offsets[:, 0] >= keep_from + shift
         np.testing.assert_array_equal(ta.offsets[a] + shift, tb.offsets[b])
         assert np.array_equal(pa[a], pb[b]) == lines
+
+
+@pytest.mark.parametrize("blind", ["1", "0"])
+def test_current_version_names_the_reading_without_loading(blind, monkeypatch):
+    from propscope.model.detector import current_version
+    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", blind)
+    det = Detector()
+    assert current_version() == det.version
+    assert det.version.endswith("+blind-names") == (blind == "1")

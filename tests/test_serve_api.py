@@ -182,9 +182,10 @@ def test_analyze_text_returns_what_the_library_returns(api):
 def test_blind_names_is_asked_for_per_request(api):
     text = "The corrupt regime in Moscow lied again, Russian officials admitted, and Vladimir Putin was silent."
     other = text.replace("Moscow", "Beijing").replace("Russian", "Chinese").replace("Vladimir Putin", "Xi")
-    plain = api.post("/v1/analyze", json={"text": text}).json()
+    plain = api.post("/v1/analyze", json={"text": text, "blind_names": False}).json()
     blind = [api.post("/v1/analyze", json={"text": t, "blind_names": True}).json() for t in (text, other)]
     assert plain["model"] == blind[0]["model"].removesuffix("+blind-names") != blind[0]["model"]
+    assert api.post("/v1/analyze", json={"text": text}).json() == blind[0]     # the default reading
     assert blind[0] == to_dict(analyze(text, source="text", meta={"language": "en"}, blind_names=True))
     assert [(s["technique"], s["confidence"]) for s in blind[0]["spans"]] == \
         [(s["technique"], s["confidence"]) for s in blind[1]["spans"]]

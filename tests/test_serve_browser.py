@@ -37,7 +37,7 @@ def stand_in(text, *, article_id="", source=None, threshold=0.0, techniques=None
              blind_names=None):
     spans = tuple(Span(article_id, text.index(p), text.index(p) + len(p), t, c) for p, t, c in FINDS if p in text)
     return Analysis(text, spans, article_id=article_id, source=source,
-                    model="stand-in+blind-names" if blind_names else "stand-in",
+                    model="stand-in" if blind_names is False else "stand-in+blind-names",   # None: the default
                     meta=dict(meta or {})).filtered(threshold, techniques)
 
 
@@ -105,13 +105,14 @@ def test_paste_analyse_and_hover_a_fragment(page, server):
 
 
 def test_blind_to_names_is_asked_for_and_shown(page):
+    assert page.locator("#blind-names").is_checked()       # the default reading
     analyse(page)
-    assert "Model stand-in." in page.locator("#summary").inner_text()
-    page.check("#blind-names")
-    analyse(page)
-    page.locator("#summary", has_text="stand-in+blind-names").wait_for()
     assert "Model stand-in+blind-names." in page.locator("#summary").inner_text()
     page.uncheck("#blind-names")
+    analyse(page)
+    page.locator("#summary", has_text="Model stand-in.").wait_for()
+    assert "Model stand-in." in page.locator("#summary").inner_text()
+    page.check("#blind-names")
 
 
 def test_unticking_a_technique_hides_its_fragments(page):

@@ -130,9 +130,9 @@ def test_a_model_trained_blind_reads_one_name_as_another(split, tmp_path):
     assert "Blind to names" in (tmp_path / "MODEL_CARD.md").read_text()
 
 
-def test_any_model_reads_names_blinded_on_request_with_its_own_settings(split, trained, monkeypatch):
+def test_any_model_reads_names_blinded_by_default_with_its_own_settings(split, trained, monkeypatch):
     text = (split / "articles" / "article1003.txt").read_text(encoding="utf-8")
-    plain = Detector(trained)
+    plain = Detector(trained, blind_names=False)
     assert plain.common is None and not plain.trained_blind
     tokens, probs, _ = plain.encode(text)
     tokens2, probs2, _ = plain.encode(text.replace("Tuesday", "Saint Petersburg"))
@@ -144,8 +144,9 @@ def test_any_model_reads_names_blinded_on_request_with_its_own_settings(split, t
     assert blind.threshold == config["blind"]["threshold"] and blind.gap == config["blind"]["gap"]
     assert blind.validation()["cross_fitted"] == json.loads((trained / "validation.json").read_text())["blind"]["cross_fitted"]
     swap_invariant(blind, text)
-    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", "1")
-    assert Detector(trained).common == blind.common
+    assert Detector(trained).common == blind.common       # the default reading
+    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", "0")
+    assert Detector(trained).common is None
     # the twin tuned the blinded reading too, and the refit model took those settings
     assert config["blind"] == json.loads((trained / "twin" / "config.json").read_text())["blind"]
 

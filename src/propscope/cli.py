@@ -75,14 +75,18 @@ class Articles:
 
 
 def _blind_names(func):
-    """--blind-names: the PROPSCOPE_BLIND_NAMES setting for this run (read by the model when it loads)."""
+    """--blind-names/--no-blind-names: the PROPSCOPE_BLIND_NAMES setting for this run (read by the
+    model when it loads)."""
     def set_it(ctx, param, value):
-        if value:
-            os.environ[settings.SETTINGS["blind_names"].env] = "1"
+        if value is not None:
+            os.environ[settings.SETTINGS["blind_names"].env] = "1" if value else "0"
         return value
-    return click.option("--blind-names", is_flag=True, expose_value=False, is_eager=True, callback=set_it,
+    return click.option("--blind-names/--no-blind-names", default=None, expose_value=False, is_eager=True,
+                        callback=set_it,
                         help="Read each run of names as one placeholder word, so that who is named cannot "
-                             "change what is flagged (less accurate: see 'propscope model').")(func)
+                             "change what is flagged (the default), or read names as written: more accurate "
+                             "on the news the model learned from, but names then move results "
+                             "(see 'propscope model').")(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -500,8 +504,8 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
     out.close()
     from .engine import detector
     if report.copies and not report.meets_target and detector().common is None:
-        click.echo("--blind-names reads every name as the same placeholder, so that names cannot change "
-                   "the result, at some cost in accuracy: see 'propscope model'", err=True)
+        click.echo("names were read as written: the default reading (--blind-names) reads every name as the "
+                   "same placeholder, so that names cannot change the result: see 'propscope model'", err=True)
 
 
 @main.command()

@@ -24,8 +24,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("max_chars", "2000000", "Longest article accepted, in characters (longer ones are refused)."),
     Setting("threads", "0", "Threads for model inference; 0 lets onnxruntime choose (all cores)."),
     Setting("model_dir", "", "Folder of a model to use instead of the bundled one."),
-    Setting("blind_names", "0", "1 reads each run of names as one placeholder word, so that who is named cannot "
-            "change what is flagged (less accurate: see the model card)."),
+    Setting("blind_names", "1", "1 reads each run of names as one placeholder word, so that who is named cannot "
+            "change what is flagged; 0 reads names as written (more accurate on the news the model learned "
+            "from, but names then move results: see the model card)."),
     Setting("fetch_timeout", "15", "Seconds to wait for a web page to connect and for each read."),
     Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused)."),
     Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL."),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import errors, settings
+from .. import errors
 from ..errors import InputError, ModelError
 from ..spans import Span
 from .export import atomic
@@ -177,13 +177,9 @@ def input_files(inputs: list[str]) -> list[Path]:
 
 
 def model_version() -> str:
-    """The version of the model the workers will load, read from its config without loading it."""
-    from ..model.detector import BUNDLED
-    folder = Path(settings.get("model_dir") or BUNDLED)
-    try:
-        return json.loads((folder / "config.json").read_text()).get("version", "unversioned")
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
+    """The version of the model the workers will load, in the reading they will use."""
+    from ..model.detector import current_version
+    return current_version()
 
 
 def _parquet_file(path: Path):

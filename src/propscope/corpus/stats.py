@@ -83,17 +83,9 @@ class Stats:
 
 
 def current_model() -> str:
-    """The version of the model ``ingest`` would use, read from its config (the model is not loaded)."""
-    from pathlib import Path
-
-    from .. import settings
-    from ..model.detector import BUNDLED
-    try:
-        config = json.loads((Path(settings.get("model_dir") or BUNDLED) / "config.json").read_text())
-        return config.get("version", "unversioned")
-    except (OSError, ValueError):
-        from ..engine import detector
-        return detector().version       # raises the model's own clear error
+    """The version of the model ``ingest`` would use, in the reading it would use."""
+    from ..model.detector import current_version
+    return current_version()
 
 
 def compute(store: Store, where: Filter = Filter(), *, period: str = "month", model: str | None = None,

@@ -42,6 +42,24 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 Encoded = tuple[Tokens, np.ndarray, dict[int, np.ndarray]]
 
 
+def reading_version(config: dict, blinded: bool) -> str:
+    """The version a model with this config reports: "+blind-names" when it reads names blinded
+    but was not trained so, which keeps the two readings' analyses apart in a corpus store."""
+    version = config.get("version", "unversioned")
+    return version + "+blind-names" if blinded and not config.get("blind_names") else version
+
+
+def current_version() -> str:
+    """The version a Detector made now would report (the model and reading the settings choose),
+    read from the model's config without loading it."""
+    folder = Path(settings.get("model_dir") or BUNDLED)
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
+    return reading_version(config, settings.get_int("blind_names") == 1)
+
+
 class _Doc:
     """An article being encoded: tag probabilities per token, and the states kept."""
 
@@ -107,8 +125,7 @@ class Detector:
     @property
     def version(self) -> str:
         """The model's version; "+blind-names" when it reads names blinded but was not trained so."""
-        version = self.config.get("version", "unversioned")
-        return version + "+blind-names" if self.common is not None and not self.trained_blind else version
+        return reading_version(self.config, self.common is not None)
 
     def validation(self) -> dict:
         """The model's validation figures (validation.json), or {} when it has none."""

@@ -66,47 +66,57 @@ def _reading(cfg: dict) -> str:
     return out
 
 
-def _neutrality(out: Path) -> str:
-    """The neutrality audit's figures, when ``neutrality.json`` (written beside the model) has them."""
+def _neutrality(out: Path, blinded: bool) -> str:
+    """The neutrality audit's figures for the reading the card leads with, when ``neutrality.json``
+    (written beside the model) has them."""
     path = out / "neutrality.json"
     if not path.exists():
         return ""
     n = json.loads(path.read_text())
+    b = n.get("blind") if blinded else None
+    if blinded and not b:
+        return ""
+    figures = (b["copies"], b["span_f1"], b["span_technique_f1"]) if b else \
+        (n["copies"], n["span_f1"], n["span_technique_f1"])
+    out_ = (f"\n## Neutrality\nSwapping the named sides of a pair (US/China, Putin/Zelensky, ...; "
+            f"{n['pairs']} pairs) in {n.get('data', 'the held-out articles')}:\n{figures[0]} copies, agreement "
+            f"with the originals span F1 {figures[1]:.3f}, span+technique F1\n{figures[2]:.3f} "
+            f"(1.0: names change nothing; target 0.95). ")
+    if b:
+        return out_ + (f"With 15 pairs that are not in the shipped list: {b['unseen_pairs_span_technique_f1']:.3f}; "
+                       f"the twin on its\nheld-out articles: {b['twin_span_technique_f1']:.3f}. What still changes comes "
+                       f"from sides written in lower case\n(liberal, leftist, mosque) and names that are also common "
+                       f"words (\"Labour\"). Measured with\n`{b['command']}`.\n")
     twin = n.get("twin")
     also = (f"Its twin, on its {twin['articles']} held-out articles ({twin['copies']} copies): span+technique "
             f"F1 {twin['span_technique_f1']:.3f}.\n") if twin else ""
-    return (f"\n## Neutrality\nSwapping the named sides of a pair (US/China, Putin/Zelensky, ...; "
-            f"{n['pairs']} pairs) in {n.get('data', 'the held-out articles')}:\n{n['copies']} copies, agreement "
-            f"with the originals span F1 {n['span_f1']:.3f}, span+technique F1\n{n['span_technique_f1']:.3f} "
-            f"(1.0: names change nothing; target 0.95). A placebo swap of weekdays and months: span+technique\n"
-            f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n{also}")
+    return out_ + (f"A placebo swap of weekdays and months: span+technique\n"
+                   f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n{also}")
 
 
-def _blind(out: Path, tuned: dict) -> str:
-    """The blinded reading (--blind-names): its own settings' figures, and its neutrality when measured."""
-    if "blind" not in tuned:
-        return ""
-    b, cf = tuned["blind"], tuned["blind"]["cross_fitted"]
+def _as_written(out: Path, tuned: dict) -> str:
+    """Reading names as written (--no-blind-names), beside the default blinded reading: its own
+    settings' figures, and its neutrality when measured."""
+    cf = tuned["cross_fitted"]
     path = out / "neutrality.json"
-    measured = json.loads(path.read_text()) if path.exists() else {}
-    n, unseen = measured.get("blind"), measured.get("unseen_pairs")
+    n = json.loads(path.read_text()) if path.exists() else {}
     neutral = ""
     if n:
-        neutral = (f"Swapping named sides in {measured.get('data', 'the held-out articles')} then "
-                   f"leaves span+technique agreement at\n{n['span_technique_f1']:.3f} ({n['copies']} copies; "
-                   f"reading names as they are: see Neutrality), and at {n['unseen_pairs_span_technique_f1']:.3f} "
-                   f"with 15 pairs\nnot in the shipped list")
-        neutral += (f" (as they are: {unseen['span_technique_f1']:.3f})" if unseen else "") + "; the twin on its held-out articles: "
-        neutral += f"{n['twin_span_technique_f1']:.3f}.\nMeasured with `{n['command']}`.\n"
-    return (f"\n## Reading names blinded (`--blind-names`)\n"
-            f"With `--blind-names` (or PROPSCOPE_BLIND_NAMES=1) the model reads each run of names as one\n"
-            f"placeholder word: a capitalised word that the training articles seldom or never write in lower\n"
-            f"case, with the capitalised words around it (\"The White House\", \"President Obama\"), and\n"
-            f"acronyms (\"US\", \"NATO\"). \"Russia\" and \"China\" then read alike, and who is named cannot change\n"
-            f"what is flagged; fragments are still reported on the original text. Names carry signal in PTC, so\n"
-            f"this reading finds less: with its own thresholds and calibration, tuned the same way, SI F1\n"
+        twin = n.get("twin")
+        unseen = n.get("unseen_pairs")
+        neutral = (f"Swapping named sides in {n.get('data', 'the held-out articles')} then leaves span+technique "
+                   f"agreement at\n{n['span_technique_f1']:.3f} ({n['copies']} copies; span F1 {n['span_f1']:.3f}; "
+                   f"a placebo swap of weekdays and months: {n['placebo_span_technique_f1']:.3f})")
+        neutral += f", {unseen['span_technique_f1']:.3f} with the 15 unlisted pairs" if unseen else ""
+        neutral += (f", and {twin['span_technique_f1']:.3f} for the twin on its held-out articles" if twin else "")
+        neutral += (f": short of the 0.95 target.\nMeasured with `{n['command']}`.\n")
+    return (f"\n## Reading names as written (`--no-blind-names`)\n"
+            f"With `--no-blind-names` (or PROPSCOPE_BLIND_NAMES=0) the encoder reads names as they are written.\n"
+            f"Names carry signal in PTC (\"American\" in flag-waving, \"Muslims\" in appeals to fear), so this\n"
+            f"reading finds more there: with its own thresholds and calibration, tuned the same way, SI F1\n"
             f"{cf['si_f1']:.3f} (P {cf['si_precision']:.3f}, R {cf['si_recall']:.3f}), span+technique F1 "
-            f"{cf['span_technique_f1']:.3f}, ECE {cf['ece']:.3f}, TC micro-F1 {b['tc_micro_f1']:.3f}.\n{neutral}")
+            f"{cf['span_technique_f1']:.3f}, ECE {cf['ece']:.3f}, TC micro-F1 {tuned['tc_micro_f1']:.3f}.\n"
+            f"But who is named then changes what is flagged. {neutral}")
 
 
 def _sensitive(tuned: dict) -> str:
@@ -136,9 +146,31 @@ def _data_use(info: dict) -> str:
             f"  saw those articles too, so its own accuracy on them is not measured.")
 
 
+_BLINDED = ("- Blind to names by default: the encoder reads each run of names (capitalised words that the\n"
+            "  training articles seldom or never write in lower case, with the capitalised words around\n"
+            "  them, and acronyms: \"The White House\", \"President Obama\", \"US\") as one placeholder word,\n"
+            "  so \"Russia\" and \"China\" read alike and who is named cannot change what is flagged.\n"
+            "  Fragments are still reported on the original text. The figures below are this reading's,\n"
+            "  with its own thresholds and calibration; `--no-blind-names` reads names as written.\n")
+
+
+def _blind_limit(written: dict) -> str:
+    flag = written["tc_per_technique"].get("Flag-Waving")
+    also = f"; {flag['recall']:.3f} with `--no-blind-names`" if flag else ""
+    return ("- With names blinded, appeals that rest on a name (\"America first\", \"the American people\")\n"
+            "  read as an appeal to a placeholder: Flag-Waving is often missed (its recall in the table\n"
+            f"  above{also}).\n")
+
+
 def write_card(out: Path, info: dict, tuned: dict, command: str) -> None:
-    cf = tuned["cross_fitted"]
+    """The card leads with the default reading: names blinded, for a model tuned for it (and not
+    trained blind, which reads that way always); reading names as written comes after."""
     cfg = info["config"]
+    blinded = "blind" in tuned and not cfg.get("blind_names")
+    written = tuned
+    if blinded:
+        tuned = tuned["blind"]
+    cf = tuned["cross_fitted"]
     rows = "\n".join(
         f"| {name} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['gold']} |"
         for name, v in sorted(tuned["tc_per_technique"].items()))
@@ -159,7 +191,7 @@ calibrated confidence.
   {cfg['lr_encoder']} (encoder) / {cfg['lr_heads']} (heads), windows of {cfg['window']} tokens
   every {cfg['stride']} (every {cfg.get('inference_stride', cfg['stride'])} at inference), seed {cfg['seed']}, {_data_use(info)}
 - Data: PTC train split, SHA-256 over ids, texts and labels `{info['data_sha256']}`.
-{_counterfactual(cfg)}{_reading(cfg)}- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;
+{_counterfactual(cfg)}{_reading(cfg)}{_BLINDED if blinded else ''}- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;
   each window goes through the encoder on its own, so an article's result never depends on
   other articles.
 
@@ -179,7 +211,7 @@ Shipped decoding: a fragment is a run of tokens with inside-probability at least
 are joined (0: none); a second technique is given to a fragment when its probability is at least
 {tuned['second_threshold']}.
 {_sensitive(tuned)}
-{_neutrality(out)}{_blind(out, tuned)}
+{_neutrality(out, blinded)}{_as_written(out, written) if blinded else ''}
 ### TC per technique (held-out)
 | technique | P | R | F1 | gold |
 |---|---:|---:|---:|---:|
@@ -192,7 +224,7 @@ are joined (0: none); a second technique is given to a fragment when its probabi
   propaganda themselves (the training data marks such quotes too; not yet measured).
 - Rare techniques are often missed: see the recall of Appeal to authority, Bandwagon,
   Black-and-white fallacy, Thought-terminating clichés and Whataboutism in the table.
-- Fragment boundaries are loose: span+technique F1 (both the extent and the technique
+{_blind_limit(written) if blinded else ""}- Fragment boundaries are loose: span+technique F1 (both the extent and the technique
   right) is far below TC micro-F1 (technique of a given fragment right).
 - Validation uses {info.get('twin', info)['held_out_articles']} articles: figures carry several points of sampling error.
 

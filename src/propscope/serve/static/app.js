@@ -45,7 +45,7 @@
     else if (/^\s*(<!doctype html|<html[\s>])/i.test(text)) { body.html = text; }
     else { body.text = text; }
     if ($("sensitive").checked) { body.sensitive = true; }
-    if ($("blind-names").checked) { body.blind_names = true; }
+    body.blind_names = $("blind-names").checked;
     if ($("any-language").checked) { body.any_language = true; }
     return body;
   }
