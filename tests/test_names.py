@@ -78,6 +78,14 @@ def test_swapping_names_leaves_the_blinded_text_unchanged(names, rnd):
     assert a.text == b.text
 
 
+def test_a_name_ending_a_line_leaves_the_full_stop_outside():
+    for ending in ("\nThe officials agreed.", ""):
+        a = blind("The officials blame the U.S." + ending, COMMON)
+        b = blind("The officials blame the Kremlin." + ending, COMMON)
+        assert a.text == b.text == f"The officials blame the {PLACEHOLDER}." + ending
+    assert blind("U.S. officials agreed.", COMMON).text.startswith(f"{PLACEHOLDER} officials")
+
+
 def test_save_and_load(tmp_path):
     assert load(tmp_path) is None
     save(COMMON, tmp_path)

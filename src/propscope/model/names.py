@@ -72,7 +72,8 @@ def name_runs(text: str, common: frozenset[str]) -> list[tuple[int, int]]:
     words around them ("New York Times", "President Obama"), except in a headline in title
     case: "The White House" and "The Kremlin" read alike. An acronym in capitals ("US") is a
     name even when its lower case is a common word, unless a neighbour is in capitals too
-    (shouting).
+    (shouting). A run that ends a line with a full stop ("the U.S.") leaves that stop outside,
+    as the sentence's own: "the U.S." and "China." then read alike.
     """
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     n = len(words)
@@ -117,7 +118,13 @@ def name_runs(text: str, common: frozenset[str]) -> list[tuple[int, int]]:
             runs[-1] = (runs[-1][0], words[i][1])
         else:
             runs.append((words[i][0], words[i][1]))
-    return runs
+    return [(s, e - 1) if text[e - 1] == "." and _line_ends(text, e) else (s, e) for s, e in runs]
+
+
+def _line_ends(text: str, at: int) -> bool:
+    """Whether only spaces stand between ``at`` and the end of its line (or of the text)."""
+    end = text.find("\n", at)
+    return not text[at:None if end < 0 else end].strip()
 
 
 def blind(text: str, common: frozenset[str]) -> Swapped:
