@@ -163,6 +163,24 @@ def test_decode_widens_subword_run(tokenizer):
     assert text[s:e] == "unbelievablyhorrific"
 
 
+def test_decode_cuts_fragments_at_blank_lines():
+    text = "Sovereignty now.\n\nThe great nation\nrises again"
+    #        tokens: Sovereignty now . The great nation rises again
+    offsets = np.array([[0, 11], [12, 15], [15, 16], [18, 21], [22, 27], [28, 34], [35, 40], [41, 46]])
+    probs = P(B_, I_, Iw, I_, I_, I_, I_, I_)           # one run across the blank line
+    out = decode(text, offsets, probs, 0.5)
+    assert [text[s:e] for s, e, *_ in out] == ["Sovereignty now", "The great nation\nrises again"]
+    assert [(f, l) for _, _, f, l, _ in out] == [(0, 2), (3, 7)]
+    # a piece without a sure token of its own is dropped
+    probs = P(Iw, Iw, Iw, B_, I_, O_, O_, O_)
+    out = decode(text, offsets, probs, 0.8, low=0.5)
+    assert [(text[s:e], f, l) for s, e, f, l, _ in out] == [("The great", 3, 4)]
+    # runs joined across a gap and a blank line come apart, each ending on a token inside
+    probs = P(B_, I_, O_, B_, I_, O_, O_, O_)
+    out = decode(text, offsets, probs, 0.8, low=0.5, gap=2)
+    assert [(text[s:e], f, l) for s, e, f, l, _ in out] == [("Sovereignty now", 0, 1), ("The great", 3, 4)]
+
+
 def test_decode_nothing():
     text = "calm text"
     offsets = np.array([[0, 4], [5, 9]])
