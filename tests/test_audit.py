@@ -115,6 +115,21 @@ def test_to_copy_inverts_to_original():
         assert s.to_copy(r.start, r.end) == (r.copy_start, r.copy_end)
 
 
+def test_offset_arrays_map_as_single_offsets_do():
+    import numpy as np
+    text = "Moscow: In Moscow, Russians and Russia's friends read the Times about Russia"
+    s = swapped(text)
+    assert len(s.replacements) >= 4
+    every = [(a, b) for a in range(len(s.text) + 1) for b in range(a, len(s.text) + 1)]
+    mapped = s.offsets_to_original(np.asarray(every, dtype=np.int64))
+    assert mapped.tolist() == [list(s.to_original(a, b)) for a, b in every]
+    every = [(a, b) for a in range(len(text) + 1) for b in range(a, len(text) + 1)]
+    mapped = s.offsets_to_copy(np.asarray(every, dtype=np.int64))
+    assert mapped.tolist() == [list(s.to_copy(a, b)) for a, b in every]
+    none = swap.replaced(text, [])
+    assert none.offsets_to_original(np.asarray([[3, 5]])).tolist() == [[3, 5]]
+
+
 # -- the pair list ----------------------------------------------------------------------------
 
 def test_shipped_pair_list_covers_the_divides():

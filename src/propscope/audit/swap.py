@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Iterable
 
+import numpy as np
+
 from ..spans import Span
 from .pairs import Pair
 
@@ -43,6 +45,22 @@ class Swapped:
         starts, table = self._forward
         return _map(start, False, starts, table), _map(end, True, starts, table)
 
+    def offsets_to_original(self, offsets: np.ndarray) -> np.ndarray:
+        """``to_original`` for an (n, 2) array of (start, end) offsets of the copy, at once."""
+        starts, table = self._backward
+        if not starts:
+            return offsets
+        return np.stack([_map_array(offsets[:, 0], False, starts, table),
+                         _map_array(offsets[:, 1], True, starts, table)], axis=1).astype(offsets.dtype)
+
+    def offsets_to_copy(self, offsets: np.ndarray) -> np.ndarray:
+        """``to_copy`` for an (n, 2) array of (start, end) offsets of the original, at once."""
+        starts, table = self._forward
+        if not starts:
+            return offsets
+        return np.stack([_map_array(offsets[:, 0], False, starts, table),
+                         _map_array(offsets[:, 1], True, starts, table)], axis=1).astype(offsets.dtype)
+
     @cached_property
     def _backward(self) -> tuple[list[int], list[tuple[int, int, int, int]]]:
         rs = self.replacements
@@ -67,6 +85,15 @@ def _map(pos: int, is_end: bool, starts: list[int], spans: list[tuple[int, int, 
     if pos < from_end or (is_end and pos == from_end):
         return to_end if is_end else to_start
     return to_end + (pos - from_end)
+
+
+def _map_array(pos: np.ndarray, is_end: bool, starts: list[int], spans: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """``_map`` for an array of positions."""
+    i = np.searchsorted(np.asarray(starts), pos, side="left" if is_end else "right") - 1
+    from_start, from_end, to_start, to_end = np.asarray(spans)[np.maximum(i, 0)].T
+    inside = (pos < from_end) | (is_end & (pos == from_end))
+    mapped = np.where(inside, to_end if is_end else to_start, to_end + (pos - from_end))
+    return np.where(i < 0, pos, mapped)
 
 
 class Swapper:

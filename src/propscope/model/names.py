@@ -147,7 +147,7 @@ class Reading:
     def offsets_to_view(self, offsets: np.ndarray) -> np.ndarray:
         if not self.blinded or not self.blinded.replacements:
             return offsets
-        return np.asarray([self.to_view(int(s), int(e)) for s, e in offsets], dtype=offsets.dtype).reshape(-1, 2)
+        return self.blinded.offsets_to_copy(offsets)
 
 
 def save(words: frozenset[str], folder: Path) -> None:
