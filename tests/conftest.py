@@ -127,12 +127,12 @@ CORPUS = [("The Daily Flag", "2024-12-23", "The corrupt elites lied again. " * 2
 
 def make_corpus(path, model: str | None = None) -> str:
     """A SQLite store at ``path`` holding CORPUS, analysed by ``model`` (default: the current one)."""
-    from propscope.corpus.stats import current_model
+    from propscope.model.detector import current_version
     from propscope.corpus.store import Article, Store
     from propscope.spans import Span
     with Store(str(path)) as store:
         keys = store.add([Article(text=text, id=str(i), source=f"corpus-{i}.txt", outlet=outlet, published=published)
                           for i, (outlet, published, text, _) in enumerate(CORPUS)])
         for key, (_, _, _, spans) in zip(keys, CORPUS):
-            store.save_analysis(key, model or current_model(), [Span(str(key), s, e, t, 0.8) for s, e, t in spans])
+            store.save_analysis(key, model or current_version(), [Span(str(key), s, e, t, 0.8) for s, e, t in spans])
     return str(path)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from propscope.corpus.batch import PLAN, Worker, model_version, plan, read, row, run
+from propscope.corpus.batch import PLAN, Worker, plan, read, row, run
+from propscope.model.detector import current_version
 from propscope.errors import InputError
 
 pq = pytest.importorskip("pyarrow.parquet")
@@ -94,7 +95,7 @@ def test_folders_give_their_jsonl_and_parquet_files(tmp_path):
 def test_the_plan_is_kept_and_another_run_into_its_folder_refused(tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", articles(5))
     first = plan([str(source)], tmp_path, fmt="parquet", part_size=2, sensitive=False)
-    assert (tmp_path / PLAN).exists() and first.model == model_version()
+    assert (tmp_path / PLAN).exists() and first.model == current_version()
     assert plan([str(source)], tmp_path, fmt="parquet", part_size=2, sensitive=False) == first
     with pytest.raises(InputError, match="holds a run with other inputs or settings"):
         plan([str(source)], tmp_path, fmt="parquet", part_size=2, sensitive=True)

@@ -337,13 +337,13 @@ def stats(db, outlets, since, until, search, model, period, threshold, top, fmt,
 def export(db, outlets, since, until, search, model, fmt, output):
     """Export the corpus's articles and spans: CSV (a row per span), JSON Lines or Parquet (a record per article)."""
     from .corpus.export import FORMATS, export as run
-    from .corpus.stats import current_model
+    from .model.detector import current_version
     from .corpus.store import Filter, default_url, open_existing
     suffix = Path(output).suffix.lower().lstrip(".") if output else ""
     fmt = fmt or (suffix if suffix in FORMATS else "jsonl")
     where = Filter(tuple(outlets), since, until, search)
     with open_existing(db or default_url()) as store:
-        n = run(store, fmt, output, model=model or current_model(), where=where, stdout=sys.stdout)
+        n = run(store, fmt, output, model=model or current_version(), where=where, stdout=sys.stdout)
     if output:
         click.echo(f"{n} articles written to {output}", err=True)
 

@@ -47,19 +47,11 @@ class Swapped:
 
     def offsets_to_original(self, offsets: np.ndarray) -> np.ndarray:
         """``to_original`` for an (n, 2) array of (start, end) offsets of the copy, at once."""
-        starts, table = self._backward
-        if not starts:
-            return offsets
-        return np.stack([_map_array(offsets[:, 0], False, starts, table),
-                         _map_array(offsets[:, 1], True, starts, table)], axis=1).astype(offsets.dtype)
+        return _map_offsets(offsets, *self._backward)
 
     def offsets_to_copy(self, offsets: np.ndarray) -> np.ndarray:
         """``to_copy`` for an (n, 2) array of (start, end) offsets of the original, at once."""
-        starts, table = self._forward
-        if not starts:
-            return offsets
-        return np.stack([_map_array(offsets[:, 0], False, starts, table),
-                         _map_array(offsets[:, 1], True, starts, table)], axis=1).astype(offsets.dtype)
+        return _map_offsets(offsets, *self._forward)
 
     @cached_property
     def _backward(self) -> tuple[list[int], list[tuple[int, int, int, int]]]:
@@ -85,6 +77,14 @@ def _map(pos: int, is_end: bool, starts: list[int], spans: list[tuple[int, int, 
     if pos < from_end or (is_end and pos == from_end):
         return to_end if is_end else to_start
     return to_end + (pos - from_end)
+
+
+def _map_offsets(offsets: np.ndarray, starts: list[int], spans: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """``_map`` for an (n, 2) array of (start, end) offsets."""
+    if not starts:
+        return offsets
+    return np.stack([_map_array(offsets[:, 0], False, starts, spans),
+                     _map_array(offsets[:, 1], True, starts, spans)], axis=1).astype(offsets.dtype)
 
 
 def _map_array(pos: np.ndarray, is_end: bool, starts: list[int], spans: list[tuple[int, int, int, int]]) -> np.ndarray:

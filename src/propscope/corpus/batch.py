@@ -127,7 +127,8 @@ def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: b
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{out}: cannot make the output folder ({exc.strerror})") from None
-    fresh = Plan(model_version(), sensitive, fmt, part_size, tuple((str(f), f.stat().st_size) for f in files))
+    from ..model.detector import current_version
+    fresh = Plan(current_version(), sensitive, fmt, part_size, tuple((str(f), f.stat().st_size) for f in files))
     saved = out / PLAN
     if saved.exists():
         old = _load_plan(saved)
@@ -174,12 +175,6 @@ def input_files(inputs: list[str]) -> list[Path]:
         else:
             files.append(path)
     return [f.resolve() for f in files]
-
-
-def model_version() -> str:
-    """The version of the model the workers will load, in the reading they will use."""
-    from ..model.detector import current_version
-    return current_version()
 
 
 def _parquet_file(path: Path):

@@ -82,19 +82,14 @@ class Stats:
                 "fragments": {t: [{"fragment": f, "count": n} for f, n in fs] for t, fs in self.fragments.items()}}
 
 
-def current_model() -> str:
-    """The version of the model ``ingest`` would use, in the reading it would use."""
-    from ..model.detector import current_version
-    return current_version()
-
-
 def compute(store: Store, where: Filter = Filter(), *, period: str = "month", model: str | None = None,
             threshold: float = 0.0, top: int = 5) -> Stats:
     """Statistics of the articles ``model`` (default: the current model) has analysed that
     ``where`` selects, counting spans of at least ``threshold`` confidence."""
     if period not in PERIODS:
         raise InputError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
-    model = model or current_model()
+    from ..model.detector import current_version
+    model = model or current_version()
     known = store.models()
     if model not in known:
         have = ", ".join(f"{m} ({n} articles)" for m, n in known.items()) or "none"

@@ -92,5 +92,5 @@ def decode(text: str, offsets: np.ndarray, probs: np.ndarray, high: float, low: 
             start, end = snap(text, int(offsets[first, 0]), int(offsets[last, 1]))
             if end <= start or not any(ch.isalnum() for ch in text[start:end]):
                 continue
-            out.append((start, end, first, last, float(np.mean(1.0 - probs[first:last + 1, O]))))
+            out.append((start, end, first, last, float(inside[first:last + 1].mean())))
     return out

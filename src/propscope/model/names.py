@@ -145,9 +145,7 @@ class Reading:
         return self.blinded.to_copy(start, end) if self.blinded else (start, end)
 
     def offsets_to_view(self, offsets: np.ndarray) -> np.ndarray:
-        if not self.blinded or not self.blinded.replacements:
-            return offsets
-        return self.blinded.offsets_to_copy(offsets)
+        return self.blinded.offsets_to_copy(offsets) if self.blinded else offsets
 
 
 def save(words: frozenset[str], folder: Path) -> None:

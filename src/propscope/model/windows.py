@@ -59,7 +59,7 @@ def tokenize_reading(tokenizer: Tokenizer, reading: Reading) -> Tokens:
     enc = tokenizer.encode(reading.text, add_special_tokens=False)
     ids = np.asarray(enc.ids, dtype=np.int64)
     offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
-    if reading.blinded is not None and reading.blinded.replacements:
+    if reading.blinded is not None:
         offsets = reading.blinded.offsets_to_original(offsets)
     keep = offsets[:, 1] > offsets[:, 0]          # drop zero-width tokens, if any
     return Tokens(ids[keep], offsets[keep])
