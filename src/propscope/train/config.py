@@ -21,6 +21,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup: float = 0.06
     dropout: float = 0.1
+    frozen_layers: int = 0     # the embeddings and this many bottom encoder layers keep their pretrained weights
     span_hidden: int = 256
     token_features: bool = False  # hand-made cues per token (repetition, capitals, quotes) beside the token ids
     blind_names: bool = False  # read each run of names as one placeholder (model/names.py), so names cannot be cues

@@ -19,8 +19,9 @@ def _fresh(state_path: Path, encoder_dir: Path, span_hidden: int, cues: bool) ->
 
 
 def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, quantize: bool = True,
-           cues: bool = False) -> None:
-    """``cues``: the model reads hand-made token features, a third input ``token_cues``."""
+           cues: bool = False, frozen_base: str = "") -> None:
+    """``cues``: the model reads hand-made token features, a third input ``token_cues``.
+    ``frozen_base``: the name of the base encoder whose frozen weights are left out (split_frozen)."""
     # a fresh instance: the exporting instance's later outputs were seen to change
     model = _fresh(state_path, encoder_dir, span_hidden, cues)
     out.mkdir(parents=True, exist_ok=True)
@@ -46,7 +47,9 @@ def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, qua
     raw.unlink()
     check(_fresh(state_path, encoder_dir, span_hidden, cues), fp32)
     shutil.copy(encoder_dir / "tokenizer.json", out / "tokenizer.json")
-    if quantize:
+    if frozen_base:
+        split_frozen(fp32, out, frozen_base, encoder_dir)
+    elif quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
         import onnx
         quantize_dynamic(str(fp32), str(out / "encoder.onnx"), weight_type=QuantType.QInt8, per_channel=True,
@@ -92,3 +95,65 @@ def check(model: SpanModel, onnx_path: Path, tolerance: float = 1e-3) -> float:
     if diff > tolerance:
         raise RuntimeError(f"ONNX export differs from torch by {diff:.2e} on a padded batch")
     return diff
+
+
+def split_frozen(fp32: Path, out: Path, base: str, base_dir: Path, min_size: int = 4096) -> dict:
+    """Quantise ``fp32`` into ``out/encoder.onnx`` without the weights training left as pretrained.
+
+    A weight is frozen when its bytes are those of a tensor of the base encoder's
+    model.safetensors, or of its transpose. Frozen weights stay float32 (the nodes that read them
+    are not quantised) and become references into ``frozen.bin``, which ``frozen.json``
+    describes: propscope.model.frozen writes that file again from the base encoder's package.
+    """
+    import hashlib
+    import json
+
+    import onnx
+    from onnx import external_data_helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from safetensors.numpy import load_file
+
+    from ..model.frozen import MANIFEST
+
+    def digest(a: np.ndarray) -> str:
+        return hashlib.sha256(str(a.shape).encode() + np.ascontiguousarray(a, np.float32).tobytes()).hexdigest()
+
+    known = {}
+    for key, a in load_file(base_dir / "model.safetensors").items():
+        if a.dtype == np.float32 and a.size >= min_size:
+            known.setdefault(digest(a), {"key": key, "transpose": False})
+            if a.ndim == 2:
+                known.setdefault(digest(a.T), {"key": key, "transpose": True})
+    graph = onnx.load(str(fp32))
+    frozen = {}
+    for t in graph.graph.initializer:
+        if t.data_type == onnx.TensorProto.FLOAT and np.prod(t.dims) >= min_size:
+            hit = known.get(digest(numpy_helper.to_array(t)))
+            if hit:
+                frozen[t.name] = hit
+    exclude = [n.name for n in graph.graph.node if any(i in frozen for i in n.input)]
+    quantized = out / "encoder.quantized.onnx"
+    quantize_dynamic(str(fp32), str(quantized), weight_type=QuantType.QInt8, per_channel=True,
+                     nodes_to_exclude=exclude, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    model = onnx.load(str(quantized))
+    tensors, offset = [], 0
+    with open(out / "frozen.bin", "wb") as f:
+        for t in model.graph.initializer:
+            if t.name not in frozen:
+                continue
+            data = numpy_helper.to_array(t).astype(np.float32).tobytes()
+            offset = -(-offset // 4096) * 4096           # page-aligned, as onnxruntime maps it
+            f.seek(offset)
+            f.write(data)
+            external_data_helper.set_external_data(t, "frozen.bin", offset, len(data))
+            t.data_location = onnx.TensorProto.EXTERNAL
+            t.ClearField("raw_data")
+            t.ClearField("float_data")
+            tensors.append({"name": t.name, **frozen[t.name], "offset": offset})
+            offset += len(data)
+    onnx.save(model, str(out / "encoder.onnx"))
+    quantized.unlink()
+    h = hashlib.sha256((out / "frozen.bin").read_bytes()).hexdigest()
+    spec = {"base": base, "file": "frozen.bin", "size": offset, "sha256": h, "tensors": tensors}
+    (out / MANIFEST).write_text(json.dumps(spec, indent=1) + "\n")
+    return spec

@@ -55,8 +55,9 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
           pad_id: int = 0, log=print) -> None:
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
+    model.freeze(cfg.frozen_layers)
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
-    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr_encoder},
                              {"params": head_params, "lr": cfg.lr_heads}], weight_decay=cfg.weight_decay)
     steps = cfg.epochs * math.ceil(len(examples) / cfg.batch_size)

@@ -25,6 +25,18 @@ class SpanModel(nn.Module):
         self.span_in = nn.Linear(3 * hidden + N_FEATURES, span_hidden)
         self.span_out = nn.Linear(span_hidden, len(NAMES))
 
+    def freeze(self, layers: int) -> None:
+        """Keep the embeddings and the bottom ``layers`` encoder layers as pretrained (with what
+        every layer shares, as MPNet's relative position bias): only the top is trained, so only
+        the top need ship."""
+        if layers <= 0:
+            return
+        bottom = {f"encoder.layer.{i}." for i in range(layers)}
+        for name, p in self.encoder.named_parameters():
+            if name.startswith("embeddings.") or any(name.startswith(b) for b in bottom) \
+                    or name.startswith("encoder.relative_attention_bias"):
+                p.requires_grad_(False)
+
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                cues: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         if self.cues is None:

