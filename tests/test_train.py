@@ -105,7 +105,8 @@ def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, t
     assert probs.shape == (len(tokens.ids), 3) and np.allclose(probs.sum(1), 1, atol=1e-4)
 
 
-def test_a_model_with_frozen_layers_ships_only_what_training_changed(split, tmp_path, monkeypatch):
+@pytest.mark.parametrize("lever", [{"frozen_layers": 4}, {"lora_rank": 4}])
+def test_a_model_with_frozen_weights_ships_only_what_training_changed(lever, split, tmp_path, monkeypatch):
     import onnxruntime as ort
     from safetensors.numpy import load_file
 
@@ -115,12 +116,13 @@ def test_a_model_with_frozen_layers_ships_only_what_training_changed(split, tmp_
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "model"
     cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
-                      threads=1, counterfactual=0, frozen_layers=4)
+                      threads=1, counterfactual=0, **lever)
     train_and_export(split, out, cfg, log=lambda m: None)
     spec = json.loads((out / frozen.MANIFEST).read_text())
     keys = {e["key"] for e in spec["tensors"]}
     assert any(k.endswith("embeddings.word_embeddings.weight") for k in keys)
-    assert not any(f"layer.{i}." in k for k in keys for i in (4, 5))      # trained: shipped
+    top = any(f"layer.{i}." in k for k in keys for i in (4, 5))
+    assert top == ("lora_rank" in lever)   # above frozen layers all is trained; LoRA keeps every layer's own weights
     # the frozen weights are the pretrained ones, and the shipped graph is smaller for it
     base_dir, _ = pretrained.encoder_dir(cfg.base)
     weights = load_file(base_dir / "model.safetensors")

@@ -103,8 +103,11 @@ def _neutrality(out: Path, blinded: bool) -> str:
             f"with the originals span F1 {figures[1]:.3f}, span+technique F1\n{figures[2]:.3f} "
             f"(1.0: names change nothing; target 0.95). ")
     if b:
-        return out_ + (f"With 15 pairs that are not in the shipped list: {b['unseen_pairs_span_technique_f1']:.3f}; "
-                       f"the twin on its\nheld-out articles: {b['twin_span_technique_f1']:.3f}. What still changes comes "
+        also = [f"With 15 pairs that are not in the shipped list: {b['unseen_pairs_span_technique_f1']:.3f}"
+                if "unseen_pairs_span_technique_f1" in b else "",
+                f"the twin on its\nheld-out articles: {b['twin_span_technique_f1']:.3f}" if "twin_span_technique_f1" in b else ""]
+        also = "; ".join(a for a in also if a)
+        return out_ + (f"{also + '. ' if also else ''}What still changes comes "
                        f"from sides written in lower case\n(liberal, leftist, mosque) and names that are also common "
                        f"words (\"Labour\"). Measured with\n`{b['command']}`.\n")
     twin = n.get("twin")
@@ -129,7 +132,8 @@ def _as_written(out: Path, tuned: dict) -> str:
                    f"a placebo swap of weekdays and months: {n['placebo_span_technique_f1']:.3f})")
         neutral += f", {unseen['span_technique_f1']:.3f} with the 15 unlisted pairs" if unseen else ""
         neutral += (f", and {twin['span_technique_f1']:.3f} for the twin on its held-out articles" if twin else "")
-        neutral += (f": short of the 0.95 target.\nMeasured with `{n['command']}`.\n")
+        neutral += (f": short of the 0.95 target" if n["span_technique_f1"] < 0.95 else "")
+        neutral += f".\nMeasured with `{n['command']}`.\n"
     return (f"\n## Reading names as written (`--no-blind-names`)\n"
             f"With `--no-blind-names` (or PROPSCOPE_BLIND_NAMES=0) the encoder reads names as they are written.\n"
             f"Names carry signal in PTC (\"American\" in flag-waving, \"Muslims\" in appeals to fear), so this\n"

@@ -21,6 +21,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup: float = 0.06
     dropout: float = 0.1
+    lora_rank: int = 0         # >0: the encoder stays as pretrained and learns low-rank updates (LoRA) of this rank
     frozen_layers: int = 0     # the embeddings and this many bottom encoder layers keep their pretrained weights
     span_hidden: int = 256
     token_features: bool = False  # hand-made cues per token (repetition, capitals, quotes) beside the token ids

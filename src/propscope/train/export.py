@@ -12,18 +12,18 @@ from ..model.features import N_TOKEN_FEATURES
 from .model import ExportedEncoder, SpanModel
 
 
-def _fresh(state_path: Path, encoder_dir: Path, span_hidden: int, cues: bool) -> SpanModel:
-    model = SpanModel(str(encoder_dir), span_hidden=span_hidden, cues=cues)
+def _fresh(state_path: Path, encoder_dir: Path, span_hidden: int, cues: bool, lora_rank: int = 0) -> SpanModel:
+    model = SpanModel(str(encoder_dir), span_hidden=span_hidden, cues=cues, lora_rank=lora_rank)
     model.load_state_dict(torch.load(state_path, map_location="cpu"))
     return model.eval()
 
 
 def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, quantize: bool = True,
-           cues: bool = False, frozen_base: str = "") -> None:
+           cues: bool = False, frozen_base: str = "", lora_rank: int = 0) -> None:
     """``cues``: the model reads hand-made token features, a third input ``token_cues``.
     ``frozen_base``: the name of the base encoder whose frozen weights are left out (split_frozen)."""
     # a fresh instance: the exporting instance's later outputs were seen to change
-    model = _fresh(state_path, encoder_dir, span_hidden, cues)
+    model = _fresh(state_path, encoder_dir, span_hidden, cues, lora_rank)
     out.mkdir(parents=True, exist_ok=True)
     np.savez(out / "span_head.npz",
              w1=model.span_in.weight.detach().numpy().T.copy(), b1=model.span_in.bias.detach().numpy(),
@@ -45,7 +45,7 @@ def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, qua
     fp32 = out / "encoder.fp32.onnx"
     fuse(raw, fp32, model.encoder.config)
     raw.unlink()
-    check(_fresh(state_path, encoder_dir, span_hidden, cues), fp32)
+    check(_fresh(state_path, encoder_dir, span_hidden, cues, lora_rank), fp32)
     shutil.copy(encoder_dir / "tokenizer.json", out / "tokenizer.json")
     if frozen_base:
         split_frozen(fp32, out, frozen_base, encoder_dir)

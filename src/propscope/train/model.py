@@ -10,10 +10,28 @@ from ..model.features import N_FEATURES, N_TOKEN_FEATURES
 from ..techniques import NAMES
 
 
+class LowRank(nn.Module):
+    """A linear layer kept as pretrained, plus a trained low-rank update (LoRA): x W + (x A) B s.
+    B starts at zero, so the layer starts as pretrained; only A and B are trained."""
+
+    def __init__(self, base: nn.Linear, rank: int, alpha: float):
+        super().__init__()
+        self.base = base
+        self.a = nn.Parameter(torch.randn(base.in_features, rank) / rank)
+        self.b = nn.Parameter(torch.zeros(rank, base.out_features))
+        self.scale = alpha / rank
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + (x @ self.a @ self.b) * self.scale
+
+
 class SpanModel(nn.Module):
-    def __init__(self, encoder_dir: str, span_hidden: int = 256, dropout: float = 0.1, cues: bool = False):
+    def __init__(self, encoder_dir: str, span_hidden: int = 256, dropout: float = 0.1, cues: bool = False,
+                 lora_rank: int = 0):
         super().__init__()
         self.encoder = AutoModel.from_pretrained(encoder_dir)
+        if lora_rank:
+            self._low_rank(lora_rank)
         hidden = self.encoder.config.hidden_size
         self.cues = None
         if cues:      # hand-made token features join the word embeddings; zero at first, so the
@@ -24,6 +42,17 @@ class SpanModel(nn.Module):
         self.tagger = nn.Linear(hidden, 3)                      # O, B, I
         self.span_in = nn.Linear(3 * hidden + N_FEATURES, span_hidden)
         self.span_out = nn.Linear(span_hidden, len(NAMES))
+
+    def _low_rank(self, rank: int) -> None:
+        """Every linear layer of the encoder's layers becomes pretrained + low-rank update, and
+        every other encoder weight stays as pretrained: what ships is the updates and the heads."""
+        for p in self.encoder.parameters():
+            p.requires_grad_(False)
+        for layer in self.encoder.encoder.layer:
+            for name, module in list(layer.named_modules()):
+                for child, linear in list(module.named_children()):
+                    if isinstance(linear, nn.Linear):
+                        setattr(module, child, LowRank(linear, rank, alpha=2.0 * rank))
 
     def freeze(self, layers: int) -> None:
         """Keep the embeddings and the bottom ``layers`` encoder layers as pretrained (with what

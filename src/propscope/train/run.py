@@ -49,7 +49,8 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
         f"{sum(len(e.spans) for e in examples)} span examples")
     from ..model.windows import special_ids
     specials = special_ids(tokenizer)
-    model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout, cues=cfg.token_features)
+    model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout, cues=cfg.token_features,
+                      lora_rank=cfg.lora_rank)
     from .loop import train
     t0 = time.time()
     train(model, examples, cfg, *specials, log=log)
@@ -58,7 +59,7 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     torch.save(model.state_dict(), state)
     cfg.save(out / "train_config.json")
     export(state, base_dir, cfg.span_hidden, out, cues=cfg.token_features,
-           frozen_base=cfg.base if cfg.frozen_layers else "")
+           frozen_base=cfg.base if cfg.frozen_layers or cfg.lora_rank else "", lora_rank=cfg.lora_rank)
     from ..model.names import save
     save(common, out)
     info = {"version": version(cfg), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
