@@ -105,7 +105,7 @@ def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, t
     assert probs.shape == (len(tokens.ids), 3) and np.allclose(probs.sum(1), 1, atol=1e-4)
 
 
-@pytest.mark.parametrize("lever", [{"frozen_layers": 4}, {"lora_rank": 4}])
+@pytest.mark.parametrize("lever", [{"frozen_layers": 4}, {"lora_rank": 4}, {"ship_rank": 4}])
 def test_a_model_with_frozen_weights_ships_only_what_training_changed(lever, split, tmp_path, monkeypatch):
     import onnxruntime as ort
     from safetensors.numpy import load_file
@@ -122,11 +122,11 @@ def test_a_model_with_frozen_weights_ships_only_what_training_changed(lever, spl
     keys = {e["key"] for e in spec["tensors"]}
     assert any(k.endswith("embeddings.word_embeddings.weight") for k in keys)
     top = any(f"layer.{i}." in k for k in keys for i in (4, 5))
-    assert top == ("lora_rank" in lever)   # above frozen layers all is trained; LoRA keeps every layer's own weights
+    assert top == ("frozen_layers" not in lever)   # above frozen layers all is trained; low rank keeps each layer's weights
     # the frozen weights are the pretrained ones, and the shipped graph is smaller for it
     base_dir, _ = pretrained.encoder_dir(cfg.base)
     weights = load_file(base_dir / "model.safetensors")
-    state = torch.load(out / "state.pt")
+    state = torch.load(out / ("state.low_rank.pt" if "ship_rank" in lever else "state.pt"))
     word = next(k for k in keys if k.endswith("embeddings.word_embeddings.weight"))
     assert np.array_equal(state["encoder.embeddings.word_embeddings.weight"].numpy(), weights[word])
     assert (out / "encoder.onnx").stat().st_size < 0.5 * (out / "encoder.fp32.onnx").stat().st_size
@@ -209,3 +209,24 @@ def test_pseudo_labels_keep_fragments_and_drop_unsure_techniques(split, trained)
         assert {(s.start, s.end) for s in art.spans} == found
         assert len({(s.start, s.end) for s in art.spans}) == len(art.spans), "one technique per fragment"
         assert all(s.technique == "" or s.confidence >= 0.5 for s in art.spans)
+
+
+def test_low_rank_state_keeps_the_update_whole_at_full_rank_and_its_largest_part_below():
+    from propscope.model.pretrained import encoder_dir
+    from propscope.train.model import SpanModel, low_rank_state
+    torch.manual_seed(0)
+    base_dir, _ = encoder_dir("all-MiniLM-L6-v2")
+    tuned = SpanModel(str(base_dir)).eval()
+    with torch.no_grad():
+        for name, p in tuned.encoder.encoder.named_parameters():
+            if name.endswith("dense.weight") or name.endswith(("query.weight", "key.weight", "value.weight")):
+                p.add_(0.02 * torch.randn(p.shape[0], 2) @ torch.randn(2, p.shape[1]))     # a rank-2 update
+    ids = torch.tensor([[101, 2023, 2003, 1996, 5409, 7071, 102]])
+    mask = torch.ones_like(ids)
+    want = tuned.encode(ids, mask)[1]
+    for rank, close in ((2, True), (1, False)):
+        model = SpanModel(str(base_dir), lora_rank=rank).eval()
+        model.load_state_dict(low_rank_state(tuned.state_dict(), str(base_dir), rank))
+        with torch.no_grad():
+            got = model.encode(ids, mask)[1]
+        assert torch.allclose(got, want, atol=1e-4) == close

@@ -425,6 +425,9 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--lr", type=float, default=None, help="Encoder learning rate (default: the recipe's).")
 @click.option("--lora-rank", type=click.IntRange(0), default=None,
               help="Keep the encoder as pretrained and train low-rank updates of its layers (LoRA) of this rank.")
+@click.option("--ship-rank", type=click.IntRange(0), default=None,
+              help="Ship the fine-tuned encoder as its pretrained weights plus a rank-R approximation of each "
+                   "layer's update (what a committed model can hold for a large encoder).")
 @click.option("--frozen-layers", type=click.IntRange(0), default=None,
               help="Keep the embeddings and this many bottom encoder layers as pretrained (default: none).")
 @click.option("--counterfactual", type=click.FloatRange(0, 1), default=None,
@@ -448,7 +451,7 @@ def evaluate(data, held_out, fmt, plot):
               help="After tuning on the held-out fold (a twin model in OUT/twin), train again on every article "
                    "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
-def train(data, out, epochs, fold, seed, base, lr, lora_rank, frozen_layers, counterfactual, unlabelled, semeval2021, windows, batch_size,
+def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, counterfactual, unlabelled, semeval2021, windows, batch_size,
           precision, threads, token_cues, blind_names, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
@@ -456,7 +459,7 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, frozen_layers, cou
         from .train.run import main as run
     except ImportError as exc:
         raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
-    given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr, "frozen_layers": frozen_layers, "lora_rank": lora_rank,
+    given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr, "frozen_layers": frozen_layers, "lora_rank": lora_rank, "ship_rank": ship_rank,
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
              "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
              "precision": precision, "threads": threads, "token_features": token_cues,

@@ -40,18 +40,29 @@ BASES = {"all-MiniLM-L6-v2": ("22.7M parameters, Apache-2.0", "the PyPI package\
 
 
 def _frozen(cfg: dict) -> str:
+    if cfg.get("lora_rank"):
+        return f", the encoder kept as pretrained and learning low-rank updates (LoRA, rank {cfg['lora_rank']}) of its layers"
     k = cfg.get("frozen_layers", 0)
     return f", with the embeddings and the bottom {k} layers kept as pretrained" if k else ""
 
 
+_ASSEMBLED = ("  The pretrained weights are not shipped: at first use they are read from the base encoder's\n"
+              "  package, written to ~/.cache/propscope/assembled and checked against their SHA-256 (frozen.json),\n"
+              "  and run in float32;\n")
+
+
 def _shipped(cfg: dict) -> str:
+    if cfg.get("ship_rank") or cfg.get("lora_rank"):
+        how = (f"a rank-{cfg['ship_rank']} approximation (SVD) of what fine-tuning changed in each of\n"
+               "  its layers' linear maps (word and position embeddings as pretrained)") if cfg.get("ship_rank") else \
+              "its low-rank updates"
+        return (f"- Shipped as the pretrained encoder plus {how}, as an ONNX graph whose\n"
+                "  low-rank factors and tagger are quantised to int8 (dynamic, per channel), and a numpy span\n"
+                "  head." + _ASSEMBLED[1:])
     if not cfg.get("frozen_layers"):
         return "- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;\n"
     return (f"- Shipped as an ONNX graph of what training changed (the layers above the bottom {cfg['frozen_layers']} and\n"
-            "  the tagger), quantised to int8 (dynamic, per channel), and a numpy span head. The frozen\n"
-            "  embeddings and layers are not shipped: at first use they are read from the base encoder's\n"
-            "  package, written to ~/.cache/propscope/assembled and checked against their SHA-256 (frozen.json),\n"
-            "  and run in float32;\n")
+            "  the tagger), quantised to int8 (dynamic, per channel), and a numpy span head.\n" + _ASSEMBLED)
 
 
 def _counterfactual(cfg: dict) -> str:

@@ -22,6 +22,7 @@ class TrainConfig:
     warmup: float = 0.06
     dropout: float = 0.1
     lora_rank: int = 0         # >0: the encoder stays as pretrained and learns low-rank updates (LoRA) of this rank
+    ship_rank: int = 0         # >0: ship the fine-tuned encoder as pretrained weights + a rank-r SVD of each layer's update
     frozen_layers: int = 0     # the embeddings and this many bottom encoder layers keep their pretrained weights
     span_hidden: int = 256
     token_features: bool = False  # hand-made cues per token (repetition, capitals, quotes) beside the token ids

@@ -95,3 +95,25 @@ class ExportedEncoder(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cues: torch.Tensor | None = None):
         return self.model.encode(input_ids, attention_mask, cues)
+
+
+def low_rank_state(state: dict, encoder_dir: str, rank: int, span_hidden: int = 256, cues: bool = False) -> dict:
+    """A fine-tuned model's weights as a SpanModel with low-rank updates (lora_rank=``rank``): each
+    linear map of the encoder's layers is its pretrained weight plus the best rank-``rank``
+    approximation (SVD) of what fine-tuning changed; word and position embeddings are taken as
+    pretrained; biases, norms and heads as fine-tuned. Exported, only what is not pretrained ships."""
+    model = SpanModel(encoder_dir, span_hidden=span_hidden, cues=cues, lora_rank=rank)
+    out = model.state_dict()
+    for key in list(out):
+        if key.endswith((".a", ".b")) or key.endswith(("word_embeddings.weight", "position_embeddings.weight")):
+            continue
+        tuned = state[key.replace(".base.", ".")]
+        if not key.endswith(".base.weight"):
+            out[key] = tuned
+            continue
+        prefix = key.removesuffix(".base.weight")
+        u, s, vh = torch.linalg.svd(tuned.float() - out[key].float(), full_matrices=False)   # (out, in) = u s vh
+        root = s[:rank].sqrt()
+        out[prefix + ".a"] = vh[:rank].T * root                                     # (in, rank)
+        out[prefix + ".b"] = root[:, None] * u[:, :rank].T / model.get_submodule(prefix).scale   # (rank, out)
+    return out

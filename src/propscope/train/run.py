@@ -58,8 +58,13 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     state = out / "state.pt"
     torch.save(model.state_dict(), state)
     cfg.save(out / "train_config.json")
+    rank = cfg.lora_rank
+    if cfg.ship_rank:         # shipped as pretrained + low-rank updates, like a LoRA model
+        from .model import low_rank_state
+        rank, state = cfg.ship_rank, out / "state.low_rank.pt"
+        torch.save(low_rank_state(model.state_dict(), str(base_dir), rank, cfg.span_hidden, cfg.token_features), state)
     export(state, base_dir, cfg.span_hidden, out, cues=cfg.token_features,
-           frozen_base=cfg.base if cfg.frozen_layers or cfg.lora_rank else "", lora_rank=cfg.lora_rank)
+           frozen_base=cfg.base if cfg.frozen_layers or rank else "", lora_rank=rank)
     from ..model.names import save
     save(common, out)
     info = {"version": version(cfg), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
