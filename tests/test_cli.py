@@ -314,3 +314,15 @@ def test_serve_answers_health_on_loopback_and_stops_cleanly():
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_model_large_is_the_larger_model_and_says_so(folder, tmp_path):
+    r = run("analyze", "--model", "large", "--format", "json", str(folder / "article101.txt"))
+    assert r.returncode == 0, r.stderr
+    large = json.loads(r.stdout)
+    fast = json.loads(run("analyze", "--format", "json", str(folder / "article101.txt")).stdout)
+    assert "all-mpnet-base-v2" in large["model"] and large["model"] != fast["model"] and large["spans"]
+    card = run("model", "--model", "large")
+    assert card.returncode == 0 and "all-mpnet-base-v2" in card.stdout
+    r = run("detect", "--model", "huge", str(folder))
+    assert r.returncode != 0 and "'huge'" in r.stderr and "Traceback" not in r.stderr

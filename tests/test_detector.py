@@ -111,3 +111,30 @@ def test_current_version_names_the_reading_without_loading(blind, monkeypatch):
     det = Detector()
     assert current_version() == det.version
     assert det.version.endswith("+blind-names") == (blind == "1")
+
+
+@pytest.mark.parametrize("model", ["fast", "large"])
+def test_the_model_setting_chooses_a_bundled_model(model, monkeypatch):
+    from propscope.model.detector import BUNDLED, current_version
+    monkeypatch.setenv("PROPSCOPE_MODEL", model)
+    det = Detector()
+    assert det.folder == BUNDLED[model] and current_version() == det.version
+    assert (det.folder / "encoder.onnx").stat().st_size <= 30_000_000     # what git holds
+    spans = det.detect(TEXT, "7")
+    assert spans and all(s.technique in NAMES and 0 <= s.start < s.end <= len(TEXT) for s in spans)
+
+
+def test_the_large_model_is_another_model_and_is_assembled_from_its_base_package(monkeypatch):
+    from propscope.model import frozen
+    from propscope.model.detector import BUNDLED
+    large, fast = Detector(BUNDLED["large"]), Detector(BUNDLED["fast"])
+    assert large.config["base"] == "all-mpnet-base-v2" and large.version != fast.version
+    assert (BUNDLED["large"] / frozen.MANIFEST).exists() and not (BUNDLED["large"] / "frozen.bin").exists()
+    assert frozen.encoder_path(BUNDLED["large"]).parent.name != BUNDLED["large"].name
+
+
+def test_an_unknown_model_is_refused_by_name(monkeypatch):
+    from propscope.errors import PropscopeError
+    monkeypatch.setenv("PROPSCOPE_MODEL", "huge")
+    with pytest.raises(PropscopeError, match="fast and large"):
+        Detector()

@@ -23,8 +23,8 @@ class Setting:
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("max_chars", "2000000", "Longest article accepted, in characters (longer ones are refused)."),
     Setting("threads", "0", "Threads for model inference; 0 lets onnxruntime choose (all cores)."),
-    Setting("model", "fast", "Which bundled model reads articles: fast (MiniLM-L6) or large (MPNet-base with its "
-            "bottom layers as pretrained: more accurate, several times slower; needs the large extra)."),
+    Setting("model", "fast", "Which bundled model reads articles: fast (MiniLM-L6) or large (MPNet-base: more "
+            "accurate, several times slower; needs the large extra, see The large model)."),
     Setting("model_dir", "", "Folder of a model to use instead of the bundled ones."),
     Setting("blind_names", "1", "1 reads each run of names as one placeholder word, so that who is named cannot "
             "change what is flagged; 0 reads names as written (more accurate on the news the model learned "
