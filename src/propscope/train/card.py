@@ -138,9 +138,10 @@ def _as_written(out: Path, tuned: dict) -> str:
     if n:
         twin = n.get("twin")
         unseen = n.get("unseen_pairs")
+        placebo = (f"; a placebo swap of weekdays and months: {n['placebo_span_technique_f1']:.3f}"
+                   if "placebo_span_technique_f1" in n else "")
         neutral = (f"Swapping named sides in {n.get('data', 'the held-out articles')} then leaves span+technique "
-                   f"agreement at\n{n['span_technique_f1']:.3f} ({n['copies']} copies; span F1 {n['span_f1']:.3f}; "
-                   f"a placebo swap of weekdays and months: {n['placebo_span_technique_f1']:.3f})")
+                   f"agreement at\n{n['span_technique_f1']:.3f} ({n['copies']} copies; span F1 {n['span_f1']:.3f}{placebo})")
         neutral += f", {unseen['span_technique_f1']:.3f} with the 15 unlisted pairs" if unseen else ""
         neutral += (f", and {twin['span_technique_f1']:.3f} for the twin on its held-out articles" if twin else "")
         neutral += (f": short of the 0.95 target" if n["span_technique_f1"] < 0.95 else "")
