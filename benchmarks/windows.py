@@ -1,0 +1,57 @@
+"""Does a longer window at inference pay? A trained model's held-out figures read with other windows.
+
+    python benchmarks/windows.py --model src/propscope/model/large --data ../shared/data/ptc/train \
+        --window 510 --stride 448
+
+Reads the articles the model held out (its training.json) with each window (content tokens)
+and stride, as written and with names blinded, and re-tunes thresholds and calibration for each
+the way training does (cross-fitted over two halves), so the figures compare with the model card's.
+The model itself is not changed: a copy of its folder with the other window is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from propscope.model.detector import Detector
+from propscope.train.data import load_split
+from propscope.train.tune import tune
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True, type=Path, help="a trained model folder with a held-out fold")
+    p.add_argument("--data", required=True, type=Path, help="the labelled split it was trained on")
+    p.add_argument("--window", type=int, action="append", help="content tokens a window (repeatable)")
+    p.add_argument("--stride", type=int, action="append", help="tokens between window starts, one per --window")
+    a = p.parse_args()
+    config = json.loads((a.model / "config.json").read_text())
+    windows = list(zip(a.window or [config["window"]], a.stride or [config["stride"]]))
+    held_ids = set(json.loads((a.model / "training.json").read_text())["held_out_ids"])
+    held = [x for x in load_split(a.data) if x.article_id in held_ids]
+    if not held:
+        raise SystemExit(f"{a.model} held no articles of {a.data} out")
+    print(f"{len(held)} held-out articles")
+    print(f"{'window':>6} {'stride':>6} {'reading':>8} {'SI F1':>6} {'P':>6} {'R':>6} {'S+T F1':>7} {'TC F1':>6} "
+          f"{'ECE':>6} {'s':>5}")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / a.model.name
+        shutil.copytree(a.model, copy)
+        for window, stride in windows:
+            (copy / "config.json").write_text(json.dumps({**config, "window": window, "stride": stride}))
+            for reading, blind in (("written", False), ("blinded", True)):
+                t0 = time.perf_counter()
+                tuned = tune(Detector(copy, blind_names=blind), held, log=lambda *_: None)
+                c = tuned["cross_fitted"]
+                print(f"{window:>6} {stride:>6} {reading:>8} {c['si_f1']:>6.3f} {c['si_precision']:>6.3f} "
+                      f"{c['si_recall']:>6.3f} {c['span_technique_f1']:>7.3f} {tuned['tc_micro_f1']:>6.3f} "
+                      f"{c['ece']:>6.3f} {time.perf_counter() - t0:>5.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
