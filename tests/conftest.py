@@ -1,4 +1,5 @@
-"""Shared fixtures: a real WordPiece tokenizer for the windowing and training tests."""
+"""Shared fixtures: a real WordPiece tokenizer for the windowing and training tests; a real
+PostgreSQL server and a store on each backend for the corpus tests."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from pg import db_url, postgres  # noqa: F401  (fixtures for the corpus tests, on a real PostgreSQL server)
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "src" / "propscope" / "model" / "weights" / "tokenizer.json"

@@ -4,8 +4,8 @@ Uses the PostgreSQL binaries found on PATH or in /usr/lib/postgresql/*/bin (Debi
 ``postgresql`` package). PostgreSQL refuses to run as root, so as root the server runs as the
 ``postgres`` user (or ``nobody``). Tests that need it skip, saying why, when no binaries exist.
 
-    from pg import db_url, postgres_fixture
-    postgres = postgres_fixture()    # one server per session; db_url: a fresh store on each backend
+conftest.py makes its fixtures everyone's: ``postgres``, the running server (one per session),
+and ``db_url``, a fresh store on each backend.
 """
 
 from __future__ import annotations
@@ -102,13 +102,10 @@ def shared_server() -> Server:
     return _server
 
 
-def postgres_fixture():
-    """A session fixture: the running Server (skips when PostgreSQL cannot be started here).
-    Every module that makes one shares the same server."""
-    @pytest.fixture(scope="session")
-    def postgres():
-        return shared_server()
-    return postgres
+@pytest.fixture(scope="session")
+def postgres() -> Server:
+    """The running Server, shared by the whole session (skips when PostgreSQL cannot be started here)."""
+    return shared_server()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

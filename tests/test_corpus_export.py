@@ -3,14 +3,12 @@ import io
 import json
 
 import pytest
-from pg import db_url, postgres_fixture  # noqa: F401  (fixtures)
 
 from propscope.corpus.export import export
 from propscope.corpus.store import Article, Filter, Store
 from propscope.errors import InputError
 from propscope.spans import Span
 
-postgres = postgres_fixture()
 
 TEXT = "The corrupt elites have betrayed us, \u201ctraitors\u201d all."
 

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from pg import db_url, postgres_fixture  # noqa: F401  (fixtures)
 
 from propscope.corpus.ingest import analyse, ingest
 from propscope.corpus.store import Store
@@ -17,7 +16,6 @@ from propscope.spans import Span
 
 from conftest import ARTICLE_HTML
 
-postgres = postgres_fixture()
 
 WORDS = {"traitors": "Name_Calling,Labeling", "corrupt": "Loaded_Language", "destroy": "Appeal_to_fear-prejudice"}
 

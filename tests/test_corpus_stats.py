@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from pg import db_url, postgres_fixture  # noqa: F401  (fixtures)
 
 from propscope.corpus.stats import PERIODS, UNDATED, UNKNOWN, compute, to_csv, to_json, to_table
 from propscope.corpus.store import Article, Filter, Store
@@ -14,7 +13,6 @@ from propscope.errors import InputError
 from propscope.spans import Span
 from propscope.techniques import NAMES
 
-postgres = postgres_fixture()
 
 OUTLETS = ["Flag", "Post", None]
 # ISO weeks across year ends (2024-12-30 is in 2025-W01, 2021-01-03 in 2020-W53); 02-30 is no date

@@ -1,14 +1,12 @@
 import sqlite3
 
 import pytest
-from pg import db_url, postgres_fixture  # noqa: F401  (fixtures)
 
 from propscope.corpus.migrations import MIGRATIONS
 from propscope.corpus.store import Article, Filter, Store, text_hash
 from propscope.errors import PropscopeError
 from propscope.spans import Span
 
-postgres = postgres_fixture()
 
 TEXT = "The corrupt elites have stabbed every patriot in the back. These traitors must be stopped."
 

@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 
 from conftest import ARTICLE_HTML
 from propscope.errors import FetchError, InputError

@@ -144,7 +144,7 @@ def _as_written(out: Path, tuned: dict) -> str:
                    f"agreement at\n{n['span_technique_f1']:.3f} ({n['copies']} copies; span F1 {n['span_f1']:.3f}{placebo})")
         neutral += f", {unseen['span_technique_f1']:.3f} with the 15 unlisted pairs" if unseen else ""
         neutral += (f", and {twin['span_technique_f1']:.3f} for the twin on its held-out articles" if twin else "")
-        neutral += (f": short of the 0.95 target" if n["span_technique_f1"] < 0.95 else "")
+        neutral += (": short of the 0.95 target" if n["span_technique_f1"] < 0.95 else "")
         neutral += f".\nMeasured with `{n['command']}`.\n"
     return (f"\n## Reading names as written (`--no-blind-names`)\n"
             f"With `--no-blind-names` (or PROPSCOPE_BLIND_NAMES=0) the encoder reads names as they are written.\n"
