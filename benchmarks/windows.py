@@ -31,6 +31,8 @@ def main() -> None:
     p.add_argument("--stride", type=int, action="append", help="tokens between window starts, one per --window")
     a = p.parse_args()
     config = json.loads((a.model / "config.json").read_text())
+    if len(a.window or []) != len(a.stride or []):
+        raise SystemExit("give one --stride for each --window")
     windows = list(zip(a.window or [config["window"]], a.stride or [config["stride"]]))
     held_ids = set(json.loads((a.model / "training.json").read_text())["held_out_ids"])
     held = [x for x in load_split(a.data) if x.article_id in held_ids]

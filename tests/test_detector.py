@@ -124,7 +124,7 @@ def test_the_model_setting_chooses_a_bundled_model(model, monkeypatch):
     assert spans and all(s.technique in NAMES and 0 <= s.start < s.end <= len(TEXT) for s in spans)
 
 
-def test_the_large_model_is_another_model_and_is_assembled_from_its_base_package(monkeypatch):
+def test_the_large_model_is_another_model_and_is_assembled_from_its_base_package():
     from propscope.model import frozen
     from propscope.model.detector import BUNDLED
     large, fast = Detector(BUNDLED["large"]), Detector(BUNDLED["fast"])

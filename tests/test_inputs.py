@@ -2,7 +2,6 @@
 
 import json
 
-
 from conftest import ARTICLE_HTML
 from propscope.errors import FetchError, InputError
 from propscope.inputs import Options, expand
