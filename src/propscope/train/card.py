@@ -57,12 +57,15 @@ def _shipped(cfg: dict) -> str:
                "  its layers' linear maps (word and position embeddings as pretrained)") if cfg.get("ship_rank") else \
               "its low-rank updates"
         return (f"- Shipped as the pretrained encoder plus {how}, as an ONNX graph whose\n"
-                "  low-rank factors and tagger are quantised to int8 (dynamic, per channel), and a numpy span\n"
+                "  low-rank factors and tagger are quantised to int8 (dynamic, per channel; the weights stored as\n"
+                "  uint8 around 128, which every CPU multiplies exactly), and a numpy span\n"
                 "  head." + _ASSEMBLED[1:])
     if not cfg.get("frozen_layers"):
-        return "- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel) and a numpy span head;\n"
+        return ("- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel; the weights stored as\n"
+                "  uint8 around 128, which every CPU multiplies exactly) and a numpy span head;\n")
     return (f"- Shipped as an ONNX graph of what training changed (the layers above the bottom {cfg['frozen_layers']} and\n"
-            "  the tagger), quantised to int8 (dynamic, per channel), and a numpy span head.\n" + _ASSEMBLED)
+            "  the tagger), quantised to int8 (dynamic, per channel; the weights stored as\n"
+            "  uint8 around 128, which every CPU multiplies exactly), and a numpy span head.\n" + _ASSEMBLED)
 
 
 def _counterfactual(cfg: dict) -> str:
