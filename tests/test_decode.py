@@ -94,6 +94,20 @@ def test_snap_keeps_inner_punctuation():
     assert text[s:e] == text
 
 
+@pytest.mark.parametrize("text,fragment,expected", [
+    ("the \u201chead of the snake.\u201d", "\u201chead of the snake.", "head of the snake"),   # closed outside
+    ('it was "in plain sight.', '"in plain sight.', "in plain sight"),
+    ("a \u201cpee dossier\u201d in full", "\u201cpee dossier\u201d", "\u201cpee dossier\u201d"),   # closed inside: kept
+    ('a "pee dossier" in full', '"pee dossier"', '"pee dossier"'),
+    ('"one" and "two" too', '"one" and "two"', '"one" and "two"'),   # an even count of straight quotes
+    ('say " no', '" no', "no"),                                        # and the space after it
+])
+def test_snap_drops_an_opening_quotation_mark_it_does_not_close(text, fragment, expected):
+    first = text.index(fragment)
+    s, e = snap(text, first, first + len(fragment))
+    assert text[s:e] == expected
+
+
 def test_snap_does_not_cross_words():
     text = "big bad wolf"
     assert snap(text, 4, 7) == (4, 7)

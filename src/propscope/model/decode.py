@@ -40,8 +40,16 @@ def _wordish(ch: str) -> bool:
     return ch.isalnum() or unicodedata.category(ch)[0] == "M"
 
 
+def _opens_unclosed(fragment: str) -> bool:
+    """The fragment starts with a quotation mark that it does not close."""
+    if fragment.startswith("\u201c"):
+        return "\u201d" not in fragment
+    return fragment.startswith('"') and fragment.count('"') % 2 == 1
+
+
 def snap(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen to whole words, then trim spaces and the punctuation PTC never puts at span edges."""
+    """Widen to whole words, then trim spaces and the punctuation PTC never puts at span edges,
+    and an opening quotation mark the fragment does not close (PTC starts 7 of 6,128 so)."""
     while start > 0 and _wordish(text[start - 1]) and _wordish(text[start]):
         start -= 1
     while end < len(text) and _wordish(text[end]) and _wordish(text[end - 1]):
@@ -50,6 +58,10 @@ def snap(text: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     while end > start and text[end - 1] in _TRIM:
         end -= 1
+    if _opens_unclosed(text[start:end]):
+        start += 1
+        while start < end and text[start] in _TRIM:
+            start += 1
     return start, end
 
 
