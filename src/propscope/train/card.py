@@ -51,21 +51,22 @@ _ASSEMBLED = ("  The pretrained weights are not shipped: at first use they are r
               "  and run in float32;\n")
 
 
+_INT8 = ("quantised to int8 (dynamic, per channel; the weights stored as\n"
+         "  uint8 around 128, which every CPU multiplies exactly)")
+
+
 def _shipped(cfg: dict) -> str:
     if cfg.get("ship_rank") or cfg.get("lora_rank"):
         how = (f"a rank-{cfg['ship_rank']} approximation (SVD) of what fine-tuning changed in each of\n"
                "  its layers' linear maps (word and position embeddings as pretrained)") if cfg.get("ship_rank") else \
               "its low-rank updates"
         return (f"- Shipped as the pretrained encoder plus {how}, as an ONNX graph whose\n"
-                "  low-rank factors and tagger are quantised to int8 (dynamic, per channel; the weights stored as\n"
-                "  uint8 around 128, which every CPU multiplies exactly), and a numpy span\n"
+                f"  low-rank factors and tagger are {_INT8}, and a numpy span\n"
                 "  head." + _ASSEMBLED[1:])
     if not cfg.get("frozen_layers"):
-        return ("- Shipped as an ONNX encoder quantised to int8 (dynamic, per channel; the weights stored as\n"
-                "  uint8 around 128, which every CPU multiplies exactly) and a numpy span head;\n")
+        return f"- Shipped as an ONNX encoder {_INT8} and a numpy span head;\n"
     return (f"- Shipped as an ONNX graph of what training changed (the layers above the bottom {cfg['frozen_layers']} and\n"
-            "  the tagger), quantised to int8 (dynamic, per channel; the weights stored as\n"
-            "  uint8 around 128, which every CPU multiplies exactly), and a numpy span head.\n" + _ASSEMBLED)
+            f"  the tagger), {_INT8}, and a numpy span head.\n" + _ASSEMBLED)
 
 
 def _counterfactual(cfg: dict) -> str:

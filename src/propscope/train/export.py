@@ -50,15 +50,23 @@ def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, qua
     if frozen_base:
         split_frozen(fp32, out, frozen_base, encoder_dir)
     elif quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
         import onnx
-        quantize_dynamic(str(fp32), str(out / "encoder.onnx"), weight_type=QuantType.QInt8, per_channel=True,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-        model = onnx.load(str(out / "encoder.onnx"))
-        unsigned_weights(model)
-        onnx.save(model, str(out / "encoder.onnx"))
+        onnx.save(quantized(fp32, out / "encoder.quantized.onnx"), str(out / "encoder.onnx"))
     else:
         shutil.copy(fp32, out / "encoder.onnx")
+
+
+def quantized(fp32: Path, scratch: Path, exclude: list[str] = ()):
+    """``fp32`` quantised to int8 (dynamic, per channel) but for the nodes named in ``exclude``,
+    its weights stored unsigned; ``scratch`` is a file it writes on the way and removes."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    quantize_dynamic(str(fp32), str(scratch), weight_type=QuantType.QInt8, per_channel=True,
+                     nodes_to_exclude=list(exclude), extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    model = onnx.load(str(scratch))
+    scratch.unlink()
+    unsigned_weights(model)
+    return model
 
 
 # the weight input of each integer matrix product, and its zero point's
@@ -78,24 +86,21 @@ def unsigned_weights(model) -> int:
     from onnx import numpy_helper
 
     inits = {t.name: t for t in model.graph.initializer}
-    done = set()
+    signed = []             # (node, weight input, zero point input) of each product of int8 weights
     for node in model.graph.node:
-        if node.op_type not in _WEIGHT_INPUTS:
-            continue
-        w_at, zp_at = _WEIGHT_INPUTS[node.op_type]
-        weight = inits.get(node.input[w_at])
-        if weight is None or (weight.data_type != onnx.TensorProto.INT8 and weight.name not in done):
-            continue
-        if len(node.input) > zp_at and node.input[zp_at]:
-            zp = numpy_helper.to_array(inits[node.input[zp_at]]).astype(np.int16)
-        else:
-            zp = np.zeros((), np.int16)
-            node.input.extend([""] * (zp_at + 1 - len(node.input)))
-        if weight.name not in done:
-            w = numpy_helper.to_array(weight).astype(np.int16)
-            weight.CopyFrom(numpy_helper.from_array((w + 128).astype(np.uint8), weight.name))
-            done.add(weight.name)
-        zp_name = f"{weight.name}_zero_point_u8"
+        at = _WEIGHT_INPUTS.get(node.op_type)
+        weight = inits.get(node.input[at[0]]) if at else None
+        if weight is not None and weight.data_type == onnx.TensorProto.INT8:
+            signed.append((node, *at))
+    names = {node.input[w_at] for node, w_at, _ in signed}
+    for name in names:
+        w = numpy_helper.to_array(inits[name]).astype(np.int16)
+        inits[name].CopyFrom(numpy_helper.from_array((w + 128).astype(np.uint8), name))
+    for node, w_at, zp_at in signed:
+        node.input.extend([""] * (zp_at + 1 - len(node.input)))
+        signed_zp = node.input[zp_at]
+        zp = numpy_helper.to_array(inits[signed_zp]).astype(np.int16) if signed_zp else np.zeros((), np.int16)
+        zp_name = f"{node.input[w_at]}_zero_point_u8"
         if zp_name not in inits:
             inits[zp_name] = numpy_helper.from_array((zp + 128).astype(np.uint8), zp_name)
             model.graph.initializer.append(inits[zp_name])
@@ -104,7 +109,7 @@ def unsigned_weights(model) -> int:
     used = {i for n in model.graph.node for i in n.input} | {i.name for i in model.graph.input}
     for t in [t for t in model.graph.initializer if t.name not in used]:
         model.graph.initializer.remove(t)
-    return len(done)
+    return len(names)
 
 
 def fuse(src: Path, dst: Path, config) -> None:
@@ -159,7 +164,6 @@ def split_frozen(fp32: Path, out: Path, base: str, base_dir: Path, min_size: int
 
     import onnx
     from onnx import external_data_helper, numpy_helper
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from safetensors.numpy import load_file
 
     from ..model.frozen import MANIFEST
@@ -181,11 +185,7 @@ def split_frozen(fp32: Path, out: Path, base: str, base_dir: Path, min_size: int
             if hit:
                 frozen[t.name] = hit
     exclude = [n.name for n in graph.graph.node if any(i in frozen for i in n.input)]
-    quantized = out / "encoder.quantized.onnx"
-    quantize_dynamic(str(fp32), str(quantized), weight_type=QuantType.QInt8, per_channel=True,
-                     nodes_to_exclude=exclude, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    model = onnx.load(str(quantized))
-    unsigned_weights(model)
+    model = quantized(fp32, out / "encoder.quantized.onnx", exclude)
     tensors, offset = [], 0
     with open(out / "frozen.bin", "wb") as f:
         for t in model.graph.initializer:
@@ -202,7 +202,6 @@ def split_frozen(fp32: Path, out: Path, base: str, base_dir: Path, min_size: int
             tensors.append({"name": t.name, **frozen[t.name], "offset": offset})
             offset += len(data)
     onnx.save(model, str(out / "encoder.onnx"))
-    quantized.unlink()
     h = hashlib.sha256((out / "frozen.bin").read_bytes()).hexdigest()
     spec = {"base": base, "file": "frozen.bin", "size": offset, "sha256": h, "tensors": tensors}
     (out / MANIFEST).write_text(json.dumps(spec, indent=1) + "\n")
