@@ -23,6 +23,7 @@ import numpy as np
 from propscope.model.detector import Detector, Encoded
 from propscope.train.data import load_split
 from propscope.train.tune import tune
+from windows import FIGURES, figures  # the windows benchmark's table row
 
 
 def projected(onto: np.ndarray, offsets: np.ndarray, probs: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -46,9 +47,9 @@ class Averaged:
     """A Detector for tuning: the first weighted model's, reading the weighted mean of every model's tags."""
 
     def __init__(self, dets: list[Detector], weights: list[float], cache: dict):
-        self.weights, self.cache = weights, cache
-        self.order = sorted(range(len(dets)), key=lambda j: weights[j] == 0)     # the first weighted model leads
-        self.dets, self.lead = dets, dets[self.order[0]]
+        self.dets, self.weights, self.cache = dets, weights, cache
+        self.first = next(j for j, w in enumerate(weights) if w)      # the first weighted model leads
+        self.lead = dets[self.first]
 
     def __getattr__(self, name):
         return getattr(self.lead, name)
@@ -67,7 +68,7 @@ class Averaged:
         return self.cache[j, text]
 
     def encode(self, text: str, keep=None) -> Encoded:
-        tokens, probs, kept = self.read(self.order[0], text)
+        tokens, probs, kept = self.read(self.first, text)
         total = np.zeros_like(probs)
         for j, w in enumerate(self.weights):
             if w:
@@ -98,15 +99,12 @@ def main() -> None:
         raise SystemExit(f"the models held no articles of {a.data} out")
     dets = [Detector(m, blind_names=a.reading == "blinded") for m in a.model]
     print(f"{len(held)} held-out articles, names {a.reading}; models: " + ", ".join(str(m) for m in a.model))
-    print(f"{'weights':>16} {'SI F1':>6} {'P':>6} {'R':>6} {'S+T F1':>7} {'TC F1':>6} {'ECE':>6} {'s':>5}")
+    print(f"{'weights':>16} {FIGURES}")
     cache: dict = {}
     for ws in weightings:
         t0 = time.perf_counter()
         tuned = tune(Averaged(dets, ws, cache), held, log=lambda *_: None)
-        c = tuned["cross_fitted"]
-        print(f"{','.join(f'{w:g}' for w in ws):>16} {c['si_f1']:>6.3f} {c['si_precision']:>6.3f} "
-              f"{c['si_recall']:>6.3f} {c['span_technique_f1']:>7.3f} {tuned['tc_micro_f1']:>6.3f} "
-              f"{c['ece']:>6.3f} {time.perf_counter() - t0:>5.0f}", flush=True)
+        print(f"{','.join(f'{w:g}' for w in ws):>16} {figures(tuned, time.perf_counter() - t0)}", flush=True)
 
 
 if __name__ == "__main__":
