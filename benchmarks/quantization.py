@@ -1,4 +1,4 @@
-"""Does int8 cost accuracy? SI / TC / span+technique F1 of the int8 and fp32 encoders.
+"""Does quantisation cost accuracy? SI / TC / span+technique F1 of the quantised (7-bit) and fp32 encoders.
 
     python benchmarks/quantization.py --model runs/fold0 --data ../shared/data/ptc/train
 
@@ -22,8 +22,8 @@ def main() -> None:
     p.add_argument("--model", required=True, type=Path, help="a trained model folder holding encoder.fp32.onnx")
     p.add_argument("--data", required=True, type=Path)
     a = p.parse_args()
-    int8 = Detector(a.model)
-    held = [x for x in load_split(a.data) if x.article_id in int8.held_out_ids()]
+    quantised = Detector(a.model)
+    held = [x for x in load_split(a.data) if x.article_id in quantised.held_out_ids()]
     with tempfile.TemporaryDirectory() as tmp:
         fp32_dir = Path(tmp)
         for f in a.model.iterdir():
@@ -33,7 +33,7 @@ def main() -> None:
         fp32 = Detector(fp32_dir)
         print(f"{len(held)} held-out articles")
         print(f"{'encoder':>8} {'MB':>6} {'SI F1':>6} {'TC F1':>6} {'S+T F1':>7} {'ECE':>6}")
-        for name, det, size in (("int8", int8, (a.model / "encoder.onnx").stat().st_size),
+        for name, det, size in (("7-bit", quantised, (a.model / "encoder.onnx").stat().st_size),
                                 ("fp32", fp32, (a.model / "encoder.fp32.onnx").stat().st_size)):
             r = evaluate_articles(held, det)
             print(f"{name:>8} {size / 1e6:>6.1f} {r.si.f1:>6.3f} {r.tc.f1:>6.3f} {r.span_technique.f1:>7.3f} "

@@ -11,6 +11,7 @@ pytest.importorskip("transformers", reason="needs the train extra")
 from propscope.model.detector import Detector  # noqa: E402
 from propscope.train.config import TrainConfig  # noqa: E402
 from propscope.train.data import fold_of, load_split  # noqa: E402
+from propscope.train.export import SEVEN_BIT  # noqa: E402
 from propscope.train.run import main  # noqa: E402
 
 SENTENCES = [
@@ -40,12 +41,15 @@ def split(tmp_path_factory):
     return root
 
 
-def weight_types(path) -> set[str]:
-    """The element types of the weights the exported graph multiplies as integers."""
+def integer_weights(path) -> tuple[set[str], int]:
+    """The element types of the weights the exported graph multiplies as integers, and their largest |w|."""
     import onnx
+    from onnx import numpy_helper
     model = onnx.load(str(path), load_external_data=False)
-    inits = {t.name: onnx.TensorProto.DataType.Name(t.data_type) for t in model.graph.initializer}
-    return {inits[n.input[1]] for n in model.graph.node if n.op_type in ("MatMulInteger", "QAttention")}
+    inits = {t.name: t for t in model.graph.initializer}
+    weights = [inits[n.input[1]] for n in model.graph.node if n.op_type in ("MatMulInteger", "QAttention")]
+    largest = max(int(np.abs(numpy_helper.to_array(w).astype(np.int16)).max()) for w in weights)
+    return {onnx.TensorProto.DataType.Name(w.data_type) for w in weights}, largest
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +77,8 @@ def test_train_export_tune_and_infer(split, trained):
     for s in det.detect(text):
         assert 0 <= s.start < s.end <= len(text) and 0 <= s.confidence <= 1
     assert "Reproduce" in (out / "MODEL_CARD.md").read_text()
-    # int8 weights are stored unsigned: exact products on CPUs without VNNI too
-    assert weight_types(out / "encoder.onnx") == {"UINT8"}
+    # 7-bit signed weights: exact products on CPUs without VNNI too
+    assert integer_weights(out / "encoder.onnx") == ({"INT8"}, SEVEN_BIT)
     # the recipe's model reads the hand-made token cues as a third encoder input
     assert det.cues and "token_cues" in {i.name for i in det.session.get_inputs()}
 
@@ -140,7 +144,7 @@ def test_a_model_with_frozen_weights_ships_only_what_training_changed(lever, spl
     word = next(k for k in keys if k.endswith("embeddings.word_embeddings.weight"))
     assert np.array_equal(state["encoder.embeddings.word_embeddings.weight"].numpy(), weights[word])
     assert (out / "encoder.onnx").stat().st_size < 0.5 * (out / "encoder.fp32.onnx").stat().st_size
-    assert weight_types(out / "encoder.onnx") == {"UINT8"}
+    assert integer_weights(out / "encoder.onnx") == ({"INT8"}, SEVEN_BIT)
     # read with the exported frozen.bin beside it, and assembled from the package without it
     ids = np.array([[101, 2023, 2003, 1996, 5409, 7071, 1999, 2381, 1012, 102]])
     feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
