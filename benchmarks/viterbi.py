@@ -54,15 +54,15 @@ def viterbi(emit: np.ndarray, trans: np.ndarray, start: np.ndarray) -> np.ndarra
 
 def runs(path: np.ndarray) -> list[tuple[int, int]]:
     """Token runs (first, last) of a tag path: a B, or an I after O, opens one."""
-    out: list[list[int]] = []
+    out: list[tuple[int, int]] = []
     inside = False
     for t, tag in enumerate(path):
         if tag == B or (tag == I and not inside):
-            out.append([t, t])
+            out.append((t, t))
         elif tag == I:
-            out[-1][1] = t
+            out[-1] = (out[-1][0], t)
         inside = tag != O
-    return [(f, la) for f, la in out]
+    return out
 
 
 def main() -> None:

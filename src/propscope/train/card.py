@@ -51,8 +51,8 @@ _ASSEMBLED = ("  The pretrained weights are not shipped: at first use they are r
               "  and run in float32;\n")
 
 
-_INT8 = ("quantised to 7-bit integer\n"
-         "  weights (dynamic, per channel; int8 halved: every CPU multiplies them exactly, VNNI CPUs fast)")
+_QUANTISED = ("quantised to 7-bit integer\n"
+              "  weights (dynamic, per channel; int8 halved: every CPU multiplies them exactly, VNNI CPUs fast)")
 
 
 def _shipped(cfg: dict) -> str:
@@ -61,12 +61,12 @@ def _shipped(cfg: dict) -> str:
                "  its layers' linear maps (word and position embeddings as pretrained)") if cfg.get("ship_rank") else \
               "its low-rank updates"
         return (f"- Shipped as the pretrained encoder plus {how}, as an ONNX graph whose\n"
-                f"  low-rank factors and tagger are {_INT8}, and a numpy span\n"
+                f"  low-rank factors and tagger are {_QUANTISED}, and a numpy span\n"
                 "  head." + _ASSEMBLED[1:])
     if not cfg.get("frozen_layers"):
-        return f"- Shipped as an ONNX encoder {_INT8} and a numpy span head;\n"
+        return f"- Shipped as an ONNX encoder {_QUANTISED} and a numpy span head;\n"
     return (f"- Shipped as an ONNX graph of what training changed (the layers above the bottom {cfg['frozen_layers']} and\n"
-            f"  the tagger), {_INT8}, and a numpy span head.\n" + _ASSEMBLED)
+            f"  the tagger), {_QUANTISED}, and a numpy span head.\n" + _ASSEMBLED)
 
 
 def _counterfactual(cfg: dict) -> str:

@@ -69,8 +69,8 @@ def quantized(fp32: Path, scratch: Path, exclude: list[str] = ()):
     return model
 
 
-# the weight input of each integer matrix product, and its scale's (None: a Mul after it holds the scale)
-_WEIGHT_INPUTS = {"MatMulInteger": (1, None), "QAttention": (1, 4)}
+# inputs of each integer matrix product: its weights, their scale (None: a Mul after it holds it), their zero point
+_WEIGHT_INPUTS = {"MatMulInteger": (1, None, 3), "QAttention": (1, 4, 7)}
 SEVEN_BIT = 64          # the largest |weight| seven_bit_weights leaves
 
 
@@ -100,7 +100,7 @@ def seven_bit_weights(model) -> int:
             continue
         if np.abs(numpy_helper.to_array(weight).astype(np.int16)).max() <= SEVEN_BIT:
             continue                                        # already within 7 bits
-        zero = _weight_zero_point(node, inits)
+        zero = inits.get(node.input[at[2]]) if len(node.input) > at[2] else None
         if zero is not None and numpy_helper.to_array(zero).any():
             raise ValueError(f"{node.name}: weights with a non-zero zero point (asymmetric quantisation)")
         scale = node.input[at[1]] if at[1] is not None else weight.name.removesuffix("_quantized") + "_scale"
@@ -115,11 +115,6 @@ def seven_bit_weights(model) -> int:
         s = numpy_helper.to_array(inits[scale])
         inits[scale].CopyFrom(numpy_helper.from_array((s * 2).astype(s.dtype), scale))
     return len(scales)
-
-
-def _weight_zero_point(node, inits):
-    at = 3 if node.op_type == "MatMulInteger" else 7
-    return inits.get(node.input[at]) if len(node.input) > at and node.input[at] else None
 
 
 def fuse(src: Path, dst: Path, config) -> None:
