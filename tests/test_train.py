@@ -119,6 +119,29 @@ def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, t
     assert probs.shape == (len(tokens.ids), 3) and np.allclose(probs.sum(1), 1, atol=1e-4)
 
 
+def test_a_tagger_trained_with_a_crf_layer_ships_its_transitions_and_reads_their_marginals(split, tmp_path):
+    cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
+                      threads=1, counterfactual=0, crf=True, refit=False)
+    main(split, tmp_path, cfg, command="propscope train --data X --out Y --crf", log=lambda m: None)
+    assert "CRF layer" in (tmp_path / "MODEL_CARD.md").read_text()
+    head = np.load(tmp_path / "span_head.npz")
+    assert head["crf_pairs"].shape == (3, 3) and head["crf_start"].shape == head["crf_end"].shape == (3,)
+    det = Detector(tmp_path)
+    assert det.crf is not None
+    text = (split / "articles" / "article1001.txt").read_text(encoding="utf-8")
+    tokens, probs, _ = det.encode(text)
+    assert probs.shape == (len(tokens.ids), 3) and np.allclose(probs.sum(1), 1, atol=1e-4)
+    # a sentence in one window: its tag probabilities are the CRF's marginals of the window's logits
+    from propscope.model.windows import Window
+    sentence = SENTENCES[0][0]
+    tokens, probs, _ = det.encode(sentence)
+    n = len(tokens.ids)
+    _, logits = det.session.run(None, det.feed(tokens.ids, None, Window(0, n, 0, n)))
+    assert np.allclose(probs, det.crf.marginals(logits[0, 1:n + 1]), atol=1e-6)
+    assert not np.allclose(probs, np.exp(logits[0, 1:n + 1]) / np.exp(logits[0, 1:n + 1]).sum(1, keepdims=True),
+                           atol=1e-3)
+
+
 @pytest.mark.parametrize("lever", [{"frozen_layers": 4}, {"lora_rank": 4}, {"ship_rank": 4}])
 def test_a_model_with_frozen_weights_ships_only_what_training_changed(lever, split, tmp_path, monkeypatch):
     import onnxruntime as ort

@@ -447,12 +447,14 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--blind-names/--no-blind-names", default=None,
               help="Read each run of names as one placeholder word, so that who is named cannot be a cue "
                    "(default: the recipe's).")
+@click.option("--crf/--no-crf", default=None,
+              help="Train the tagger with a CRF layer over its O/B/I tags (default: the recipe's).")
 @click.option("--refit/--no-refit", default=None,
               help="After tuning on the held-out fold (a twin model in OUT/twin), train again on every article "
                    "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
 def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, counterfactual, unlabelled, semeval2021, windows, batch_size,
-          precision, threads, token_cues, blind_names, refit):
+          precision, threads, token_cues, blind_names, crf, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra)."""
     try:
         from .train.config import TrainConfig
@@ -463,7 +465,7 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
              "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
              "precision": precision, "threads": threads, "token_features": token_cues,
-             "blind_names": blind_names, "refit": refit}
+             "blind_names": blind_names, "crf": crf, "refit": refit}
     from dataclasses import replace
     cfg = replace(TrainConfig(), **{k: v for k, v in given.items() if v is not None})
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),

@@ -17,6 +17,7 @@ from ..errors import ModelError, PropscopeError
 from ..spans import Span
 from ..techniques import NAMES
 from . import calibration, frozen, names
+from .crf import Transitions
 from .decode import decode
 from .features import span_features, token_features
 from .windows import Tokens, Window, load_tokenizer, plan, special_ids, stack, token_span, tokenize_reading
@@ -96,6 +97,9 @@ class Detector:
             self.config = json.loads((folder / "config.json").read_text())
             head = np.load(folder / "span_head.npz")
             self.w1, self.b1, self.w2, self.b2 = head["w1"], head["b1"], head["w2"], head["b2"]
+            # a tagger trained with a CRF layer: its tag probabilities are the CRF's marginals
+            self.crf = Transitions(head["crf_start"], head["crf_end"], head["crf_pairs"]) \
+                if "crf_pairs" in head else None
             self.tokenizer = load_tokenizer(str(folder / "tokenizer.json"))
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
@@ -201,7 +205,10 @@ class Detector:
     def _run(self, doc: _Doc, w: Window, keep) -> None:
         states, logits = self.session.run(None, self.feed(doc.tokens.ids, doc.cues, w))
         lo, hi = w.core_lo - w.lo + 1, w.core_hi - w.lo + 1
-        p = _softmax(logits[0, lo:hi])
+        if self.crf is None:
+            p = _softmax(logits[0, lo:hi])
+        else:           # the CRF reads the whole window, as in training
+            p = self.crf.marginals(logits[0, 1:w.hi - w.lo + 1])[lo - 1:hi - 1]
         doc.probs[w.core_lo:w.core_hi] = p
         if keep is not None:
             picked = np.nonzero(keep(w.core_lo, p))[0]

@@ -96,6 +96,10 @@ def _reading(cfg: dict) -> str:
     if cfg.get("windows") == "lines":
         out += ("- Windows stay within lines: each line (a sentence or paragraph) is read on its own, cues\n"
                 "  included, so nothing on another line moves what is found in it.\n")
+    if cfg.get("crf"):
+        out += ("- The tagger has a CRF layer: a tag sequence is scored by its tokens' tag logits plus a learned\n"
+                "  score for each pair of neighbouring tags, and a token's tag probabilities are its marginals\n"
+                "  over every sequence of its window (forward-backward).\n")
     if cfg.get("precision") == "bf16":
         out += "- Trained with bfloat16 autocast (weights and optimiser in float32).\n"
     return out

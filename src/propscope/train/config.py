@@ -27,6 +27,7 @@ class TrainConfig:
     span_hidden: int = 256
     token_features: bool = False  # hand-made cues per token (repetition, capitals, quotes) beside the token ids
     blind_names: bool = False  # read each run of names as one placeholder (model/names.py), so names cannot be cues
+    crf: bool = False          # a CRF layer over the O/B/I tags, trained with the tagger (si_weights then unused)
     si_weights: tuple[float, float, float] = (1.0, 2.0, 2.0)   # O, B, I
     class_weight_power: float = 0.25
     span_loss_weight: float = 1.0

@@ -13,8 +13,10 @@ from .model import ExportedEncoder, SpanModel
 
 
 def _fresh(state_path: Path, encoder_dir: Path, span_hidden: int, cues: bool, lora_rank: int = 0) -> SpanModel:
-    model = SpanModel(str(encoder_dir), span_hidden=span_hidden, cues=cues, lora_rank=lora_rank)
-    model.load_state_dict(torch.load(state_path, map_location="cpu"))
+    state = torch.load(state_path, map_location="cpu")
+    model = SpanModel(str(encoder_dir), span_hidden=span_hidden, cues=cues, lora_rank=lora_rank,
+                      crf="crf.transitions" in state)
+    model.load_state_dict(state)
     return model.eval()
 
 
@@ -25,9 +27,13 @@ def export(state_path: Path, encoder_dir: Path, span_hidden: int, out: Path, qua
     # a fresh instance: the exporting instance's later outputs were seen to change
     model = _fresh(state_path, encoder_dir, span_hidden, cues, lora_rank)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / "span_head.npz",
-             w1=model.span_in.weight.detach().numpy().T.copy(), b1=model.span_in.bias.detach().numpy(),
-             w2=model.span_out.weight.detach().numpy().T.copy(), b2=model.span_out.bias.detach().numpy())
+    head = {"w1": model.span_in.weight.detach().numpy().T.copy(), "b1": model.span_in.bias.detach().numpy(),
+            "w2": model.span_out.weight.detach().numpy().T.copy(), "b2": model.span_out.bias.detach().numpy()}
+    if model.crf is not None:
+        head |= {"crf_start": model.crf.start_transitions.detach().numpy(),
+                 "crf_end": model.crf.end_transitions.detach().numpy(),
+                 "crf_pairs": model.crf.transitions.detach().numpy()}
+    np.savez(out / "span_head.npz", **head)
     # plain (eager) attention exports as a pattern onnxruntime fuses into its Attention kernel
     try:
         model.encoder.set_attn_implementation("eager")

@@ -86,7 +86,7 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
                 if spans is not None:
                     rows, firsts, lasts, labels, feats = spans
                     span_logits = model.classify(states, rows, firsts, lasts, feats)
-            loss_t = tag_loss(tag_logits.float().reshape(-1, 3), tags.reshape(-1))
+            loss_t = model.tag_loss(tag_logits, tags, tag_loss)
             loss = loss_t
             if spans is not None:
                 loss_s = span_loss(span_logits.float(), labels)

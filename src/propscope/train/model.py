@@ -27,7 +27,7 @@ class LowRank(nn.Module):
 
 class SpanModel(nn.Module):
     def __init__(self, encoder_dir: str, span_hidden: int = 256, dropout: float = 0.1, cues: bool = False,
-                 lora_rank: int = 0):
+                 lora_rank: int = 0, crf: bool = False):
         super().__init__()
         self.encoder = AutoModel.from_pretrained(encoder_dir)
         if lora_rank:
@@ -40,6 +40,10 @@ class SpanModel(nn.Module):
             nn.init.zeros_(self.cues.bias)
         self.dropout = nn.Dropout(dropout)
         self.tagger = nn.Linear(hidden, 3)                      # O, B, I
+        self.crf = None
+        if crf:       # tag sequences scored with learned scores of neighbouring tags
+            from torchcrf import CRF
+            self.crf = CRF(3, batch_first=True)
         self.span_in = nn.Linear(3 * hidden + N_FEATURES, span_hidden)
         self.span_out = nn.Linear(span_hidden, len(NAMES))
 
@@ -74,6 +78,14 @@ class SpanModel(nn.Module):
             embeds = self.encoder.get_input_embeddings()(input_ids) + self.cues(cues)
             states = self.encoder(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state
         return states, self.tagger(self.dropout(states))
+
+    def tag_loss(self, tag_logits: torch.Tensor, tags: torch.Tensor, weighted: nn.Module) -> torch.Tensor:
+        """The tagger's loss: ``weighted`` cross-entropy per token, or, with a CRF layer, the
+        negative log-likelihood of each window's gold tag sequence (per token). Position 0 is [CLS]."""
+        if self.crf is None:
+            return weighted(tag_logits.float().reshape(-1, 3), tags.reshape(-1))
+        content = tags[:, 1:] >= 0
+        return -self.crf(tag_logits[:, 1:].float(), tags[:, 1:].clamp(min=0), mask=content, reduction="token_mean")
 
     def classify(self, states: torch.Tensor, rows: torch.Tensor, firsts: torch.Tensor,
                  lasts: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:

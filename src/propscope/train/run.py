@@ -50,7 +50,7 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     from ..model.windows import special_ids
     specials = special_ids(tokenizer)
     model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout, cues=cfg.token_features,
-                      lora_rank=cfg.lora_rank)
+                      lora_rank=cfg.lora_rank, crf=cfg.crf)
     from .loop import train
     t0 = time.time()
     train(model, examples, cfg, *specials, log=log)
