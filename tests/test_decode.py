@@ -210,3 +210,29 @@ def test_decode_keeps_accent_of_decomposed_word(tokenizer):
     probs[-1] = B_
     out = decode(text, toks.offsets, probs, 0.5)
     assert [text[s:e] for s, e, *_ in out] == ["cafe\u0301", "ferme\u0301"]
+
+
+def test_decode_does_not_end_a_fragment_on_a_function_word():
+    text = "one of the most prominent drummers of the war, and"
+    #        tokens: one of the most prominent drummers of the war , and
+    offsets = np.array([[0, 3], [4, 6], [7, 10], [11, 15], [16, 25], [26, 34], [35, 37], [38, 41],
+                        [42, 45], [45, 46], [47, 50]])
+    probs = P(O_, O_, O_, B_, I_, I_, I_, O_, O_, O_, O_)
+    (s, e, f, l, conf), = decode(text, offsets, probs, 0.5)
+    assert (text[s:e], f, l) == ("most prominent drummers", 3, 5)
+    assert conf == pytest.approx(0.95)
+    probs = P(O_, O_, O_, O_, O_, O_, O_, O_, B_, I_, I_)      # "war, and": the comma goes too
+    assert [text[s:e] for s, e, *_ in decode(text, offsets, probs, 0.5)] == ["war"]
+    probs = P(O_, B_, I_, O_, O_, O_, O_, O_, O_, O_, O_)      # nothing but function words: the first stays
+    assert [text[s:e] for s, e, *_ in decode(text, offsets, probs, 0.5)] == ["of"]
+
+
+def test_decode_keeps_a_function_word_that_is_part_of_a_longer_word(tokenizer):
+    from propscope.model.windows import tokenize
+    text = "They are traitors ofthe worst kind"
+    toks = tokenize(tokenizer, text)
+    probs = np.tile(O_, (len(toks.ids), 1))
+    ofthe = [k for k, (a, b) in enumerate(toks.offsets) if a >= 18 and b <= 23]
+    probs[2:ofthe[0] + 1] = I_                # a run ending on the first word piece of "ofthe"
+    (s, e, *_), = decode(text, toks.offsets, probs, 0.5)
+    assert text[s:e] == "traitors ofthe"

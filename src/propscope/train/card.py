@@ -250,7 +250,8 @@ thresholds and calibration chosen on the other half.
 
 Shipped decoding: a fragment is a run of tokens with inside-probability at least
 {tuned['low_threshold']} holding one token at {tuned['threshold']} or more; runs at most {tuned['gap']} tokens apart
-are joined (0: none), and cut at blank lines (no PTC fragment crosses one); a second technique is
+are joined (0: none), cut at blank lines (no PTC fragment crosses one), and end on no trailing
+function word ("of", "the", "and": PTC ends 55 of 6,128 fragments so); a second technique is
 given to a fragment when its probability is at least {tuned['second_threshold']}.
 {_sensitive(tuned)}
 {_neutrality(out, blinded)}{_as_written(out, written) if blinded else ''}
