@@ -223,8 +223,10 @@ def test_decode_does_not_end_a_fragment_on_a_function_word():
     assert conf == pytest.approx(0.95)
     probs = P(O_, O_, O_, O_, O_, O_, O_, O_, B_, I_, I_)      # "war, and": the comma goes too
     assert [text[s:e] for s, e, *_ in decode(text, offsets, probs, 0.5)] == ["war"]
-    probs = P(O_, B_, I_, O_, O_, O_, O_, O_, O_, O_, O_)      # nothing but function words: the first stays
-    assert [text[s:e] for s, e, *_ in decode(text, offsets, probs, 0.5)] == ["of"]
+    probs = P(O_, B_, I_, O_, O_, O_, O_, O_, O_, O_, O_)      # nothing but function words: no fragment
+    assert decode(text, offsets, probs, 0.5) == []
+    probs = P(O_, O_, O_, O_, O_, O_, O_, B_, O_, O_, O_)      # a lone "the" neither
+    assert decode(text, offsets, probs, 0.5) == []
 
 
 def test_decode_keeps_a_function_word_that_is_part_of_a_longer_word(tokenizer):
