@@ -238,3 +238,13 @@ def test_decode_keeps_a_function_word_that_is_part_of_a_longer_word(tokenizer):
     probs[2:ofthe[0] + 1] = I_                # a run ending on the first word piece of "ofthe"
     (s, e, *_), = decode(text, toks.offsets, probs, 0.5)
     assert text[s:e] == "traitors ofthe"
+
+
+def test_decode_cut_at_a_function_word_still_ends_on_a_token_inside():
+    text = "traitors , weak of"
+    offsets = np.array([[0, 8], [9, 10], [11, 15], [16, 18]])
+    weak = [0.6, 0.2, 0.2]                                     # inside 0.4: below the floor of 0.5
+    probs = P(B_, I_, weak, I_)
+    out = decode(text, offsets, probs, 0.8, low=0.5, gap=1)
+    assert [(text[s:e], f, l) for s, e, f, l, _ in out] == [("traitors", 0, 1)]
+    assert all((1.0 - probs[k, 0]) >= 0.5 for _, _, f, l, _ in out for k in (f, l))

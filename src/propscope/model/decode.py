@@ -122,6 +122,8 @@ def decode(text: str, offsets: np.ndarray, probs: np.ndarray, high: float, low: 
             while inside[last] < floor:
                 last -= 1
             last = _trim_trailing(text, offsets, first, last)
+            while inside[last] < floor:                 # the cut may leave a token below the floor last
+                last -= 1
             start, end = snap(text, int(offsets[first, 0]), int(offsets[last, 1]))
             words = _WORD.findall(text[start:end].lower())
             if not words or all(w in _TRAILING for w in words):
