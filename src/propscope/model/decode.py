@@ -71,17 +71,22 @@ def snap(text: str, start: int, end: int) -> tuple[int, int]:
 _TRAILING = frozenset("of the a an and or to in on for with by at from that as its their his her".split())
 
 
-def _trim_trailing(text: str, offsets: np.ndarray, first: int, last: int) -> int:
-    """The last token once trailing function words (and the punctuation after them) are cut."""
-    while True:
+def _last_token(text: str, offsets: np.ndarray, inside: np.ndarray, floor: float, first: int, last: int) -> int:
+    """Where a fragment ends: on a token inside (at ``floor`` or above), and not on a trailing
+    function word or the punctuation after one."""
+    while last > first:
+        if inside[last] < floor:
+            last -= 1
+            continue
         k = last
         while k > first and not any(ch.isalnum() for ch in text[offsets[k, 0]:offsets[k, 1]]):
             k -= 1
         start, end = int(offsets[k, 0]), int(offsets[k, 1])
         whole = (start == 0 or not _wordish(text[start - 1])) and (end == len(text) or not _wordish(text[end]))
         if k == first or not whole or text[start:end].lower() not in _TRAILING:
-            return last
+            break
         last = k - 1
+    return last
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -119,11 +124,7 @@ def decode(text: str, offsets: np.ndarray, probs: np.ndarray, high: float, low: 
                 continue
             while inside[first] < floor:                # and start and end on tokens inside
                 first += 1
-            while inside[last] < floor:
-                last -= 1
-            last = _trim_trailing(text, offsets, first, last)
-            while inside[last] < floor:                 # the cut may leave a token below the floor last
-                last -= 1
+            last = _last_token(text, offsets, inside, floor, first, last)
             start, end = snap(text, int(offsets[first, 0]), int(offsets[last, 1]))
             words = _WORD.findall(text[start:end].lower())
             if not words or all(w in _TRAILING for w in words):
