@@ -1,0 +1,60 @@
+"""One recipe over several validation folds: each run's held-out figures, and their mean.
+
+    python benchmarks/folds.py runs/F0 runs/F1 runs/F2
+
+Each folder is a `propscope train ... --fold K --no-refit` run (or a twin): its validation.json
+holds the held-out figures that training measured, cross-fitted over two halves of the fold,
+for names as written and names blinded. One fold is 60-80 articles, so one fold's SI F1 moves
+by a few hundredths with the articles it happens to hold; the mean over folds is the figure
+to quote for a recipe, and the spread says how far to trust it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+READINGS = {"blinded": lambda v: v.get("blind"), "as written": lambda v: v}
+COLUMNS = ("SI F1", "P", "R", "span+tech", "TC", "ECE")
+
+
+def row(validation: dict) -> tuple[float, ...]:
+    cf = validation["cross_fitted"]
+    return (cf["si_f1"], cf["si_precision"], cf["si_recall"], cf["span_technique_f1"],
+            validation["tc_micro_f1"], cf["ece"])
+
+
+def fold(run: Path) -> int:
+    """The fold a run held out; a shipped model trained on every article reports its twin's."""
+    training = json.loads((run / "training.json").read_text())
+    return training["config"]["fold"] if training["config"]["fold"] >= 0 else training["twin"]["fold"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path, help="folders of trained runs, each with a fold held out")
+    args = parser.parse_args()
+    for reading, pick in READINGS.items():
+        print(f"names {reading}")
+        print(f"  {'run':<28}{'fold':>5}{'held':>6}" + "".join(f"{c:>11}" for c in COLUMNS))
+        rows = []
+        for run in args.runs:
+            validation = pick(json.loads((run / "validation.json").read_text()))
+            if validation is None:
+                print(f"  {str(run):<28} (no figures for this reading)")
+                continue
+            rows.append(row(validation))
+            print(f"  {str(run):<28}{fold(run):>5}{validation['held_out_articles']:>6}"
+                  + "".join(f"{x:>11.3f}" for x in rows[-1]))
+        if len(rows) > 1:
+            mean = [statistics.fmean(col) for col in zip(*rows)]
+            spread = [max(col) - min(col) for col in zip(*rows)]
+            print(f"  {'mean':<39}" + "".join(f"{x:>11.3f}" for x in mean))
+            print(f"  {'spread (max - min)':<39}" + "".join(f"{x:>11.3f}" for x in spread))
+        print()
+
+
+if __name__ == "__main__":
+    main()
