@@ -16,14 +16,10 @@ import json
 import statistics
 from pathlib import Path
 
+from windows import held_out  # the same held-out figures, in the same order
+
 READINGS = {"blinded": lambda v: v.get("blind"), "as written": lambda v: v}
 COLUMNS = ("SI F1", "P", "R", "span+tech", "TC", "ECE")
-
-
-def row(validation: dict) -> tuple[float, ...]:
-    cf = validation["cross_fitted"]
-    return (cf["si_f1"], cf["si_precision"], cf["si_recall"], cf["span_technique_f1"],
-            validation["tc_micro_f1"], cf["ece"])
 
 
 def fold(run: Path) -> int:
@@ -45,7 +41,7 @@ def main() -> None:
             if validation is None:
                 print(f"  {str(run):<28} (no figures for this reading)")
                 continue
-            rows.append(row(validation))
+            rows.append(held_out(validation))
             print(f"  {str(run):<28}{fold(run):>5}{validation['held_out_articles']:>6}"
                   + "".join(f"{x:>11.3f}" for x in rows[-1]))
         if len(rows) > 1:

@@ -26,11 +26,16 @@ from propscope.train.tune import tune
 FIGURES = f"{'SI F1':>6} {'P':>6} {'R':>6} {'S+T F1':>7} {'TC F1':>6} {'ECE':>6} {'s':>5}"
 
 
-def figures(tuned: dict, seconds: float) -> str:
-    """A tuning's held-out figures (cross-fitted; TC over gold spans) as a row under FIGURES."""
+def held_out(tuned: dict) -> tuple[float, ...]:
+    """A tuning's held-out figures (cross-fitted; TC over gold spans): SI F1, P, R, span+technique F1, TC, ECE."""
     c = tuned["cross_fitted"]
-    return (f"{c['si_f1']:>6.3f} {c['si_precision']:>6.3f} {c['si_recall']:>6.3f} {c['span_technique_f1']:>7.3f} "
-            f"{tuned['tc_micro_f1']:>6.3f} {c['ece']:>6.3f} {seconds:>5.0f}")
+    return c["si_f1"], c["si_precision"], c["si_recall"], c["span_technique_f1"], tuned["tc_micro_f1"], c["ece"]
+
+
+def figures(tuned: dict, seconds: float) -> str:
+    """A tuning's held-out figures as a row under FIGURES."""
+    si, p, r, st, tc, ece = held_out(tuned)
+    return f"{si:>6.3f} {p:>6.3f} {r:>6.3f} {st:>7.3f} {tc:>6.3f} {ece:>6.3f} {seconds:>5.0f}"
 
 
 def main() -> None:
