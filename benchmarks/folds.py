@@ -32,6 +32,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="folders of trained runs, each with a fold held out")
     args = parser.parse_args()
+    missing = [str(run) for run in args.runs if not (run / "validation.json").is_file()]
+    if missing:
+        parser.exit(2, f"folds.py: no validation.json (held-out figures) in {', '.join(missing)}: "
+                       "a run writes it when training with --fold K ends\n")
     for reading, pick in READINGS.items():
         print(f"names {reading}")
         print(f"  {'run':<28}{'fold':>5}{'held':>6}" + "".join(f"{c:>11}" for c in COLUMNS))
