@@ -107,6 +107,36 @@ def test_refit_trains_on_every_article_with_the_twins_settings(split, trained):
         evaluate(split, Detector(out), held_out_only=True)
 
 
+def test_an_interrupted_training_goes_on_from_its_last_epoch_to_the_same_weights(split, tmp_path, monkeypatch):
+    from propscope.train import loop
+    from propscope.train.run import train_and_export
+    cfg = TrainConfig(epochs=2, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
+                      threads=1, refit=False)
+    whole = tmp_path / "whole"
+    train_and_export(split, whole, cfg, log=lambda m: None)
+
+    save = loop._save
+
+    def save_then_stop(*args, **kwargs):
+        save(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    parts = tmp_path / "parts"
+    monkeypatch.setattr(loop, "_save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train_and_export(split, parts, cfg, log=lambda m: None)
+    assert (parts / "checkpoint.pt").exists() and not (parts / "state.pt").exists()
+    monkeypatch.setattr(loop, "_save", save)
+    with pytest.raises(SystemExit, match="differs in lr_encoder"):
+        train_and_export(split, parts, TrainConfig(**{**cfg.__dict__, "lr_encoder": 1e-4}), log=lambda m: None)
+    said = []
+    train_and_export(split, parts, cfg, log=said.append)
+    assert any("1 of 2 epochs done" in line for line in said)
+    assert not (parts / "checkpoint.pt").exists()
+    a, b = (torch.load(d / "state.pt") for d in (whole, parts))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, tmp_path):
     from propscope.train.run import train_and_export
     cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,

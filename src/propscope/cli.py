@@ -455,7 +455,11 @@ def evaluate(data, held_out, fmt, plot):
 @friendly
 def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, counterfactual, unlabelled, semeval2021, windows, batch_size,
           precision, threads, token_cues, blind_names, crf, refit):
-    """Train, export, tune and calibrate a model (needs the 'train' extra)."""
+    """Train, export, tune and calibrate a model (needs the 'train' extra).
+
+    Safe to interrupt: run the same command again to go on from the last finished epoch
+    (kept in OUT/checkpoint.pt), keeping a twin or teacher already trained.
+    """
     try:
         from .train.config import TrainConfig
         from .train.run import main as run

@@ -6,6 +6,8 @@ import math
 import random
 import time
 from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -51,8 +53,40 @@ def class_weights(examples: list[WindowExample], power: float) -> torch.Tensor:
     return w / w.mean()
 
 
+def _recipe(cfg: TrainConfig) -> dict:
+    """What a checkpoint must share with the run that resumes it (threads only change the speed)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items() if k != "threads"}
+
+
+def _resume(checkpoint: Path, cfg: TrainConfig, model, opt, sched, rng) -> tuple[int, int, float]:
+    """Load the last finished epoch's state; (epochs done, steps done, seconds spent)."""
+    saved = torch.load(checkpoint, weights_only=False)
+    differ = sorted(k for k in set(saved["recipe"]) | set(_recipe(cfg))
+                    if saved["recipe"].get(k) != _recipe(cfg).get(k))
+    if differ:
+        raise SystemExit(f"{checkpoint} was written by another recipe (it differs in {', '.join(differ)}): "
+                         "remove it to start again, or train into another --out")
+    model.load_state_dict(saved["model"])
+    opt.load_state_dict(saved["optimizer"])
+    sched.load_state_dict(saved["scheduler"])
+    rng.setstate(saved["python_rng"])
+    torch.set_rng_state(saved["torch_rng"])
+    return saved["epoch"], saved["step"], saved["seconds"]
+
+
+def _save(checkpoint: Path, cfg: TrainConfig, model, opt, sched, rng, epoch: int, step: int, seconds: float) -> None:
+    """Everything the next epoch depends on, written whole or not at all."""
+    part = checkpoint.with_name(checkpoint.name + ".part")
+    torch.save({"recipe": _recipe(cfg), "epoch": epoch, "step": step, "seconds": seconds,
+                "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                "python_rng": rng.getstate(), "torch_rng": torch.get_rng_state()}, part)
+    part.replace(checkpoint)
+
+
 def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls_id: int, sep_id: int,
-          pad_id: int = 0, log=print) -> None:
+          pad_id: int = 0, log=print, checkpoint: Path | None = None) -> float:
+    """Train in place; the seconds it took. With ``checkpoint``, the state after each epoch is kept
+    there, and a run that finds one goes on from it exactly as if it had not been stopped."""
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
     model.freeze(cfg.frozen_layers)
@@ -66,8 +100,12 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
         opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
     tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(cfg.si_weights), ignore_index=IGNORE)
     span_loss = nn.CrossEntropyLoss(weight=class_weights(examples, cfg.class_weight_power))
-    step, t0 = 0, time.time()
-    for epoch in range(cfg.epochs):
+    done, step, spent = 0, 0, 0.0
+    if checkpoint is not None and checkpoint.exists():
+        done, step, spent = _resume(checkpoint, cfg, model, opt, sched, rng)
+        log(f"resuming from {checkpoint}: {done} of {cfg.epochs} epochs done")
+    t0 = time.time() - spent
+    for epoch in range(done, cfg.epochs):
         model.train()
         order = list(range(len(examples)))
         rng.shuffle(order)
@@ -105,3 +143,6 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
                     f"span {totals['span'] / totals['n']:.4f} {time.time() - t0:.0f}s")
         log(f"epoch {epoch + 1} done: tag {totals['tag'] / totals['n']:.4f} span {totals['span'] / totals['n']:.4f} "
             f"{time.time() - t0:.0f}s")
+        if checkpoint is not None and epoch + 1 < cfg.epochs:
+            _save(checkpoint, cfg, model, opt, sched, rng, epoch + 1, step, time.time() - t0)
+    return time.time() - t0

@@ -52,11 +52,11 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout, cues=cfg.token_features,
                       lora_rank=cfg.lora_rank, crf=cfg.crf)
     from .loop import train
-    t0 = time.time()
-    train(model, examples, cfg, *specials, log=log)
-    minutes = (time.time() - t0) / 60
+    checkpoint = out / "checkpoint.pt"
+    minutes = train(model, examples, cfg, *specials, log=log, checkpoint=checkpoint) / 60
     state = out / "state.pt"
     torch.save(model.state_dict(), state)
+    checkpoint.unlink(missing_ok=True)
     cfg.save(out / "train_config.json")
     rank = cfg.lora_rank
     if cfg.ship_rank:         # shipped as pretrained + low-rank updates, like a LoRA model
@@ -125,24 +125,43 @@ def adopt(out: str | Path, twin: str | Path, command: str) -> dict:
     return tuned
 
 
+def _finished(out: Path, cfg: TrainConfig, log=print) -> bool:
+    """A stage (teacher, twin) that an earlier run of the same recipe trained and tuned in ``out``."""
+    try:
+        info = json.loads((out / "training.json").read_text())
+    except (OSError, ValueError):
+        return False
+    def recipe(config: dict) -> dict:       # threads change the speed only
+        return {k: v for k, v in config.items() if k != "threads"}
+    same = recipe(info.get("config", {})) == recipe(json.loads(json.dumps(asdict(cfg))))
+    if same and (out / "validation.json").exists():
+        log(f"{out} already holds this recipe's trained and tuned model: kept")
+        return True
+    return False
+
+
 def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=print) -> None:
     """Train, export, tune, calibrate and card. With ``cfg.unlabelled``, first a teacher (the plain
     recipe, PTC alone) whose labels on the unlabelled articles join the final model's training data.
     With ``cfg.refit``, the model tuned on the held-out fold is a twin (in ``out/twin``), and the one
-    in ``out`` is trained again on every article and takes the twin's settings and figures."""
+    in ``out`` is trained again on every article and takes the twin's settings and figures.
+    Safe to interrupt: the same command again keeps the stages already done and goes on from the
+    last finished epoch."""
     from dataclasses import replace
     extra = None
     if cfg.unlabelled:
         from .pseudo import pseudo_label
         teacher = Path(out) / "teacher"
-        train_and_export(data, teacher, replace(cfg, unlabelled="", semeval2021=""), log=log)
-        tune_and_card(data, teacher, command, log=log)
+        if not _finished(teacher, replace(cfg, unlabelled="", semeval2021=""), log):
+            train_and_export(data, teacher, replace(cfg, unlabelled="", semeval2021=""), log=log)
+            tune_and_card(data, teacher, command, log=log)
         extra = pseudo_label(cfg.unlabelled, teacher, cfg.pseudo_min_confidence)
         log(f"teacher labelled {len(extra)} articles: {sum(len(a.spans) for a in extra)} fragments")
     if cfg.refit and cfg.fold >= 0:
         twin = Path(out) / "twin"
-        train_and_export(data, twin, cfg, log=log, extra=extra)
-        tune_and_card(data, twin, command, log=log)
+        if not _finished(twin, cfg, log):
+            train_and_export(data, twin, cfg, log=log, extra=extra)
+            tune_and_card(data, twin, command, log=log)
         train_and_export(data, out, replace(cfg, fold=-1), log=log, extra=extra)
         adopt(out, twin, command)
         log(f"trained again on every article; thresholds, calibration and figures from {twin}")
