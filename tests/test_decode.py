@@ -227,6 +227,10 @@ def test_decode_does_not_end_a_fragment_on_a_function_word():
     assert decode(text, offsets, probs, 0.5) == []
     probs = P(O_, O_, O_, O_, O_, O_, O_, B_, O_, O_, O_)      # a lone "the" neither
     assert decode(text, offsets, probs, 0.5) == []
+    text = "chaotic and shameful like the withdrawal"
+    offsets = np.array([[0, 7], [8, 11], [12, 20], [21, 25], [26, 29], [30, 40]])
+    probs = P(B_, I_, I_, I_, O_, O_)
+    assert [text[s:e] for s, e, *_ in decode(text, offsets, probs, 0.5)] == ["chaotic and shameful"]
 
 
 def test_decode_keeps_a_function_word_that_is_part_of_a_longer_word(tokenizer):
