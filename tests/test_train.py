@@ -1,6 +1,7 @@
 """Training end to end on a tiny labelled split written here: train, export, tune, card, infer."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -129,6 +130,11 @@ def test_an_interrupted_training_goes_on_from_its_last_epoch_to_the_same_weights
     monkeypatch.setattr(loop, "_save", save)
     with pytest.raises(SystemExit, match="differs in lr_encoder"):
         train_and_export(split, parts, TrainConfig(**{**cfg.__dict__, "lr_encoder": 1e-4}), log=lambda m: None)
+    other = tmp_path / "other"                 # the same recipe on other data
+    shutil.copytree(split, other)
+    next((other / "train-labels-task-flc-tc").iterdir()).write_text("")
+    with pytest.raises(SystemExit, match=r"differs in training windows\)"):
+        train_and_export(other, parts, cfg, log=lambda m: None)
     said = []
     train_and_export(split, parts, cfg, log=said.append)
     assert any("1 of 2 epochs done" in line for line in said)
