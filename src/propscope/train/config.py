@@ -45,3 +45,8 @@ class TrainConfig:
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+
+def recipe(config: dict) -> dict:
+    """The settings that decide what a run learns, as JSON holds them (threads change its speed only)."""
+    return {k: v for k, v in json.loads(json.dumps(config)).items() if k != "threads"}

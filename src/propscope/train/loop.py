@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..techniques import NAMES
-from .config import TrainConfig
+from .config import TrainConfig, recipe
 from .examples import IGNORE, WindowExample
 from .model import SpanModel
 
@@ -55,21 +55,20 @@ def class_weights(examples: list[WindowExample], power: float) -> torch.Tensor:
 
 
 def _recipe(cfg: TrainConfig, examples: list[WindowExample]) -> dict:
-    """What a checkpoint must share with the run that resumes it: the settings (threads only change
-    the speed) and the training windows themselves (the data, tokenizer and window settings)."""
+    """What a checkpoint must share with the run that resumes it: the recipe and the training
+    windows themselves (the data, tokenizer and window settings)."""
     h = hashlib.sha256()
     for ex in examples:
         h.update(ex.ids.tobytes()); h.update(ex.tags.tobytes())
         for first, last, label, feats in ex.spans:
             h.update(f"{first} {last} {label}".encode()); h.update(np.asarray(feats).tobytes())
-    recipe = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg).items() if k != "threads"}
-    return recipe | {"training windows": h.hexdigest()}
+    return recipe(asdict(cfg)) | {"training windows": h.hexdigest()}
 
 
-def _resume(checkpoint: Path, recipe: dict, model, opt, sched, rng) -> tuple[int, int, float]:
+def _resume(checkpoint: Path, identity: dict, model, opt, sched, rng) -> tuple[int, int, float]:
     """Load the last finished epoch's state; (epochs done, steps done, seconds spent)."""
     saved = torch.load(checkpoint, weights_only=False)
-    differ = sorted(k for k in set(saved["recipe"]) | set(recipe) if saved["recipe"].get(k) != recipe.get(k))
+    differ = sorted(k for k in set(saved["recipe"]) | set(identity) if saved["recipe"].get(k) != identity.get(k))
     if differ:
         raise SystemExit(f"{checkpoint} was written by another recipe (it differs in {', '.join(differ)}): "
                          "remove it to start again, or train into another --out")
@@ -81,10 +80,10 @@ def _resume(checkpoint: Path, recipe: dict, model, opt, sched, rng) -> tuple[int
     return saved["epoch"], saved["step"], saved["seconds"]
 
 
-def _save(checkpoint: Path, recipe: dict, model, opt, sched, rng, epoch: int, step: int, seconds: float) -> None:
+def _save(checkpoint: Path, identity: dict, model, opt, sched, rng, epoch: int, step: int, seconds: float) -> None:
     """Everything the next epoch depends on, written whole or not at all."""
     part = checkpoint.with_name(checkpoint.name + ".part")
-    torch.save({"recipe": recipe, "epoch": epoch, "step": step, "seconds": seconds,
+    torch.save({"recipe": identity, "epoch": epoch, "step": step, "seconds": seconds,
                 "model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                 "python_rng": rng.getstate(), "torch_rng": torch.get_rng_state()}, part)
     part.replace(checkpoint)
@@ -108,9 +107,9 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
     tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(cfg.si_weights), ignore_index=IGNORE)
     span_loss = nn.CrossEntropyLoss(weight=class_weights(examples, cfg.class_weight_power))
     done, step, spent = 0, 0, 0.0
-    recipe = _recipe(cfg, examples) if checkpoint is not None else {}
+    identity = _recipe(cfg, examples) if checkpoint is not None else {}
     if checkpoint is not None and checkpoint.exists():
-        done, step, spent = _resume(checkpoint, recipe, model, opt, sched, rng)
+        done, step, spent = _resume(checkpoint, identity, model, opt, sched, rng)
         log(f"resuming from {checkpoint}: {done} of {cfg.epochs} epochs done")
     t0 = time.time() - spent
     for epoch in range(done, cfg.epochs):
@@ -152,5 +151,5 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
         log(f"epoch {epoch + 1} done: tag {totals['tag'] / totals['n']:.4f} span {totals['span'] / totals['n']:.4f} "
             f"{time.time() - t0:.0f}s")
         if checkpoint is not None and epoch + 1 < cfg.epochs:
-            _save(checkpoint, recipe, model, opt, sched, rng, epoch + 1, step, time.time() - t0)
+            _save(checkpoint, identity, model, opt, sched, rng, epoch + 1, step, time.time() - t0)
     return time.time() - t0

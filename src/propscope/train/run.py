@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ..model.pretrained import encoder_dir
-from .config import TrainConfig
+from .config import TrainConfig, recipe
 from .data import data_hash, load_split, split
 from .examples import build
 from .export import export
@@ -131,10 +131,7 @@ def _finished(out: Path, cfg: TrainConfig, log=print) -> bool:
         info = json.loads((out / "training.json").read_text())
     except (OSError, ValueError):
         return False
-    def recipe(config: dict) -> dict:       # threads change the speed only
-        return {k: v for k, v in config.items() if k != "threads"}
-    same = recipe(info.get("config", {})) == recipe(json.loads(json.dumps(asdict(cfg))))
-    if same and (out / "validation.json").exists():
+    if recipe(info.get("config", {})) == recipe(asdict(cfg)) and (out / "validation.json").exists():
         log(f"{out} already holds this recipe's trained and tuned model: kept")
         return True
     return False
@@ -152,8 +149,9 @@ def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=
     if cfg.unlabelled:
         from .pseudo import pseudo_label
         teacher = Path(out) / "teacher"
-        if not _finished(teacher, replace(cfg, unlabelled="", semeval2021=""), log):
-            train_and_export(data, teacher, replace(cfg, unlabelled="", semeval2021=""), log=log)
+        plain = replace(cfg, unlabelled="", semeval2021="")
+        if not _finished(teacher, plain, log):
+            train_and_export(data, teacher, plain, log=log)
             tune_and_card(data, teacher, command, log=log)
         extra = pseudo_label(cfg.unlabelled, teacher, cfg.pseudo_min_confidence)
         log(f"teacher labelled {len(extra)} articles: {sum(len(a.spans) for a in extra)} fragments")
