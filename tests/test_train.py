@@ -143,6 +143,22 @@ def test_an_interrupted_training_goes_on_from_its_last_epoch_to_the_same_weights
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_train_window_sets_how_the_model_is_trained_and_read(split, tmp_path):
+    from click.testing import CliRunner
+    from propscope.cli import main as cli
+    out = tmp_path / "model"
+    result = CliRunner().invoke(cli, ["train", "--data", str(split), "--out", str(out), "--window", "40",
+                                      "--epochs", "1", "--fold", "0", "--no-refit", "--counterfactual", "0",
+                                      "--batch-size", "4", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    trained = json.loads((out / "train_config.json").read_text())
+    assert (trained["window"], trained["stride"], trained["inference_stride"]) == (40, 30, 35)
+    det = Detector(out)
+    assert (det.window, det.stride) == (40, 35)
+    refused = CliRunner().invoke(cli, ["train", "--data", str(split), "--out", str(tmp_path / "x"), "--window", "511"])
+    assert refused.exit_code == 2 and "511" in refused.output and not (tmp_path / "x").exists()
+
+
 def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, tmp_path):
     from propscope.train.run import train_and_export
     cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,

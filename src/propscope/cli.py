@@ -438,6 +438,10 @@ def evaluate(data, held_out, fmt, plot):
               help="Folder of SemEval-2021 Task 6 files (meme texts) to add to the training data.")
 @click.option("--windows", type=click.Choice(["article", "lines"]), default=None,
               help="Encoder windows across lines, or within each line (default: the recipe's).")
+@click.option("--window", type=click.IntRange(16, 510), default=None,
+              help="Tokens per encoder window, [CLS] and [SEP] aside; windows start every 3/4 of it in "
+                   "training, every 7/8 at inference (default: the recipe's, 254 every 192 and 224; 510 at most, "
+                   "what the encoders' positions allow).")
 @click.option("--batch-size", type=click.IntRange(1), default=None, help="Windows per training step (default: the recipe's).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default=None,
               help="Training arithmetic: bf16 is about 1.6x faster on CPUs with AVX512-BF16 (default: the recipe's).")
@@ -453,7 +457,8 @@ def evaluate(data, held_out, fmt, plot):
               help="After tuning on the held-out fold (a twin model in OUT/twin), train again on every article "
                    "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
-def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, counterfactual, unlabelled, semeval2021, windows, batch_size,
+def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, counterfactual, unlabelled, semeval2021, windows, window,
+          batch_size,
           precision, threads, token_cues, blind_names, crf, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra).
 
@@ -461,7 +466,7 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
     (kept in OUT/checkpoint.pt), keeping a twin or teacher already trained.
     """
     try:
-        from .train.config import TrainConfig
+        from .train.config import TrainConfig, windows_of
         from .train.run import main as run
     except ImportError as exc:
         raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
@@ -470,6 +475,8 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
              "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
              "precision": precision, "threads": threads, "token_features": token_cues,
              "blind_names": blind_names, "crf": crf, "refit": refit}
+    if window is not None:
+        given |= windows_of(window)
     from dataclasses import replace
     cfg = replace(TrainConfig(), **{k: v for k, v in given.items() if v is not None})
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),
