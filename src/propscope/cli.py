@@ -457,9 +457,8 @@ def evaluate(data, held_out, fmt, plot):
               help="After tuning on the held-out fold (a twin model in OUT/twin), train again on every article "
                    "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
-def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, counterfactual, unlabelled, semeval2021, windows, window,
-          batch_size,
-          precision, threads, token_cues, blind_names, crf, refit):
+def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, counterfactual, unlabelled, semeval2021,
+          windows, window, batch_size, precision, threads, token_cues, blind_names, crf, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra).
 
     Safe to interrupt: run the same command again to go on from the last finished epoch
