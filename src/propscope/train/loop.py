@@ -54,7 +54,7 @@ def class_weights(examples: list[WindowExample], power: float) -> torch.Tensor:
     return w / w.mean()
 
 
-def _recipe(cfg: TrainConfig, examples: list[WindowExample]) -> dict:
+def _identity(cfg: TrainConfig, examples: list[WindowExample]) -> dict:
     """What a checkpoint must share with the run that resumes it: the recipe and the training
     windows themselves (the data, tokenizer and window settings)."""
     h = hashlib.sha256()
@@ -107,7 +107,7 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
     tag_loss = nn.CrossEntropyLoss(weight=torch.tensor(cfg.si_weights), ignore_index=IGNORE)
     span_loss = nn.CrossEntropyLoss(weight=class_weights(examples, cfg.class_weight_power))
     done, step, spent = 0, 0, 0.0
-    identity = _recipe(cfg, examples) if checkpoint is not None else {}
+    identity = _identity(cfg, examples) if checkpoint is not None else {}
     if checkpoint is not None and checkpoint.exists():
         done, step, spent = _resume(checkpoint, identity, model, opt, sched, rng)
         log(f"resuming from {checkpoint}: {done} of {cfg.epochs} epochs done")
