@@ -7,12 +7,18 @@ holds the held-out figures that training measured, cross-fitted over two halves 
 for names as written and names blinded. One fold is 60-80 articles, so one fold's SI F1 moves
 by a few hundredths with the articles it happens to hold; the mean over folds is the figure
 to quote for a recipe, and the spread says how far to trust it.
+
+    python benchmarks/folds.py runs/F0 runs/F1 runs/F2 runs/F3 runs/F4 \\
+        --json src/propscope/model/weights/folds.json --recipe "propscope train ... --fold K --no-refit"
+
+also writes the figures beside a model, whose card (train/card.py) then gives their mean.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 from pathlib import Path
 
@@ -31,7 +37,11 @@ def fold(run: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="folders of trained runs, each with a fold held out")
+    parser.add_argument("--json", type=Path, help="also write the figures here (a model's folds.json)")
+    parser.add_argument("--recipe", help="with --json: the training command of each run, for the card")
     args = parser.parse_args()
+    if args.json and not args.recipe:
+        parser.error("--json needs --recipe: the card says how the runs were trained")
     missing = [str(run) for run in args.runs if not (run / "validation.json").is_file()]
     if missing:
         parser.exit(2, f"folds.py: no validation.json (held-out figures) in {', '.join(missing)}: "
@@ -54,6 +64,25 @@ def main() -> None:
             print(f"  {'mean':<39}" + "".join(f"{x:>11.3f}" for x in mean))
             print(f"  {'spread (max - min)':<39}" + "".join(f"{x:>11.3f}" for x in spread))
         print()
+    if args.json:
+        args.json.write_text(json.dumps(record(args.runs, args.recipe), indent=2) + "\n")
+        print(f"written to {args.json}")
+
+
+def record(runs: list[Path], recipe: str) -> dict:
+    """Each run's held-out figures as a model's folds.json holds them: names as written, and under
+    "blind" names blinded, as in validation.json."""
+    keys = ("si_f1", "si_precision", "si_recall", "span_technique_f1", "tc_micro_f1", "ece")
+    folds = []
+    for run in runs:
+        validation = json.loads((run / "validation.json").read_text())
+        row = {"fold": fold(run), "held_out_articles": validation["held_out_articles"],
+               **dict(zip(keys, held_out(validation)))}
+        if validation.get("blind"):
+            row["blind"] = dict(zip(keys, held_out(validation["blind"])))
+        folds.append(row)
+    command = shlex.join(["python", "benchmarks/folds.py", *map(str, runs)])
+    return {"recipe": recipe, "command": command, "folds": folds}
 
 
 if __name__ == "__main__":

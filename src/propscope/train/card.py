@@ -136,6 +136,35 @@ def _neutrality(out: Path, blinded: bool) -> str:
                    f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n{also}")
 
 
+def _folds(out: Path, blinded: bool) -> str:
+    """The recipe over every validation fold, when ``folds.json`` (written beside the model by
+    ``benchmarks/folds.py --json``) has them: one fold's figures move by a few hundredths with the
+    articles it holds, so the mean over folds is the figure to trust."""
+    path = out / "folds.json"
+    if not path.exists():
+        return ""
+    f = json.loads(path.read_text())
+    runs = sorted(f["folds"], key=lambda run: run["fold"])
+
+    def mean(reading: list[dict], key: str) -> float:
+        return sum(run[key] for run in reading) / len(reading)
+
+    def si(reading: list[dict]) -> str:
+        low, high = min(run["si_f1"] for run in reading), max(run["si_f1"] for run in reading)
+        return f"SI F1 {mean(reading, 'si_f1'):.3f} (by fold {low:.3f} to {high:.3f})"
+
+    written = runs
+    lead = [run["blind"] for run in runs] if blinded else written
+    text = (f"\nOne fold is a small sample. The same recipe trained once for each of {len(runs)} folds, each held "
+            f"out in turn\n({sum(run['held_out_articles'] for run in runs)} articles in all) and scored the same "
+            f"way, gives on average {si(lead)},\nspan+technique F1 {mean(lead, 'span_technique_f1'):.3f}, "
+            f"TC micro-F1 {mean(lead, 'tc_micro_f1'):.3f}")
+    if blinded:
+        text += (f"; reading names as written, {si(written)},\n"
+                 f"TC micro-F1 {mean(written, 'tc_micro_f1'):.3f}")
+    return text + (f". Each fold: `{f['recipe']}`;\nthe figures: `{f['command']}`.\n")
+
+
 def _as_written(out: Path, tuned: dict) -> str:
     """Reading names as written (--no-blind-names), beside the default blinded reading: its own
     settings' figures, and its neutrality when measured."""
@@ -247,7 +276,7 @@ thresholds and calibration chosen on the other half.
 | span+technique F1 | {cf['span_technique_f1']:.3f} |
 | expected calibration error (10 bins) | {cf['ece']:.3f} |
 | TC micro-F1 (gold spans given) | {tuned['tc_micro_f1']:.3f} |
-
+{_folds(out, blinded)}
 Shipped decoding: a fragment is a run of tokens with inside-probability at least
 {tuned['low_threshold']} holding one token at {tuned['threshold']} or more; runs at most {tuned['gap']} tokens apart
 are joined (0: none), cut at blank lines (no PTC fragment crosses one), and end on no trailing

@@ -1,0 +1,60 @@
+"""The model card from its figures: the shipped cards are what their JSON makes, folds included."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import propscope.model
+from propscope.train.card import write_card
+
+MODELS = Path(propscope.model.__file__).parent
+FIGURES = ("training.json", "validation.json", "neutrality.json", "folds.json")
+
+
+def _card_from_figures(model: Path, out: Path) -> str:
+    """Write ``model``'s card again into ``out`` from its JSON files alone."""
+    for name in FIGURES:
+        if (model / name).exists():
+            shutil.copy(model / name, out / name)
+    command = re.search(r"## Reproduce\n```\n(.*)\n```", (model / "MODEL_CARD.md").read_text(), re.S).group(1)
+    write_card(out, json.loads((out / "training.json").read_text()),
+               json.loads((out / "validation.json").read_text()), command)
+    return (out / "MODEL_CARD.md").read_text()
+
+
+@pytest.mark.parametrize("model", ["weights", "large"])
+def test_the_shipped_cards_are_what_their_figures_make(model, tmp_path):
+    assert _card_from_figures(MODELS / model, tmp_path) == (MODELS / model / "MODEL_CARD.md").read_text()
+
+
+def _fast_model_without_folds(tmp_path: Path) -> Path:
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in (*FIGURES[:3], "MODEL_CARD.md"):
+        shutil.copy(MODELS / "weights" / name, model / name)
+    return model
+
+
+def _fold(fold: int, si: float, blind_si: float) -> dict:
+    figures = {"si_precision": 0.3, "si_recall": 0.5, "span_technique_f1": 0.2, "tc_micro_f1": 0.6, "ece": 0.02}
+    return {"fold": fold, "held_out_articles": 70, "si_f1": si, **figures, "blind": {**figures, "si_f1": blind_si}}
+
+
+def test_the_card_gives_the_mean_over_folds_leading_with_the_default_reading(tmp_path):
+    model = _fast_model_without_folds(tmp_path)
+    folds = {"recipe": "propscope train --fold K", "command": "python benchmarks/folds.py runs/F0 runs/F1",
+             "folds": [_fold(1, 0.50, 0.44), _fold(0, 0.40, 0.36)]}
+    (model / "folds.json").write_text(json.dumps(folds))
+    card = _card_from_figures(model, tmp_path)
+    assert "each of 2 folds" in card and "(140 articles in all)" in card
+    blinded, written = card.index("SI F1 0.400 (by fold 0.360 to 0.440)"), card.index("SI F1 0.450 (by fold 0.400 to 0.500)")
+    assert blinded < written     # the shipped model reads names blinded by default, so that comes first
+    assert "`propscope train --fold K`" in card and "`python benchmarks/folds.py runs/F0 runs/F1`" in card
+
+
+def test_a_card_without_folds_says_nothing_of_them(tmp_path):
+    model = _fast_model_without_folds(tmp_path)
+    assert "One fold is a small sample" not in _card_from_figures(model, tmp_path)
