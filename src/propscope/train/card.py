@@ -153,15 +153,14 @@ def _folds(out: Path, blinded: bool) -> str:
         low, high = min(run["si_f1"] for run in reading), max(run["si_f1"] for run in reading)
         return f"SI F1 {mean(reading, 'si_f1'):.3f} (by fold {low:.3f} to {high:.3f})"
 
-    written = runs
-    lead = [run["blind"] for run in runs] if blinded else written
+    lead = [run["blind"] for run in runs] if blinded else runs    # names as written: each run's own figures
     text = (f"\nOne fold is a small sample. The same recipe trained once for each of {len(runs)} folds, each held "
             f"out in turn\n({sum(run['held_out_articles'] for run in runs)} articles in all) and scored the same "
             f"way, gives on average {si(lead)},\nspan+technique F1 {mean(lead, 'span_technique_f1'):.3f}, "
             f"TC micro-F1 {mean(lead, 'tc_micro_f1'):.3f}")
     if blinded:
-        text += (f"; reading names as written, {si(written)},\n"
-                 f"TC micro-F1 {mean(written, 'tc_micro_f1'):.3f}")
+        text += (f"; reading names as written, {si(runs)},\n"
+                 f"TC micro-F1 {mean(runs, 'tc_micro_f1'):.3f}")
     return text + (f". Each fold: `{f['recipe']}`;\nthe figures: `{f['command']}`.\n")
 
 
