@@ -46,12 +46,13 @@ def main() -> None:
     if missing:
         parser.exit(2, f"folds.py: no validation.json (held-out figures) in {', '.join(missing)}: "
                        "a run writes it when training with --fold K ends\n")
+    validations = {run: json.loads((run / "validation.json").read_text()) for run in args.runs}
     for reading, pick in READINGS.items():
         print(f"names {reading}")
         print(f"  {'run':<28}{'fold':>5}{'held':>6}" + "".join(f"{c:>11}" for c in COLUMNS))
         rows = []
         for run in args.runs:
-            validation = pick(json.loads((run / "validation.json").read_text()))
+            validation = pick(validations[run])
             if validation is None:
                 print(f"  {str(run):<28} (no figures for this reading)")
                 continue
@@ -65,23 +66,22 @@ def main() -> None:
             print(f"  {'spread (max - min)':<39}" + "".join(f"{x:>11.3f}" for x in spread))
         print()
     if args.json:
-        args.json.write_text(json.dumps(record(args.runs, args.recipe), indent=2) + "\n")
+        args.json.write_text(json.dumps(record(validations, args.recipe), indent=2) + "\n")
         print(f"written to {args.json}")
 
 
-def record(runs: list[Path], recipe: str) -> dict:
+def record(validations: dict[Path, dict], recipe: str) -> dict:
     """Each run's held-out figures as a model's folds.json holds them: names as written, and under
     "blind" names blinded, as in validation.json."""
     keys = ("si_f1", "si_precision", "si_recall", "span_technique_f1", "tc_micro_f1", "ece")
     folds = []
-    for run in runs:
-        validation = json.loads((run / "validation.json").read_text())
+    for run, validation in validations.items():
         row = {"fold": fold(run), "held_out_articles": validation["held_out_articles"],
                **dict(zip(keys, held_out(validation)))}
         if validation.get("blind"):
             row["blind"] = dict(zip(keys, held_out(validation["blind"])))
         folds.append(row)
-    command = shlex.join(["python", "benchmarks/folds.py", *map(str, runs)])
+    command = shlex.join(["python", "benchmarks/folds.py", *map(str, validations)])
     return {"recipe": recipe, "command": command, "folds": folds}
 
 

@@ -144,7 +144,7 @@ def _folds(out: Path, blinded: bool) -> str:
     if not path.exists():
         return ""
     f = json.loads(path.read_text())
-    runs = sorted(f["folds"], key=lambda run: run["fold"])
+    runs = f["folds"]
 
     def mean(reading: list[dict], key: str) -> float:
         return sum(run[key] for run in reading) / len(reading)
