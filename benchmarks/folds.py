@@ -11,7 +11,8 @@ to quote for a recipe, and the spread says how far to trust it.
     python benchmarks/folds.py runs/F0 runs/F1 runs/F2 runs/F3 runs/F4 \\
         --json src/propscope/model/weights/folds.json --recipe "propscope train ... --fold K --no-refit"
 
-also writes the figures beside a model, whose card (train/card.py) then gives their mean.
+also writes the figures beside a model, with the settings the runs share, whose card
+(train/card.py) then gives their mean, for a model of those settings only.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import shlex
 import statistics
 from pathlib import Path
 
+from propscope.train.config import shared_recipe
 from windows import held_out  # the same held-out figures, in the same order
 
 READINGS = {"blinded": lambda v: v.get("blind"), "as written": lambda v: v}
@@ -32,6 +34,19 @@ def fold(run: Path) -> int:
     """The fold a run held out; a shipped model trained on every article reports its twin's."""
     training = json.loads((run / "training.json").read_text())
     return training["config"]["fold"] if training["config"]["fold"] >= 0 else training["twin"]["fold"]
+
+
+def one_recipe(runs: list[Path]) -> dict:
+    """The settings the runs share (``shared_recipe``): the card quotes folds only for a model of
+    that recipe. Runs of different recipes are refused, naming the settings that differ."""
+    recipes = {run: shared_recipe(json.loads((run / "training.json").read_text())["config"]) for run in runs}
+    first = recipes[runs[0]]
+    for run, settings in recipes.items():
+        differ = sorted(k for k in first.keys() | settings.keys() if first.get(k) != settings.get(k))
+        if differ:
+            raise SystemExit(f"folds.py: {runs[0]} and {run} are different recipes (they differ in "
+                             f"{', '.join(differ)}): a model's folds.json holds one recipe's folds")
+    return first
 
 
 def main() -> None:
@@ -66,7 +81,8 @@ def main() -> None:
             print(f"  {'spread (max - min)':<39}" + "".join(f"{x:>11.3f}" for x in spread))
         print()
     if args.json:
-        args.json.write_text(json.dumps(record(validations, args.recipe), indent=2) + "\n")
+        folds = record(validations, args.recipe) | {"config": one_recipe(args.runs)}
+        args.json.write_text(json.dumps(folds, indent=2) + "\n")
         print(f"written to {args.json}")
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import propscope.model
 from propscope.train.card import write_card
+from propscope.train.config import shared_recipe
 
 MODELS = Path(propscope.model.__file__).parent
 FIGURES = ("training.json", "validation.json", "neutrality.json", "folds.json")
@@ -43,10 +44,16 @@ def _fold(fold: int, si: float, blind_si: float) -> dict:
     return {"fold": fold, "held_out_articles": 70, "si_f1": si, **figures, "blind": {**figures, "si_f1": blind_si}}
 
 
+def _folds(model: Path, **settings) -> dict:
+    """Two folds' figures for the recipe of ``model`` with ``settings`` changed."""
+    config = json.loads((model / "training.json").read_text())["config"] | settings
+    return {"recipe": "propscope train --fold K", "command": "python benchmarks/folds.py runs/F0 runs/F1",
+            "folds": [_fold(1, 0.50, 0.44), _fold(0, 0.40, 0.36)], "config": shared_recipe(config)}
+
+
 def test_the_card_gives_the_mean_over_folds_leading_with_the_default_reading(tmp_path):
     model = _fast_model_without_folds(tmp_path)
-    folds = {"recipe": "propscope train --fold K", "command": "python benchmarks/folds.py runs/F0 runs/F1",
-             "folds": [_fold(1, 0.50, 0.44), _fold(0, 0.40, 0.36)]}
+    folds = _folds(model, fold=3, refit=False, seed=7, precision="bf16")    # the same recipe, another run of it
     (model / "folds.json").write_text(json.dumps(folds))
     card = _card_from_figures(model, tmp_path)
     assert "each of 2 folds" in card and "(140 articles in all)" in card
@@ -57,4 +64,20 @@ def test_the_card_gives_the_mean_over_folds_leading_with_the_default_reading(tmp
 
 def test_a_card_without_folds_says_nothing_of_them(tmp_path):
     model = _fast_model_without_folds(tmp_path)
+    assert "One fold is a small sample" not in _card_from_figures(model, tmp_path)
+
+
+@pytest.mark.parametrize("settings", [{"epochs": 8}, {"base": "all-mpnet-base-v2"}, {"counterfactual": 0.0}])
+def test_a_card_leaves_out_the_folds_of_another_recipe(settings, tmp_path):
+    # a model retrained into a folder whose folds.json another recipe wrote
+    model = _fast_model_without_folds(tmp_path)
+    (model / "folds.json").write_text(json.dumps(_folds(model, **settings)))
+    assert "One fold is a small sample" not in _card_from_figures(model, tmp_path)
+
+
+def test_a_card_leaves_out_folds_that_do_not_say_their_recipe(tmp_path):
+    model = _fast_model_without_folds(tmp_path)
+    folds = _folds(model)
+    del folds["config"]
+    (model / "folds.json").write_text(json.dumps(folds))
     assert "One fold is a small sample" not in _card_from_figures(model, tmp_path)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..techniques import NAMES
+from .config import shared_recipe
 
 
 def write_config(out: Path, info: dict, tuned: dict | None) -> dict:
@@ -136,14 +137,16 @@ def _neutrality(out: Path, blinded: bool) -> str:
                    f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n{also}")
 
 
-def _folds(out: Path, blinded: bool) -> str:
+def _folds(out: Path, blinded: bool, cfg: dict) -> str:
     """The recipe over every validation fold, when ``folds.json`` (written beside the model by
-    ``benchmarks/folds.py --json``) has them: one fold's figures move by a few hundredths with the
-    articles it holds, so the mean over folds is the figure to trust."""
+    ``benchmarks/folds.py --json``) has them for this model's recipe: one fold's figures move by a
+    few hundredths with the articles it holds, so the mean over folds is the figure to trust."""
     path = out / "folds.json"
     if not path.exists():
         return ""
     f = json.loads(path.read_text())
+    if f.get("config") != shared_recipe(cfg):    # the folds of another recipe (a model retrained into this folder)
+        return ""
     runs = f["folds"]
 
     def mean(reading: list[dict], key: str) -> float:
@@ -275,7 +278,7 @@ thresholds and calibration chosen on the other half.
 | span+technique F1 | {cf['span_technique_f1']:.3f} |
 | expected calibration error (10 bins) | {cf['ece']:.3f} |
 | TC micro-F1 (gold spans given) | {tuned['tc_micro_f1']:.3f} |
-{_folds(out, blinded)}
+{_folds(out, blinded, cfg)}
 Shipped decoding: a fragment is a run of tokens with inside-probability at least
 {tuned['low_threshold']} holding one token at {tuned['threshold']} or more; runs at most {tuned['gap']} tokens apart
 are joined (0: none), cut at blank lines (no PTC fragment crosses one), and end on no trailing

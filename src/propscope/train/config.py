@@ -56,3 +56,16 @@ def windows_of(size: int) -> dict:
 def recipe(config: dict) -> dict:
     """The settings that decide what a run learns, as JSON holds them (threads change its speed only)."""
     return {k: v for k, v in json.loads(json.dumps(config)).items() if k != "threads"}
+
+
+# what may differ between the runs of one recipe over its folds: which fold is held out and whether
+# the model is then refitted on every article, the seed, and float precision (bf16 moves held-out
+# figures less than another seed does)
+PER_RUN = ("fold", "refit", "seed", "precision")
+
+
+def shared_recipe(config: dict) -> dict:
+    """The settings every run of one recipe shares, whatever fold it holds out; a setting added
+    after a run was trained is at its default, which is how the run was trained."""
+    full = recipe(asdict(TrainConfig())) | recipe(config)
+    return {k: v for k, v in full.items() if k not in PER_RUN}
