@@ -124,6 +124,15 @@ def test_batch_goes_on_past_a_bad_article(folder, tmp_path):
     assert {row[0] for row in parse(out.read_text())} == {"101", "102"}
 
 
+@pytest.mark.parametrize("command", [("detect", "--format", "semeval"), ("analyze", "--format", "json")])
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(command, folder, tmp_path):
+    out = tmp_path / "no-such-folder" / "out.tsv"
+    r = run(*command, str(folder), "-o", str(out))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr == f"propscope: {out}: cannot write (no folder {out.parent})\n"
+    assert not out.parent.exists()
+
+
 def test_analyze_json_names_source_and_spans(folder):
     src = folder / "article101.txt"
     r = run("analyze", "--format", "json", str(src))

@@ -30,10 +30,20 @@ def friendly(func):
 
 
 class Output:
-    """-o FILE or stdout; a file is written whole at the end, so a failure never leaves half of one."""
+    """-o FILE or stdout; a file is written whole at the end, so a failure never leaves half of one,
+    and a file that could not be written is refused before any work is done."""
 
     def __init__(self, path: str | None):
         self.path, self.parts = path, []
+        if path is not None:
+            target = Path(path)
+            folder = target.parent
+            if target.is_dir():
+                raise errors.unwritable(path, "it is a folder")
+            if not folder.is_dir():
+                raise errors.unwritable(path, f"no folder {folder}")
+            if not os.access(folder if not target.exists() else target, os.W_OK):
+                raise errors.unwritable(path, "permission denied")
 
     def write(self, text: str) -> None:
         if self.path is None:
@@ -46,7 +56,7 @@ class Output:
             try:
                 Path(self.path).write_text("".join(self.parts), encoding="utf-8")
             except OSError as exc:
-                raise errors.unreadable(self.path, f"cannot write: {exc.strerror}") from None
+                raise errors.unwritable(self.path, exc.strerror) from None
 
 
 class Articles:

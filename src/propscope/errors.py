@@ -51,6 +51,10 @@ def unreadable(path: object, reason: str) -> InputError:
     return InputError(f"{path}: cannot be read ({reason})")
 
 
+def unwritable(path: object, reason: str) -> InputError:
+    return InputError(f"{path}: cannot write ({reason})")
+
+
 def binary(path: object) -> InputError:
     return InputError(f"{path}: looks like a binary file, not text; give a UTF-8 text article")
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from ..errors import InputError, PropscopeError
+from ..errors import InputError, PropscopeError, unwritable
 from ..spans import Span
 from .store import ARTICLE_COLUMNS, Article, Filter, Store
 
@@ -114,7 +114,7 @@ def atomic(path: Path, mode: str):
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror})") from None
+        raise unwritable(path, exc.strerror) from None
     try:
         with open(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
             yield f
