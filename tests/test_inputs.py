@@ -49,6 +49,13 @@ def test_folder_takes_text_html_and_jsonl_and_a_missing_path_fails_alone(tmp_pat
     assert isinstance(docs[3], InputError) and "gone.txt: no such file" in str(docs[3])
 
 
+def test_an_address_of_another_scheme_is_named_not_taken_for_a_path():
+    docs = load_all(["ftp://example.com/article.txt", "file:///etc/passwd"])
+    assert str(docs[0]) == ("ftp://example.com/article.txt: only http:// and https:// addresses are fetched, "
+                            "not ftp://; download the page and analyse the file")
+    assert "not file://" in str(docs[1])
+
+
 def test_jsonl_lines_carry_their_fields_and_bad_lines_fail_alone(tmp_path):
     lines = [json.dumps({"id": "n1", "text": TEXT, "title": "T", "source": "Daily Flag", "published": "2021-01-02"}),
              "{not json",

@@ -7,6 +7,7 @@ naming what is wrong, so a batch can go on past it.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,12 @@ def is_url(source: str) -> bool:
     return source.strip().lower().startswith(("http://", "https://"))
 
 
+def _other_scheme(source: str) -> str | None:
+    """The scheme of an address that propscope does not fetch (ftp://, file://...), if ``source`` is one."""
+    found = re.match(r"([a-z][a-z0-9+.-]*)://", source.strip(), re.IGNORECASE)
+    return found.group(1) if found and not Path(source).exists() else None
+
+
 def expand(sources: list[str], options: Options, stdin: Callable[[], bytes] | None = None) -> list[Item]:
     """Every item of the given sources, in order; a source that cannot be expanded becomes an item
     that fails when loaded, so the rest of the batch still runs."""
@@ -56,6 +63,10 @@ def expand(sources: list[str], options: Options, stdin: Callable[[], bytes] | No
             items.append(Item("<stdin>", lambda: _from_bytes(stdin(), "stdin", "<stdin>", options)))
         elif is_url(source):
             items.append(Item(source.strip(), lambda s=source.strip(): _from_url(s, options)))
+        elif scheme := _other_scheme(source):
+            items.append(_failing(source, InputError(
+                f"{source}: only http:// and https:// addresses are fetched, not {scheme}://; "
+                "download the page and analyse the file")))
         else:
             items.extend(_from_path(Path(source), options))
     return items
