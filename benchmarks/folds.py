@@ -23,7 +23,7 @@ import shlex
 import statistics
 from pathlib import Path
 
-from propscope.train.config import shared_recipe
+from propscope.train.config import differing, shared_recipe
 from windows import held_out  # the same held-out figures, in the same order
 
 READINGS = {"blinded": lambda v: v.get("blind"), "as written": lambda v: v}
@@ -42,8 +42,7 @@ def one_recipe(runs: list[Path]) -> dict:
     recipes = {run: shared_recipe(json.loads((run / "training.json").read_text())["config"]) for run in runs}
     first = recipes[runs[0]]
     for run, settings in recipes.items():
-        differ = sorted(k for k in first.keys() | settings.keys() if first.get(k) != settings.get(k))
-        if differ:
+        if differ := differing(first, settings):
             raise SystemExit(f"folds.py: {runs[0]} and {run} are different recipes (they differ in "
                              f"{', '.join(differ)}): a model's folds.json holds one recipe's folds")
     return first

@@ -36,10 +36,8 @@ class Output:
     def __init__(self, path: str | None):
         self.path, self.parts = path, []
         if path is not None:
-            target = Path(path)
+            target = Path(path)          # a folder is refused by click (dir_okay=False)
             folder = target.parent
-            if target.is_dir():
-                raise errors.unwritable(path, "it is a folder")
             if not folder.is_dir():
                 raise errors.unwritable(path, f"no folder {folder}")
             if not os.access(folder if not target.exists() else target, os.W_OK):

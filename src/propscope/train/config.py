@@ -64,6 +64,11 @@ def recipe(config: dict) -> dict:
 PER_RUN = ("fold", "refit", "seed", "precision")
 
 
+def differing(a: dict, b: dict) -> list[str]:
+    """The settings in which two recipes differ, by name."""
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
 def shared_recipe(config: dict) -> dict:
     """The settings every run of one recipe shares, whatever fold it holds out; a setting added
     after a run was trained is at its default, which is how the run was trained."""

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..techniques import NAMES
-from .config import TrainConfig, recipe
+from .config import TrainConfig, differing, recipe
 from .examples import IGNORE, WindowExample
 from .model import SpanModel
 
@@ -68,7 +68,7 @@ def _identity(cfg: TrainConfig, examples: list[WindowExample]) -> dict:
 def _resume(checkpoint: Path, identity: dict, model, opt, sched, rng) -> tuple[int, int, float]:
     """Load the last finished epoch's state; (epochs done, steps done, seconds spent)."""
     saved = torch.load(checkpoint, weights_only=False)
-    differ = sorted(k for k in set(saved["recipe"]) | set(identity) if saved["recipe"].get(k) != identity.get(k))
+    differ = differing(saved["recipe"], identity)
     if differ:
         raise SystemExit(f"{checkpoint} was written by another recipe (it differs in {', '.join(differ)}): "
                          "remove it to start again, or train into another --out")
