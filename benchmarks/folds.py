@@ -26,7 +26,7 @@ from pathlib import Path
 from propscope.train.config import differing, shared_recipe
 from windows import held_out  # the same held-out figures, in the same order
 
-READINGS = {"blinded": lambda v: v.get("blind"), "as written": lambda v: v}
+READINGS = ("blinded", "as written")
 COLUMNS = ("SI F1", "P", "R", "span+tech", "TC", "ECE")
 
 
@@ -34,6 +34,19 @@ def fold(run: Path) -> int:
     """The fold a run held out; a shipped model trained on every article reports its twin's."""
     training = json.loads((run / "training.json").read_text())
     return training["config"]["fold"] if training["config"]["fold"] >= 0 else training["twin"]["fold"]
+
+
+def trained_blind(run: Path) -> bool:
+    """Whether the run was trained on blinded text (``train --blind-names``): such a model reads
+    names blinded whatever it is asked, so its one set of figures is the blinded reading's."""
+    return bool(json.loads((run / "config.json").read_text()).get("blind_names"))
+
+
+def reading(run: Path, validation: dict, name: str) -> dict | None:
+    """The run's held-out figures for names blinded or as written, or None if it has none."""
+    if trained_blind(run):
+        return validation if name == "blinded" else None
+    return validation.get("blind") if name == "blinded" else validation
 
 
 def one_recipe(runs: list[Path]) -> dict:
@@ -61,14 +74,15 @@ def main() -> None:
         parser.exit(2, f"folds.py: no validation.json (held-out figures) in {', '.join(missing)}: "
                        "a run writes it when training with --fold K ends\n")
     validations = {run: json.loads((run / "validation.json").read_text()) for run in args.runs}
-    for reading, pick in READINGS.items():
-        print(f"names {reading}")
+    for name in READINGS:
+        print(f"names {name}")
         print(f"  {'run':<28}{'fold':>5}{'held':>6}" + "".join(f"{c:>11}" for c in COLUMNS))
         rows = []
         for run in args.runs:
-            validation = pick(validations[run])
+            validation = reading(run, validations[run], name)
             if validation is None:
-                print(f"  {str(run):<28} (no figures for this reading)")
+                why = "reads names blinded: trained so" if trained_blind(run) else "no figures for this reading"
+                print(f"  {str(run):<28} ({why})")
                 continue
             rows.append(held_out(validation))
             print(f"  {str(run):<28}{fold(run):>5}{validation['held_out_articles']:>6}"
@@ -93,8 +107,8 @@ def record(validations: dict[Path, dict], recipe: str) -> dict:
     for run, validation in validations.items():
         row = {"fold": fold(run), "held_out_articles": validation["held_out_articles"],
                **dict(zip(keys, held_out(validation)))}
-        if validation.get("blind"):
-            row["blind"] = dict(zip(keys, held_out(validation["blind"])))
+        if (blind := reading(run, validation, "blinded")) is not None:
+            row["blind"] = dict(zip(keys, held_out(blind)))
         folds.append(row)
     command = shlex.join(["python", "benchmarks/folds.py", *map(str, validations)])
     return {"recipe": recipe, "command": command, "folds": folds}
