@@ -1,6 +1,7 @@
 """Training end to end on a tiny labelled split written here: train, export, tune, card, infer."""
 
 import json
+import os
 import shutil
 
 import numpy as np
@@ -233,12 +234,26 @@ def test_a_model_with_frozen_weights_ships_only_what_training_changed(lever, spl
         assert np.array_equal(a, b)
     text = (split / "articles" / "article1001.txt").read_text(encoding="utf-8")
     assert det.encode(text)[1].shape[1] == 3
+    # another model on the same base gets its own folder, sharing the frozen file, and neither
+    # is assembled again when they alternate
+    import onnx
+    other = tmp_path / "other"
+    shutil.copytree(out, other)
+    graph = onnx.load(str(other / "encoder.onnx"), load_external_data=False)
+    graph.doc_string = "another model"
+    onnx.save(graph, str(other / "encoder.onnx"))
+    second = frozen.encoder_path(other)
+    assert second.parent != assembled.parent
+    assert os.path.samefile(second.parent / "frozen.bin", assembled.parent / "frozen.bin")
+    with monkeypatch.context() as m:
+        m.setattr(frozen, "assemble", lambda *a: pytest.fail("assembled again"))
+        assert frozen.encoder_path(out) == assembled and frozen.encoder_path(other) == second
     # a manifest that names the wrong tensors is refused, not read
     spec["tensors"][0]["key"], spec["tensors"][1]["key"] = spec["tensors"][1]["key"], spec["tensors"][0]["key"]
     spec["tensors"][0]["transpose"], spec["tensors"][1]["transpose"] = spec["tensors"][1]["transpose"], spec["tensors"][0]["transpose"]
     (out / frozen.MANIFEST).write_text(json.dumps(spec))
-    import shutil
     shutil.rmtree(assembled.parent)
+    shutil.rmtree(second.parent)
     with pytest.raises(ModelError, match="SHA-256"):
         Detector(out)
 

