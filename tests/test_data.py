@@ -1,5 +1,10 @@
 import json
+import re
+import shutil
 
+import pytest
+
+from propscope.errors import InputError
 from propscope.spans import Span
 from propscope.train.data import data_hash, fold_of, load_semeval2021, load_split, split
 
@@ -45,3 +50,22 @@ def test_semeval2021_memes_map_to_ptc(tmp_path):
     (art,) = load_semeval2021(tmp_path)
     assert {(s.start, s.end, s.technique) for s in art.spans} == {
         (0, 15, "Slogans"), (0, 15, "Bandwagon,Reductio_ad_hitlerum"), (17, 30, "")}
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda root: shutil.rmtree(root / "articles"), "no articles/article*.txt files"),
+    (lambda root: shutil.rmtree(root / "train-labels-task-flc-tc"), "no labels"),
+    (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("1\tSlogans\t0\t99\n"),
+     "a gold span of article 1 ends past its 13 characters"),
+    (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("3\tSlogans\t0\t2\n"),
+     "labels name article 3, which is not under articles/"),
+    (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("1\tSlogans\tzero\t2\n"),
+     "x.labels:1: malformed line"),
+    (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_bytes(b"1\tSlogans\t0\t2\n\xff\n"),
+     "not valid UTF-8"),
+])
+def test_a_damaged_split_is_refused_with_what_is_wrong(tmp_path, damage, message):
+    root = write_split(tmp_path / "d")
+    damage(root)
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_split(root)

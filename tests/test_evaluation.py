@@ -55,3 +55,15 @@ def test_cli_writes_a_reliability_diagram(split, tmp_path):
     assert r.returncode == 0, r.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     assert "ece_per_technique" in r.stdout
+
+
+def test_cli_refuses_a_folder_that_is_no_labelled_split(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "article1.txt").write_text(TEXT, encoding="utf-8")   # articles, but not laid out as a split
+    r = subprocess.run([sys.executable, "-m", "propscope", "evaluate", "--data", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [f"propscope: {tmp_path}: no articles/article*.txt files; a labelled "
+                                             "split is laid out like PTC's train/: articles/ and a "
+                                             "*-labels-task-flc-tc/ folder"]

@@ -7,6 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import errors
+from ..errors import InputError
 from ..scoring import read_semeval
 from ..spans import Span
 from ..text.read import article_id, read_article
@@ -22,22 +24,36 @@ class Article:
 def load_split(root: str | Path) -> list[Article]:
     """Articles under ``root/articles`` with gold from ``root/*-labels-task-flc-tc/`` files."""
     root = Path(root)
-    gold: dict[str, list[Span]] = defaultdict(list)
     label_dir = next(iter(sorted(root.glob("*labels-task-flc-tc"))), None)
-    if label_dir is not None:
-        for path in sorted(label_dir.glob("*.labels")):
-            for span in read_semeval(path):
-                gold[span.article_id].append(span)
-    else:
-        for path in sorted(root.glob("*task-flc-tc.labels")):
-            for span in read_semeval(path):
-                gold[span.article_id].append(span)
+    label_files = sorted(label_dir.glob("*.labels")) if label_dir else sorted(root.glob("*task-flc-tc.labels"))
+    paths = sorted((root / "articles").glob("article*.txt"))
+    if not paths:
+        raise InputError(f"{root}: no articles/article*.txt files; a labelled split is laid out like "
+                         "PTC's train/: articles/ and a *-labels-task-flc-tc/ folder")
+    if label_dir is None and not label_files:
+        raise InputError(f"{root}: no labels (a *-labels-task-flc-tc/ folder or *task-flc-tc.labels file)")
+    gold: dict[str, list[Span]] = defaultdict(list)
+    for path in label_files:
+        try:
+            spans = read_semeval(path)
+        except UnicodeDecodeError as exc:
+            raise errors.not_utf8(path, exc.start) from None
+        except ValueError as exc:               # names the file and line
+            raise InputError(str(exc)) from None
+        except OSError as exc:
+            raise errors.unreadable(path, exc.strerror or str(exc)) from None
+        for span in spans:
+            gold[span.article_id].append(span)
     articles = []
-    for path in sorted((root / "articles").glob("article*.txt")):
+    for path in paths:
         aid = article_id(path)
-        articles.append(Article(aid, read_article(path), tuple(sorted(gold.get(aid, ())))))
-    if not articles:
-        raise FileNotFoundError(f"no article*.txt files under {root / 'articles'}")
+        text = read_article(path)
+        spans = tuple(sorted(gold.pop(aid, ())))
+        if any(s.end > len(text) for s in spans):
+            raise InputError(f"{root}: a gold span of article {aid} ends past its {len(text):,} characters")
+        articles.append(Article(aid, text, spans))
+    if gold:
+        raise InputError(f"{root}: labels name article {min(gold)}, which is not under articles/")
     return articles
 
 
