@@ -486,3 +486,16 @@ def test_fuzzing_the_corpus_endpoints_over_a_corpus_finds_no_server_error(case, 
     case.call_and_validate(base_url=corpus_server.url,
                            checks=[not_a_server_error, status_code_conformance, content_type_conformance,
                                    response_schema_conformance])
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--port", "99999"], {}, "99999 is not in the range 0<=x<=65535"),
+    ([], {"PROPSCOPE_SERVE_PORT": "70000"}, "PROPSCOPE_SERVE_PORT=70000 is not a port (0 to 65535)"),
+])
+def test_serve_refuses_a_port_that_cannot_be(args, env, message):
+    import os
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "propscope", "serve", *args], capture_output=True, text=True,
+                       env={**os.environ, **env}, timeout=120)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and message in r.stderr

@@ -492,7 +492,7 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default: PROPSCOPE_SERVE_HOST, 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port to listen on (default: PROPSCOPE_SERVE_PORT, 8000).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to listen on (default: PROPSCOPE_SERVE_PORT, 8000).")
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Processes, each with its own copy of the model (default: PROPSCOPE_SERVE_WORKERS, 1).")
 @_model

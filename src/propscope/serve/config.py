@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import settings
+from ..errors import PropscopeError
 
 _get, _int = settings.get, settings.get_int
 
@@ -25,7 +26,10 @@ class ServeConfig:
 
     @classmethod
     def from_env(cls) -> ServeConfig:
-        return cls(host=_get("serve_host"), port=_int("serve_port"), workers=max(1, _int("serve_workers")),
+        port = _int("serve_port")
+        if not 0 <= port <= 65535:
+            raise PropscopeError(f"{settings.SETTINGS['serve_port'].env}={port} is not a port (0 to 65535)")
+        return cls(host=_get("serve_host"), port=port, workers=max(1, _int("serve_workers")),
                    max_body=_int("serve_max_body"), max_chars=_int("serve_max_chars"),
                    timeout=float(_int("serve_timeout")), queue=max(1, _int("serve_queue")),
                    token=_get("serve_token").strip(),
