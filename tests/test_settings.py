@@ -25,3 +25,15 @@ def test_bad_number_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("PROPSCOPE_THREADS", "many")
     with pytest.raises(PropscopeError, match="PROPSCOPE_THREADS"):
         settings.get_int("threads")
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("0", False), ("yes", True), (" False ", False)])
+def test_a_switch_reads_the_usual_spellings(monkeypatch, value, expected):
+    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", value)
+    assert settings.get_bool("blind_names") is expected
+
+
+def test_a_switch_set_to_something_else_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_SERVE_ALLOW_PRIVATE", "maybe")
+    with pytest.raises(PropscopeError, match=r"PROPSCOPE_SERVE_ALLOW_PRIVATE='maybe' should be 1 or 0"):
+        settings.get_bool("serve_allow_private")

@@ -21,7 +21,7 @@ def detector(blind_names: bool | None = None) -> Detector:
     ``blind_names``: read each run of names as one placeholder (see the model card); None: the
     ``blind_names`` setting."""
     if blind_names is None:
-        blind_names = settings.get_int("blind_names") == 1
+        blind_names = settings.get_bool("blind_names")
     return _detector(blind_names)
 
 

@@ -58,3 +58,14 @@ def get_int(name: str) -> int:
     except ValueError:
         from .errors import PropscopeError
         raise PropscopeError(f"{SETTINGS[name].env}={value!r} is not a whole number") from None
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def get_bool(name: str) -> bool:
+    value = get(name).strip().lower()
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    from .errors import PropscopeError
+    raise PropscopeError(f"{SETTINGS[name].env}={get(name)!r} should be 1 or 0")

@@ -69,7 +69,7 @@ def current_version() -> str:
         config = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError) as exc:
         raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
-    return reading_version(config, settings.get_int("blind_names") == 1)
+    return reading_version(config, settings.get_bool("blind_names"))
 
 
 class _Doc:
@@ -123,7 +123,7 @@ class Detector:
         self.cues = "token_cues" in {i.name for i in self.session.get_inputs()}
         self.trained_blind = bool(self.config.get("blind_names"))
         if blind_names is None:
-            blind_names = settings.get_int("blind_names") == 1
+            blind_names = settings.get_bool("blind_names")
         self._reading: names.Reading | None = None
         self.common = None          # a blind reader's common words: a capitalised word not among them is a name
         if blind_names or self.trained_blind:

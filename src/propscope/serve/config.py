@@ -34,5 +34,5 @@ class ServeConfig:
                    timeout=float(_int("serve_timeout")), queue=max(1, _int("serve_queue")),
                    token=_get("serve_token").strip(),
                    cors_origins=tuple(o.strip() for o in _get("serve_cors_origins").split(",") if o.strip()),
-                   allow_private=_get("serve_allow_private").strip().lower() in ("1", "true", "yes"),
+                   allow_private=settings.get_bool("serve_allow_private"),
                    db=_get("db"))
