@@ -77,6 +77,11 @@ def bad_span_file(path: object, detail: str) -> InputError:
     return InputError(f"{path}: {detail}")
 
 
+def bad_split(root: object, detail: str) -> InputError:
+    """A folder given as a labelled split (evaluate, train) that cannot be one."""
+    return InputError(f"{root}: {detail}")
+
+
 class FetchError(InputError):
     """A URL could not be fetched, or was refused."""
 

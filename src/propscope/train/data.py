@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
-from ..errors import InputError
 from ..scoring import read_semeval
 from ..spans import Span
 from ..text.read import article_id, read_article
@@ -28,10 +27,10 @@ def load_split(root: str | Path) -> list[Article]:
     label_files = sorted(label_dir.glob("*.labels")) if label_dir else sorted(root.glob("*task-flc-tc.labels"))
     paths = sorted((root / "articles").glob("article*.txt"))
     if not paths:
-        raise InputError(f"{root}: no articles/article*.txt files; a labelled split is laid out like "
-                         "PTC's train/: articles/ and a *-labels-task-flc-tc/ folder")
+        raise errors.bad_split(root, "no articles/article*.txt files; a labelled split is laid out like "
+                                     "PTC's train/: articles/ and a *-labels-task-flc-tc/ folder")
     if label_dir is None and not label_files:
-        raise InputError(f"{root}: no labels (a *-labels-task-flc-tc/ folder or *task-flc-tc.labels file)")
+        raise errors.bad_split(root, "no labels (a *-labels-task-flc-tc/ folder or *task-flc-tc.labels file)")
     gold: dict[str, list[Span]] = defaultdict(list)
     for path in label_files:
         try:
@@ -39,7 +38,7 @@ def load_split(root: str | Path) -> list[Article]:
         except UnicodeDecodeError as exc:
             raise errors.not_utf8(path, exc.start) from None
         except ValueError as exc:               # names the file and line
-            raise InputError(str(exc)) from None
+            raise errors.InputError(str(exc)) from None
         except OSError as exc:
             raise errors.unreadable(path, exc.strerror or str(exc)) from None
         for span in spans:
@@ -50,10 +49,10 @@ def load_split(root: str | Path) -> list[Article]:
         text = read_article(path)
         spans = tuple(sorted(gold.pop(aid, ())))
         if any(s.end > len(text) for s in spans):
-            raise InputError(f"{root}: a gold span of article {aid} ends past its {len(text):,} characters")
+            raise errors.bad_split(root, f"a gold span of article {aid} ends past its {len(text):,} characters")
         articles.append(Article(aid, text, spans))
     if gold:
-        raise InputError(f"{root}: labels name article {min(gold)}, which is not under articles/")
+        raise errors.bad_split(root, f"labels name article {min(gold)}, which is not under articles/")
     return articles
 
 
