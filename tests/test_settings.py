@@ -37,3 +37,11 @@ def test_a_switch_set_to_something_else_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("PROPSCOPE_SERVE_ALLOW_PRIVATE", "maybe")
     with pytest.raises(PropscopeError, match=r"PROPSCOPE_SERVE_ALLOW_PRIVATE='maybe' should be 1 or 0"):
         settings.get_bool("serve_allow_private")
+
+
+def test_a_number_below_its_least_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "-1")
+    with pytest.raises(PropscopeError, match=r"PROPSCOPE_MAX_CHARS=-1 should be at least 1"):
+        settings.get_int("max_chars", 1)
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "1")
+    assert settings.get_int("max_chars", 1) == 1

@@ -51,13 +51,16 @@ def get(name: str) -> str:
     return SETTINGS[name].get()
 
 
-def get_int(name: str) -> int:
+def get_int(name: str, minimum: int | None = None) -> int:
+    from .errors import PropscopeError
     value = get(name)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        from .errors import PropscopeError
         raise PropscopeError(f"{SETTINGS[name].env}={value!r} is not a whole number") from None
+    if minimum is not None and number < minimum:
+        raise PropscopeError(f"{SETTINGS[name].env}={number} should be at least {minimum}")
+    return number
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
