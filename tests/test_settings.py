@@ -42,6 +42,6 @@ def test_a_switch_set_to_something_else_is_a_clear_error(monkeypatch):
 def test_a_number_below_its_least_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "-1")
     with pytest.raises(PropscopeError, match=r"PROPSCOPE_MAX_CHARS=-1 should be at least 1"):
-        settings.get_int("max_chars", 1)
+        settings.get_int("max_chars")
     monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "1")
-    assert settings.get_int("max_chars", 1) == 1
+    assert settings.get_int("max_chars") == 1

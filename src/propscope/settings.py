@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .errors import PropscopeError
+
 
 @dataclass(frozen=True)
 class Setting:
     name: str
     default: str
     help: str
+    minimum: int | None = None      # a number setting's least value
 
     @property
     def env(self) -> str:
@@ -21,25 +24,25 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
-    Setting("max_chars", "2000000", "Longest article accepted, in characters (longer ones are refused)."),
-    Setting("threads", "0", "Threads for model inference; 0 lets onnxruntime choose (all cores)."),
+    Setting("max_chars", "2000000", "Longest article accepted, in characters (longer ones are refused).", minimum=1),
+    Setting("threads", "0", "Threads for model inference; 0 lets onnxruntime choose (all cores).", minimum=0),
     Setting("model", "fast", "Which bundled model reads articles: fast (MiniLM-L6) or large (MPNet-base: more "
-            "accurate, several times slower; needs the large extra, see The large model)."),
+            "accurate, several times slower; needs the large extra, see The model)."),
     Setting("model_dir", "", "Folder of a model to use instead of the bundled ones."),
     Setting("blind_names", "1", "1 reads each run of names as one placeholder word, so that who is named cannot "
             "change what is flagged; 0 reads names as written (more accurate on the news the model learned "
             "from, but names then move results: see the model card)."),
-    Setting("fetch_timeout", "15", "Seconds to wait for a web page to connect and for each read."),
-    Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused)."),
-    Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL."),
+    Setting("fetch_timeout", "15", "Seconds to wait for a web page to connect and for each read.", minimum=1),
+    Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused).", minimum=1),
+    Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL.", minimum=0),
     Setting("db", "propscope.db", "The corpus store for ingest, stats, export and the web page's corpus charts: a SQLite "
             "file, or a postgresql:// URL."),
     Setting("serve_host", "127.0.0.1", "Address `propscope serve` listens on."),
-    Setting("serve_port", "8000", "Port `propscope serve` listens on."),
+    Setting("serve_port", "8000", "Port `propscope serve` listens on.", minimum=0),
     Setting("serve_workers", "1", "Server processes, each with its own copy of the model."),
-    Setting("serve_max_body", "4000000", "Largest request body the server accepts, in bytes."),
-    Setting("serve_max_chars", "200000", "Longest article text the server analyses, in characters."),
-    Setting("serve_timeout", "60", "Seconds a request may take, fetching included, before it is refused."),
+    Setting("serve_max_body", "4000000", "Largest request body the server accepts, in bytes.", minimum=1),
+    Setting("serve_max_chars", "200000", "Longest article text the server analyses, in characters.", minimum=1),
+    Setting("serve_timeout", "60", "Seconds a request may take, fetching included, before it is refused.", minimum=1),
     Setting("serve_queue", "64", "Requests a server process holds waiting for the model before refusing more."),
     Setting("serve_token", "", "Bearer token every request but /health must carry; empty: no token needed."),
     Setting("serve_cors_origins", "", "Comma-separated origins allowed to call the API from a browser; empty: none."),
@@ -51,15 +54,14 @@ def get(name: str) -> str:
     return SETTINGS[name].get()
 
 
-def get_int(name: str, minimum: int | None = None) -> int:
-    from .errors import PropscopeError
-    value = get(name)
+def get_int(name: str) -> int:
+    setting, value = SETTINGS[name], get(name)
     try:
         number = int(value)
     except ValueError:
-        raise PropscopeError(f"{SETTINGS[name].env}={value!r} is not a whole number") from None
-    if minimum is not None and number < minimum:
-        raise PropscopeError(f"{SETTINGS[name].env}={number} should be at least {minimum}")
+        raise PropscopeError(f"{setting.env}={value!r} is not a whole number") from None
+    if setting.minimum is not None and number < setting.minimum:
+        raise PropscopeError(f"{setting.env}={number} should be at least {setting.minimum}")
     return number
 
 
@@ -67,8 +69,7 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def get_bool(name: str) -> bool:
-    value = get(name).strip().lower()
-    if value in _TRUE or value in _FALSE:
-        return value in _TRUE
-    from .errors import PropscopeError
-    raise PropscopeError(f"{SETTINGS[name].env}={get(name)!r} should be 1 or 0")
+    value = get(name)
+    if value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise PropscopeError(f"{SETTINGS[name].env}={value!r} should be 1 or 0")

@@ -21,7 +21,7 @@ from .batch import Part, Worker
 def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | None = None,
           address: str | None = None) -> Iterator[int]:
     """A pool of ``workers`` processes; by default the cores are shared out among them."""
-    threads = threads or settings.get_int("threads", 0) or max(1, (os.cpu_count() or 1) // workers)
+    threads = threads or settings.get_int("threads") or max(1, (os.cpu_count() or 1) // workers)
     pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start, initargs=({**worker, "threads": threads},))
     try:
         yield from pool.imap_unordered(_analyse, parts)
@@ -58,7 +58,7 @@ def ray(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | Non
         import ray.data
     except ImportError:
         raise PropscopeError("--engine ray needs the cluster extra: pip install 'propscope[cluster]'") from None
-    threads = threads or settings.get_int("threads", 0) or 1
+    threads = threads or settings.get_int("threads") or 1
     started = _connect(ray, address, cpus=workers * threads)
     try:
         context = ray.data.DataContext.get_current()

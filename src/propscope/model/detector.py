@@ -105,7 +105,7 @@ class Detector:
             raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
         import onnxruntime as ort
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = settings.get_int("threads", 0) if threads is None else threads
+        opts.intra_op_num_threads = settings.get_int("threads") if threads is None else threads
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # idle encoder threads must not spin: the decoding between batches needs the cores

@@ -26,12 +26,12 @@ class ServeConfig:
 
     @classmethod
     def from_env(cls) -> ServeConfig:
-        port = _int("serve_port", 0)
+        port = _int("serve_port")
         if not 0 <= port <= 65535:
             raise PropscopeError(f"{settings.SETTINGS['serve_port'].env}={port} is not a port (0 to 65535)")
         return cls(host=_get("serve_host"), port=port, workers=max(1, _int("serve_workers")),
-                   max_body=_int("serve_max_body", 1), max_chars=_int("serve_max_chars", 1),
-                   timeout=float(_int("serve_timeout", 1)), queue=max(1, _int("serve_queue")),
+                   max_body=_int("serve_max_body"), max_chars=_int("serve_max_chars"),
+                   timeout=float(_int("serve_timeout")), queue=max(1, _int("serve_queue")),
                    token=_get("serve_token").strip(),
                    cors_origins=tuple(o.strip() for o in _get("serve_cors_origins").split(",") if o.strip()),
                    allow_private=settings.get_bool("serve_allow_private"),

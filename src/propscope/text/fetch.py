@@ -50,9 +50,9 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
     """GET ``url``; ``allowed(address)`` decides which addresses may be contacted
     (default: public ones only, or any with ``allow_private``)."""
     allowed = allowed or ((lambda _: True) if allow_private else is_public)
-    timeout = float(settings.get_int("fetch_timeout", 1))
-    max_bytes = settings.get_int("fetch_max_bytes", 1)
-    max_redirects = settings.get_int("fetch_max_redirects", 0)
+    timeout = float(settings.get_int("fetch_timeout"))
+    max_bytes = settings.get_int("fetch_max_bytes")
+    max_redirects = settings.get_int("fetch_max_redirects")
     with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"},
                       follow_redirects=False, trust_env=False) as client:
         for _ in range(max_redirects + 1):

@@ -35,7 +35,7 @@ def decode(data: bytes, where: object = "<input>", max_chars: int | None = None)
 
 
 def check_size(text: str, where: object, max_chars: int | None = None) -> str:
-    limit = max_chars if max_chars is not None else settings.get_int("max_chars", 1)
+    limit = max_chars if max_chars is not None else settings.get_int("max_chars")
     if len(text) > limit:
         raise errors.too_large(where, len(text), limit)
     return text
