@@ -195,13 +195,15 @@ def test_a_tagger_trained_with_a_crf_layer_ships_its_transitions_and_reads_their
                            atol=1e-3)
 
 
-@pytest.mark.parametrize("lever", [{"frozen_layers": 4}, {"lora_rank": 4}, {"ship_rank": 4}])
+@pytest.mark.parametrize("lever", [{"frozen_layers": 4}, {"lora_rank": 4}, {"ship_rank": 4},
+                                   {"frozen_embeddings": True, "layers": 3}])
 def test_a_model_with_frozen_weights_ships_only_what_training_changed(lever, split, tmp_path, monkeypatch):
     import onnxruntime as ort
     from safetensors.numpy import load_file
 
     from propscope.errors import ModelError
     from propscope.model import frozen, pretrained
+    from propscope.train.model import layers_of
     from propscope.train.run import train_and_export
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     out = tmp_path / "model"
@@ -212,11 +214,14 @@ def test_a_model_with_frozen_weights_ships_only_what_training_changed(lever, spl
     keys = {e["key"] for e in spec["tensors"]}
     assert any(k.endswith("embeddings.word_embeddings.weight") for k in keys)
     top = any(f"layer.{i}." in k for k in keys for i in (4, 5))
-    assert top == ("frozen_layers" not in lever)   # above frozen layers all is trained; low rank keeps each layer's weights
+    assert top == ("lora_rank" in lever or "ship_rank" in lever)   # low rank keeps each layer's weights
     # the frozen weights are the pretrained ones, and the shipped graph is smaller for it
     base_dir, _ = pretrained.encoder_dir(cfg.base)
     weights = load_file(base_dir / "model.safetensors")
     state = torch.load(out / ("state.low_rank.pt" if "ship_rank" in lever else "state.pt"))
+    assert layers_of(state) == lever.get("layers", 6)
+    if "layers" in lever:                     # the bottom layers, trained: none of them is frozen
+        assert not any("encoder.layer." in k for k in keys)
     word = next(k for k in keys if k.endswith("embeddings.word_embeddings.weight"))
     assert np.array_equal(state["encoder.embeddings.word_embeddings.weight"].numpy(), weights[word])
     assert (out / "encoder.onnx").stat().st_size < 0.5 * (out / "encoder.fp32.onnx").stat().st_size

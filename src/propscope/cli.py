@@ -438,6 +438,10 @@ def evaluate(data, held_out, fmt, plot):
                    "layer's update (what a committed model can hold for a large encoder).")
 @click.option("--frozen-layers", type=click.IntRange(0), default=None,
               help="Keep the embeddings and this many bottom encoder layers as pretrained (default: none).")
+@click.option("--frozen-embeddings/--no-frozen-embeddings", default=None,
+              help="Keep the embeddings as pretrained, so a model need not ship them (default: the recipe's).")
+@click.option("--layers", type=click.IntRange(1), default=None,
+              help="Keep only this many bottom layers of the pretrained encoder: faster, and smaller (default: all).")
 @click.option("--counterfactual", type=click.FloatRange(0, 1), default=None,
               help="Share of training articles replaced by copies with named sides swapped (US <-> China, ...).")
 @click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
@@ -465,7 +469,7 @@ def evaluate(data, held_out, fmt, plot):
               help="After tuning on the held-out fold (a twin model in OUT/twin), train again on every article "
                    "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
-def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, counterfactual, unlabelled, semeval2021,
+def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, frozen_embeddings, layers, counterfactual, unlabelled, semeval2021,
           windows, window, batch_size, precision, threads, token_cues, blind_names, crf, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra).
 
@@ -477,7 +481,8 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
         from .train.run import main as run
     except ImportError as exc:
         raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
-    given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr, "frozen_layers": frozen_layers, "lora_rank": lora_rank, "ship_rank": ship_rank,
+    given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr, "frozen_layers": frozen_layers,
+             "frozen_embeddings": frozen_embeddings, "layers": layers, "lora_rank": lora_rank, "ship_rank": ship_rank,
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
              "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
              "precision": precision, "threads": threads, "token_features": token_cues,

@@ -44,7 +44,10 @@ def _frozen(cfg: dict) -> str:
     if cfg.get("lora_rank"):
         return f", the encoder kept as pretrained and learning low-rank updates (LoRA, rank {cfg['lora_rank']}) of its layers"
     k = cfg.get("frozen_layers", 0)
-    return f", with the embeddings and the bottom {k} layers kept as pretrained" if k else ""
+    out = f", only its bottom {cfg['layers']} layers kept" if cfg.get("layers") else ""
+    if k:
+        return out + f", with the embeddings and the bottom {k} layers kept as pretrained"
+    return out + (", with the embeddings kept as pretrained" if cfg.get("frozen_embeddings") else "")
 
 
 _ASSEMBLED = ("  The pretrained weights are not shipped: at first use they are read from the base encoder's\n"
@@ -64,9 +67,11 @@ def _shipped(cfg: dict) -> str:
         return (f"- Shipped as the pretrained encoder plus {how}, as an ONNX graph whose\n"
                 f"  low-rank factors and tagger are {_QUANTISED}, and a numpy span\n"
                 "  head." + _ASSEMBLED[1:])
-    if not cfg.get("frozen_layers"):
+    k = cfg.get("frozen_layers")
+    if not k and not cfg.get("frozen_embeddings"):
         return f"- Shipped as an ONNX encoder {_QUANTISED} and a numpy span head;\n"
-    return (f"- Shipped as an ONNX graph of what training changed (the layers above the bottom {cfg['frozen_layers']} and\n"
+    trained = f"the layers above the bottom {k}" if k else "the encoder's layers"
+    return (f"- Shipped as an ONNX graph of what training changed ({trained} and\n"
             f"  the tagger), {_QUANTISED}, and a numpy span head.\n" + _ASSEMBLED)
 
 
@@ -145,7 +150,7 @@ def _folds(out: Path, blinded: bool, cfg: dict) -> str:
     if not path.exists():
         return ""
     f = json.loads(path.read_text())
-    if f.get("config") != shared_recipe(cfg):    # the folds of another recipe (a model retrained into this folder)
+    if "config" not in f or shared_recipe(f["config"]) != shared_recipe(cfg):   # the folds of another recipe (a model retrained into this folder)
         return ""
     runs = f["folds"]
 

@@ -24,6 +24,8 @@ class TrainConfig:
     lora_rank: int = 0         # >0: the encoder stays as pretrained and learns low-rank updates (LoRA) of this rank
     ship_rank: int = 0         # >0: ship the fine-tuned encoder as pretrained weights + a rank-r SVD of each layer's update
     frozen_layers: int = 0     # the embeddings and this many bottom encoder layers keep their pretrained weights
+    frozen_embeddings: bool = False   # the embeddings keep their pretrained weights (then they need not ship)
+    layers: int = 0            # >0: keep only this many bottom layers of the pretrained encoder (faster, smaller)
     span_hidden: int = 256
     token_features: bool = False  # hand-made cues per token (repetition, capitals, quotes) beside the token ids
     blind_names: bool = False  # read each run of names as one placeholder (model/names.py), so names cannot be cues

@@ -9,13 +9,13 @@ import numpy as np
 import torch
 
 from ..model.features import N_TOKEN_FEATURES
-from .model import ExportedEncoder, SpanModel
+from .model import ExportedEncoder, SpanModel, layers_of
 
 
 def _fresh(state_path: Path, encoder_dir: Path, span_hidden: int, cues: bool, lora_rank: int = 0) -> SpanModel:
     state = torch.load(state_path, map_location="cpu")
     model = SpanModel(str(encoder_dir), span_hidden=span_hidden, cues=cues, lora_rank=lora_rank,
-                      crf="crf.transitions" in state)
+                      crf="crf.transitions" in state, layers=layers_of(state))
     model.load_state_dict(state)
     return model.eval()
 

@@ -95,7 +95,7 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
     there, and a run that finds one goes on from it exactly as if it had not been stopped."""
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    model.freeze(cfg.frozen_layers)
+    model.freeze(cfg.frozen_layers, cfg.frozen_embeddings)
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.") and p.requires_grad]
     opt = torch.optim.AdamW([{"params": enc_params, "lr": cfg.lr_encoder},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from transformers import AutoModel
+from transformers.utils import logging as hf_logging
 
 from ..model.features import N_FEATURES, N_TOKEN_FEATURES
 from ..techniques import NAMES
@@ -25,11 +26,24 @@ class LowRank(nn.Module):
         return self.base(x) + (x @ self.a @ self.b) * self.scale
 
 
+def _pretrained(encoder_dir: str, layers: int = 0) -> nn.Module:
+    """The pretrained encoder; with ``layers``, its bottom ``layers`` layers only (the weights of
+    the others are left out on purpose, so the loader's report of them is not shown)."""
+    if not layers:
+        return AutoModel.from_pretrained(encoder_dir)
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return AutoModel.from_pretrained(encoder_dir, num_hidden_layers=layers)
+    finally:
+        hf_logging.set_verbosity(level)
+
+
 class SpanModel(nn.Module):
     def __init__(self, encoder_dir: str, span_hidden: int = 256, dropout: float = 0.1, cues: bool = False,
-                 lora_rank: int = 0, crf: bool = False):
+                 lora_rank: int = 0, crf: bool = False, layers: int = 0):
         super().__init__()
-        self.encoder = AutoModel.from_pretrained(encoder_dir)
+        self.encoder = _pretrained(encoder_dir, layers)
         if lora_rank:
             self._low_rank(lora_rank)
         hidden = self.encoder.config.hidden_size
@@ -58,16 +72,16 @@ class SpanModel(nn.Module):
                     if isinstance(linear, nn.Linear):
                         setattr(module, child, LowRank(linear, rank, alpha=2.0 * rank))
 
-    def freeze(self, layers: int) -> None:
+    def freeze(self, layers: int, embeddings: bool = False) -> None:
         """Keep the embeddings and the bottom ``layers`` encoder layers as pretrained (with what
         every layer shares, as MPNet's relative position bias): only the top is trained, so only
-        the top need ship."""
-        if layers <= 0:
+        the top need ship. ``embeddings``: the embeddings alone, when no layer is kept."""
+        if layers <= 0 and not embeddings:
             return
         bottom = {f"encoder.layer.{i}." for i in range(layers)}
         for name, p in self.encoder.named_parameters():
             if name.startswith("embeddings.") or any(name.startswith(b) for b in bottom) \
-                    or name.startswith("encoder.relative_attention_bias"):
+                    or (layers > 0 and name.startswith("encoder.relative_attention_bias")):
                 p.requires_grad_(False)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
@@ -109,12 +123,17 @@ class ExportedEncoder(nn.Module):
         return self.model.encode(input_ids, attention_mask, cues)
 
 
+def layers_of(state: dict) -> int:
+    """How many encoder layers a SpanModel's weights hold."""
+    return 1 + max(int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer."))
+
+
 def low_rank_state(state: dict, encoder_dir: str, rank: int, span_hidden: int = 256, cues: bool = False) -> dict:
     """A fine-tuned model's weights as a SpanModel with low-rank updates (lora_rank=``rank``): each
     linear map of the encoder's layers is its pretrained weight plus the best rank-``rank``
     approximation (SVD) of what fine-tuning changed; word and position embeddings are taken as
     pretrained; biases, norms and heads as fine-tuned. Exported, only what is not pretrained ships."""
-    model = SpanModel(encoder_dir, span_hidden=span_hidden, cues=cues, lora_rank=rank)
+    model = SpanModel(encoder_dir, span_hidden=span_hidden, cues=cues, lora_rank=rank, layers=layers_of(state))
     out = model.state_dict()
     for key in list(out):
         if key.endswith((".a", ".b")) or key.endswith(("word_embeddings.weight", "position_embeddings.weight")):

@@ -50,7 +50,7 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     from ..model.windows import special_ids
     specials = special_ids(tokenizer)
     model = SpanModel(str(base_dir), span_hidden=cfg.span_hidden, dropout=cfg.dropout, cues=cfg.token_features,
-                      lora_rank=cfg.lora_rank, crf=cfg.crf)
+                      lora_rank=cfg.lora_rank, crf=cfg.crf, layers=cfg.layers)
     from .loop import train
     checkpoint = out / "checkpoint.pt"
     minutes = train(model, examples, cfg, *specials, log=log, checkpoint=checkpoint) / 60
@@ -64,7 +64,7 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
         rank, state = cfg.ship_rank, out / "state.low_rank.pt"
         torch.save(low_rank_state(model.state_dict(), str(base_dir), rank, cfg.span_hidden, cfg.token_features), state)
     export(state, base_dir, cfg.span_hidden, out, cues=cfg.token_features,
-           frozen_base=cfg.base if cfg.frozen_layers or rank else "", lora_rank=rank)
+           frozen_base=cfg.base if cfg.frozen_layers or cfg.frozen_embeddings or rank else "", lora_rank=rank)
     from ..model.names import save
     save(common, out)
     info = {"version": version(cfg), "base": cfg.base, "base_sha256": base_hash, "data_sha256": data_hash(articles),
