@@ -92,6 +92,16 @@ def test_span_around_names_maps_back_to_the_same_fragment():
     assert (span.start, span.end, span.article_id, span.confidence) == (start, end, "9", 0.7)
 
 
+def test_a_boundary_at_a_name_before_its_possessive_stays_there():
+    # the form "Russia's" is swapped whole, but only "Russia" differs: a fragment that ends at the
+    # name in the copy ends at the name in the original, not after its "'s"
+    text = "blame Russia's army"
+    s = swapped(text)
+    assert s.text == "blame Ukraine's army"
+    assert s.to_original(0, len("blame Ukraine")) == (0, len("blame Russia"))
+    assert s.to_original(len("blame Ukraine'"), len(s.text)) == (len("blame Russia'"), len(text))
+
+
 def test_boundary_inside_a_name_moves_to_the_whole_original_name():
     text = "ask Ukrainians now"
     s = swapped(text)

@@ -126,7 +126,7 @@ class Swapper:
                 chosen.append((start, end))
         targets = ((start, end, _fit_stop(self.table[text[start:end]], text[start:end], text, end))
                    for start, end in sorted(chosen))
-        return replaced(text, [(s, e, t) for s, e, t in targets if t != text[s:e]])
+        return replaced(text, [_differing(s, e, t, text[s:e]) for s, e, t in targets if t != text[s:e]])
 
 
 def replaced(text: str, replacements: Iterable[tuple[int, int, str]]) -> Swapped:
@@ -159,6 +159,23 @@ def _variants(source: str, target: str) -> list[tuple[str, str]]:
         if not s.isupper():
             out.append((s.upper(), t.upper()))
     return out
+
+
+def _differing(start: int, end: int, target: str, source: str) -> tuple[int, int, str]:
+    """The replacement of ``source`` (``text[start:end]``) by ``target`` narrowed to the part that
+    differs, less what both begin or end with from a word boundary on ("Vladimir Putin's" ->
+    "Donald Trump's" replaces "Vladimir Putin"), so a fragment ending at the name maps back there."""
+    head = 0
+    while head < min(len(source), len(target)) and source[head] == target[head]:
+        head += 1
+    while head and source[head - 1].isalnum():       # back to the end of a whole word
+        head -= 1
+    tail = 0
+    while tail < min(len(source), len(target)) - head and source[-1 - tail] == target[-1 - tail]:
+        tail += 1
+    while tail and source[len(source) - tail].isalnum():   # back to the start of a non-word part
+        tail -= 1
+    return start + head, end - tail, target[head:len(target) - tail]
 
 
 def _fit_stop(target: str, source: str, text: str, end: int) -> str:
