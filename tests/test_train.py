@@ -147,6 +147,7 @@ def test_an_interrupted_training_goes_on_from_its_last_epoch_to_the_same_weights
 def test_train_window_sets_how_the_model_is_trained_and_read(split, tmp_path):
     from click.testing import CliRunner
     from propscope.cli import main as cli
+    from propscope.train.config import RECIPE
     out = tmp_path / "model"
     result = CliRunner().invoke(cli, ["train", "--data", str(split), "--out", str(out), "--window", "40",
                                       "--epochs", "1", "--fold", "0", "--no-refit", "--counterfactual", "0",
@@ -154,6 +155,8 @@ def test_train_window_sets_how_the_model_is_trained_and_read(split, tmp_path):
     assert result.exit_code == 0, result.output
     trained = json.loads((out / "train_config.json").read_text())
     assert (trained["window"], trained["stride"], trained["inference_stride"]) == (40, 30, 35)
+    # the rest is the bundled fast model's recipe
+    assert {k: trained[k] for k in RECIPE} == RECIPE
     det = Detector(out)
     assert (det.window, det.stride) == (40, 35)
     refused = CliRunner().invoke(cli, ["train", "--data", str(split), "--out", str(tmp_path / "x"), "--window", "511"])

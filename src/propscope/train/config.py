@@ -49,6 +49,11 @@ class TrainConfig:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
 
+# the bundled default model's recipe: what `propscope train` trains unless told otherwise. TrainConfig's
+# own defaults stay what runs were trained with before each setting existed, so saved settings read the same.
+RECIPE = {"base": "all-mpnet-base-v2", "layers": 4, "frozen_embeddings": True, "precision": "bf16", "refit": False}
+
+
 def windows_of(size: int) -> dict:
     """Window settings for ``size`` content tokens: training windows overlap by a quarter, inference ones
     by an eighth (about what the recipe's 254, every 192 and 224, does)."""

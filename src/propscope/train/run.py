@@ -79,10 +79,11 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
 
 
 def version(cfg: TrainConfig) -> str:
-    """The training date, and the base encoder when it is not the recipe's (so that two bundled
-    models trained on one day are told apart, in a corpus store too)."""
+    """The training date, and the base encoder when it is not MiniLM (TrainConfig's), with how many of
+    its layers are kept (so that two bundled models trained on one day are told apart, in a corpus store too)."""
     date = time.strftime("%Y.%m.%d")
-    return date if cfg.base == TrainConfig.base else f"{date}+{cfg.base}"
+    layers = f"-{cfg.layers}-layers" if cfg.layers else ""
+    return date if cfg.base == TrainConfig.base and not layers else f"{date}+{cfg.base}{layers}"
 
 
 def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) -> dict:
