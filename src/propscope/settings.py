@@ -70,6 +70,7 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 def get_bool(name: str) -> bool:
     value = get(name)
-    if value.strip().lower() in _TRUE + _FALSE:
-        return value.strip().lower() in _TRUE
+    switch = value.strip().lower()
+    if switch in _TRUE + _FALSE:
+        return switch in _TRUE
     raise PropscopeError(f"{SETTINGS[name].env}={value!r} should be 1 or 0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
@@ -165,14 +166,10 @@ def _differing(start: int, end: int, target: str, source: str) -> tuple[int, int
     """The replacement of ``source`` (``text[start:end]``) by ``target`` narrowed to the part that
     differs, less what both begin or end with from a word boundary on ("Vladimir Putin's" ->
     "Donald Trump's" replaces "Vladimir Putin"), so a fragment ending at the name maps back there."""
-    head = 0
-    while head < min(len(source), len(target)) and source[head] == target[head]:
-        head += 1
+    head = len(os.path.commonprefix([source, target]))
     while head and source[head - 1].isalnum():       # back to the end of a whole word
         head -= 1
-    tail = 0
-    while tail < min(len(source), len(target)) - head and source[-1 - tail] == target[-1 - tail]:
-        tail += 1
+    tail = len(os.path.commonprefix([source[head:][::-1], target[head:][::-1]]))
     while tail and source[len(source) - tail].isalnum():   # back to the start of a non-word part
         tail -= 1
     return start + head, end - tail, target[head:len(target) - tail]

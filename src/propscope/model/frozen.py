@@ -2,7 +2,8 @@
 
 A model trained with its embeddings, or its embeddings and bottom layers, frozen (``train
 --frozen-embeddings``, ``--frozen-layers``) keeps those weights exactly as pretrained. Its
-``encoder.onnx`` then holds only what training changed; each frozen weight is a reference into an external-data file, and ``frozen.json`` says which
+``encoder.onnx`` then holds only what training changed; each frozen weight is a reference into
+an external-data file, and ``frozen.json`` says which
 tensor of the base encoder's model.safetensors it is (and whether transposed). The file is
 written once from the PyPI package into ``~/.cache/propscope/assembled`` and checked against its
 SHA-256 before onnxruntime reads it. Each model gets its own folder there (the graph reads its

