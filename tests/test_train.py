@@ -109,6 +109,24 @@ def test_refit_trains_on_every_article_with_the_twins_settings(split, trained):
         evaluate(split, Detector(out), held_out_only=True)
 
 
+def test_a_refit_keeps_a_twin_trained_without_refit(split, trained, tmp_path):
+    out = tmp_path / "refit"
+    shutil.copytree(trained / "twin", out / "twin")       # as if trained with --no-refit
+    info = json.loads((out / "twin" / "training.json").read_text())
+    info["config"]["refit"] = False
+    (out / "twin" / "training.json").write_text(json.dumps(info))
+    cfg = TrainConfig(**{**info["config"], "refit": True})
+    said = []
+    main(split, out, cfg, command="propscope train --data X --out Y", log=said.append)
+    assert any("already holds this recipe" in line for line in said)
+    assert json.loads((out / "training.json").read_text())["train_articles"] == 12
+    # another recipe's twin is not kept
+    said = []
+    main(split, out, TrainConfig(**{**info["config"], "refit": True, "lr_heads": 0.002}),
+         command="propscope train --data X --out Y", log=said.append)
+    assert not any("already holds this recipe" in line for line in said)
+
+
 def test_an_interrupted_training_goes_on_from_its_last_epoch_to_the_same_weights(split, tmp_path, monkeypatch):
     from propscope.train import loop
     from propscope.train.run import train_and_export
