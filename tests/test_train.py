@@ -91,6 +91,8 @@ def test_refit_trains_on_every_article_with_the_twins_settings(split, trained):
     assert info["held_out_ids"] == [] and info["train_articles"] == 12
     assert twin_info["held_out_ids"] and twin_info["train_articles"] + len(twin_info["held_out_ids"]) == 12
     assert info["twin"]["held_out_ids"] == twin_info["held_out_ids"]
+    # told apart by version, in a corpus store too
+    assert info["version"] == twin_info["version"] + "+refit"
     config, twin_config = (json.loads((d / "config.json").read_text()) for d in (out, twin))
     for key in ("threshold", "low_threshold", "gap", "second_threshold", "calibration", "sensitive"):
         assert config[key] == twin_config[key]

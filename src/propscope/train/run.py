@@ -80,10 +80,12 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
 
 def version(cfg: TrainConfig) -> str:
     """The training date, and the base encoder when it is not MiniLM (TrainConfig's), with how many of
-    its layers are kept (so that two bundled models trained on one day are told apart, in a corpus store too)."""
+    its layers are kept, and "refit" for a model trained again on every article after its twin (so that
+    models trained on one day are told apart, in a corpus store too)."""
     date = time.strftime("%Y.%m.%d")
     layers = f"-{cfg.layers}-layers" if cfg.layers else ""
-    return date if cfg.base == TrainConfig.base and not layers else f"{date}+{cfg.base}{layers}"
+    named = "" if cfg.base == TrainConfig.base and not layers else f"+{cfg.base}{layers}"
+    return date + named + ("+refit" if cfg.fold < 0 and cfg.refit else "")
 
 
 def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) -> dict:
