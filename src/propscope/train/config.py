@@ -51,7 +51,7 @@ class TrainConfig:
 
 # the bundled default model's recipe: what `propscope train` trains unless told otherwise. TrainConfig's
 # own defaults stay what runs were trained with before each setting existed, so saved settings read the same.
-RECIPE = {"base": "all-mpnet-base-v2", "layers": 4, "frozen_embeddings": True, "precision": "bf16", "refit": False}
+RECIPE = {"base": "all-mpnet-base-v2", "layers": 4, "frozen_embeddings": True, "precision": "bf16"}
 
 
 def windows_of(size: int) -> dict:
