@@ -61,8 +61,9 @@ def windows_of(size: int) -> dict:
 
 
 def recipe(config: dict) -> dict:
-    """The settings that decide what a run learns, as JSON holds them (threads change its speed only)."""
-    return {k: v for k, v in json.loads(json.dumps(config)).items() if k != "threads"}
+    """The settings that decide what a run learns, as JSON holds them (threads change its speed only;
+    refit says whether another run follows, on every article)."""
+    return {k: v for k, v in json.loads(json.dumps(config)).items() if k not in ("threads", "refit")}
 
 
 # what may differ between the runs of one recipe over its folds: which fold is held out and whether

@@ -129,15 +129,13 @@ def adopt(out: str | Path, twin: str | Path, command: str) -> dict:
 
 
 def _finished(out: Path, cfg: TrainConfig, log=print) -> bool:
-    """A stage (teacher, twin) that an earlier run of the same recipe trained and tuned in ``out``.
-    Whether a model is then refitted does not change the stage, so the twin may be a ``--no-refit``
-    run of the recipe, copied in."""
+    """A stage (teacher, twin) that an earlier run of the same recipe trained and tuned in ``out``
+    (the twin may be a ``--no-refit`` run of the recipe, copied in)."""
     try:
         info = json.loads((out / "training.json").read_text())
     except (OSError, ValueError):
         return False
-    stage = [{k: v for k, v in recipe(c).items() if k != "refit"} for c in (info.get("config", {}), asdict(cfg))]
-    if stage[0] == stage[1] and (out / "validation.json").exists():
+    if recipe(info.get("config", {})) == recipe(asdict(cfg)) and (out / "validation.json").exists():
         log(f"{out} already holds this recipe's trained and tuned model: kept")
         return True
     return False
