@@ -105,7 +105,8 @@ def _model(func):
         return value
     return click.option("--model", "model_name", type=click.Choice(["fast", "large"]), default=None,
                         expose_value=False, is_eager=True, callback=set_it,
-                        help="fast (the default) or large: more accurate, several times slower "
+                        help="fast (the default) or large: a second opinion, all 12 layers of the encoder, "
+                             "as accurate over five folds and four times slower "
                              "(see 'propscope model --model large').")(_blind_names(func))
 
 
