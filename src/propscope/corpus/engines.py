@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 
 from .. import errors, settings
@@ -20,15 +21,20 @@ from .batch import Part, Worker
 
 def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | None = None,
           address: str | None = None) -> Iterator[int]:
-    """A pool of ``workers`` processes; by default the cores are shared out among them."""
+    """A pool of ``workers`` processes; by default the cores are shared out among them.
+
+    When a part fails, or the caller stops, the parts not started are dropped and those running
+    are let finish (each is written whole, or not at all). The workers are never killed mid-part:
+    ``multiprocessing.Pool.terminate`` can kill one while it holds the lock of the result queue,
+    and then waits on that lock for ever (python/cpython#96995); it did so here, in tests."""
     threads = threads or settings.get_int("threads") or max(1, (os.cpu_count() or 1) // workers)
-    pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start, initargs=({**worker, "threads": threads},))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start, initargs=({**worker, "threads": threads},))
     try:
-        yield from pool.imap_unordered(_analyse, parts)
-        pool.close()
+        for done in as_completed([pool.submit(_analyse, part) for part in parts]):
+            yield done.result()
     finally:
-        pool.terminate()
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 _worker: Worker | None = None
@@ -39,7 +45,7 @@ def _start(worker: dict) -> None:
     global _worker, _failed
     try:
         _worker = Worker(**worker)
-    except PropscopeError as exc:      # raised by the first part: a failing initializer would be restarted forever
+    except PropscopeError as exc:      # raised by the first part, as the error it is (a failing initializer breaks the pool)
         _failed = exc
 
 
