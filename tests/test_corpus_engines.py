@@ -69,6 +69,21 @@ def test_a_worker_error_reaches_the_caller(tmp_path):
         run([str(source)], tmp_path / "out", workers=2, part_size=1)
 
 
+def test_a_worker_error_stops_the_run_and_keeps_whole_parts(tmp_path):
+    """Parts not started when one fails are not started at all; the parts written stay, whole."""
+    records = articles(40)
+    records[2] = {"id": "no-text"}
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="no text"):
+        run([str(source)], out, workers=1, part_size=1)
+    parts = len(json.loads((out / PLAN).read_text())["parts"])
+    assert 1 <= len(list(out.glob("part-*"))) < parts // 2
+    assert not list(out.glob(".part-*"))
+    ids = [r["id"] for r in read_rows(out)]
+    assert ids[:2] == ["a0", "a1"] and set(ids) < {r["id"] for r in records if "text" in r}
+
+
 # -- Ray ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def local_ray():
