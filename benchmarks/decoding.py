@@ -23,23 +23,12 @@ import re
 import statistics
 from pathlib import Path
 
-from propscope.model.decode import decode
 from propscope.model.detector import Detector
 from propscope.scoring import si_scores
 from propscope.spans import Span
 from propscope.train.data import load_split
 from propscope.train.tune import SETTINGS, Held
-
-READINGS = {"blinded": True, "as written": False}
-
-
-def fragments(held: Held, setting) -> list[Span]:
-    """Held-out fragments for a setting: the decoder's spans, techniques left out."""
-    out = []
-    for i, (tokens, probs, _) in held.encoded.items():
-        text = held.articles[i].text
-        out += [Span(i, s, e, "") for s, e, *_ in decode(text, tokens.offsets, probs, *setting)]
-    return out
+from folds import READINGS, reading  # the same held-out figures, read the same way
 
 
 def repeated(spans: list[Span], texts: dict[str, str], words: int) -> list[Span]:
@@ -60,15 +49,6 @@ def repeated(spans: list[Span], texts: dict[str, str], words: int) -> list[Span]
     return out
 
 
-def own_figure(run: Path, blinded: bool) -> float:
-    """The run's cross-fitted SI F1 from training, for this reading."""
-    validation = json.loads((run / "validation.json").read_text())
-    trained_blind = json.loads((run / "config.json").read_text()).get("blind_names")
-    if blinded and not trained_blind:
-        validation = validation["blind"]
-    return validation["cross_fitted"]["si_f1"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="fold runs of one recipe, each with its fold held out")
@@ -78,7 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     articles = load_split(args.data)
     texts = {a.article_id: a.text for a in articles}
-    for name, blinded in READINGS.items():
+    for name in READINGS:
+        blinded = name == "blinded"
         held, frags = {}, {}
         for run in args.runs:
             det = Detector(run, blind_names=blinded)
@@ -86,7 +67,7 @@ def main() -> None:
                 break
             ids = det.held_out_ids()
             held[run] = Held(det, [a for a in articles if a.article_id in ids])
-            frags.update({(run, st): fragments(held[run], st) for st in SETTINGS})
+            frags.update({(run, st): held[run].fragments(held[run].articles, st) for st in SETTINGS})
         if len(held) < len(args.runs):
             continue
         gold = {run: h.gold(h.articles) for run, h in held.items()}
@@ -97,7 +78,7 @@ def main() -> None:
             other_gold = [s for r in others for s in gold[r]]
             best = max(SETTINGS, key=lambda st: si_scores([s for r in others for s in frags[r, st]], other_gold).f1)
             pooled.append(si_scores(frags[run, best], gold[run]).f1)
-            own.append(own_figure(run, blinded))
+            own.append(reading(run, json.loads((run / "validation.json").read_text()), name)["cross_fitted"]["si_f1"])
             print(f"  {str(run):<28} own halves {own[-1]:.3f}   pooled {pooled[-1]:.3f} {best}")
         print(f"  {'mean':<28} own halves {statistics.mean(own):.3f}   pooled {statistics.mean(pooled):.3f}")
         every_gold = [s for r in args.runs for s in gold[r]]
