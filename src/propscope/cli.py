@@ -498,6 +498,44 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
 
 
 @main.command()
+@click.argument("models", nargs=-1, required=True)
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The labelled split the models were trained on: tuned on the articles none of them saw.")
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--weights", default=None, help="One weight per model, comma-separated (default: all 1).")
+@click.option("--twin", "twins", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="One per model, in order: the same recipe with a fold held out, tuned on in its place "
+                   "(for models trained on every article).")
+@friendly
+def combine(models, data, out, weights, twins):
+    """Read trained models together: MODELS (a bundled model's name or a model folder; the first picks
+    the techniques) average their tag probabilities, with settings and calibration tuned for the mean.
+    Use the result with PROPSCOPE_MODEL_DIR=OUT."""
+    from .model.detector import BUNDLED
+    from .train.combine import combine as run
+    try:
+        weighted = [float(w) for w in weights.split(",")] if weights else [1.0] * len(models)
+    except ValueError:
+        raise click.BadParameter(f"{weights!r}: numbers separated by commas", param_hint="--weights") from None
+    if len(models) < 2:
+        raise click.BadParameter("two models or more", param_hint="MODELS")
+    if len(weighted) != len(models) or min(weighted) < 0 or weighted[0] <= 0:
+        raise click.BadParameter(f"one weight per model ({len(models)}), none negative, the first above 0",
+                                 param_hint="--weights")
+    if twins and len(twins) != len(models):
+        raise click.BadParameter(f"one per model ({len(models)}), or none", param_hint="--twin")
+    for m in models:
+        if m not in BUNDLED and not (Path(m) / "config.json").is_file():
+            raise click.BadParameter(f"{m!r} is neither a bundled model ({', '.join(BUNDLED)}) nor a model folder",
+                                     param_hint="MODELS")
+    try:
+        run(data, out, list(models), weighted, list(twins) or None,
+            command=" ".join(["propscope", *sys.argv[1:]]), log=lambda m: click.echo(m, err=True))
+    except ValueError as exc:
+        raise PropscopeError(str(exc)) from None
+
+
+@main.command()
 @click.option("--host", default=None, help="Address to listen on (default: PROPSCOPE_SERVE_HOST, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to listen on (default: PROPSCOPE_SERVE_PORT, 8000).")
 @click.option("--workers", type=click.IntRange(1), default=None,

@@ -10,7 +10,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from . import settings
-from .model.detector import Detector
+from .model.detector import Detector, load
 from .spans import Analysis, Span
 from .techniques import NAMES
 
@@ -27,7 +27,7 @@ def detector(blind_names: bool | None = None) -> Detector:
 
 @functools.cache
 def _detector(blind_names: bool) -> Detector:
-    return Detector(blind_names=blind_names)
+    return load(blind_names=blind_names)
 
 
 def detect(text: str, article_id: str = "", sensitive: bool = False, blind_names: bool | None = None) -> list[Span]:

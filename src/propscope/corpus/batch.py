@@ -317,9 +317,9 @@ class Worker:
     one part at a time into the folder ``output``."""
 
     def __init__(self, output: str, model: str, fmt: str, sensitive: bool = False, threads: int | None = None):
-        from ..model.detector import Detector
+        from ..model.detector import load
         self.output, self.model, self.fmt, self.sensitive = Path(output), model, fmt, sensitive
-        self.detector = Detector(threads=threads)
+        self.detector = load(threads=threads)
         if self.detector.version != model:
             raise ModelError(f"this worker's model is {self.detector.version}, the run's is {model}: "
                              "install the same propscope on every machine")

@@ -36,6 +36,20 @@ def model_folder() -> Path:
     return BUNDLED[name]
 
 
+def load(folder: str | Path | None = None, threads: int | None = None,
+         blind_names: bool | None = None) -> Detector:
+    """The model in ``folder`` (default: the one the settings choose), trained or combined."""
+    folder = Path(folder or model_folder())
+    try:
+        combined = "members" in json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
+    if combined:
+        from .combined import Combined
+        return Combined(folder, threads, blind_names)
+    return Detector(folder, threads, blind_names)
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A detected fragment before it becomes Spans: span probability and technique probabilities."""
@@ -132,6 +146,9 @@ class Detector:
                 raise ModelError(f"model folder {folder} has no {names.FILE}: this model cannot blind names")
             if not self.trained_blind and "blind" in self.config:    # tuned for this reading
                 self.config = {**self.config, **self.config["blind"]}
+        self._decoding_settings()
+
+    def _decoding_settings(self) -> None:
         self.threshold = float(self.config["threshold"])
         self.low_threshold = float(self.config.get("low_threshold", self.threshold))
         self.gap = int(self.config.get("gap", 0))

@@ -1,0 +1,107 @@
+"""Several trained models read together: each token's tag probabilities are the weighted mean of
+the members', and each fragment's technique comes from the first member's span head.
+
+A combined model is a folder whose config.json lists its members (a bundled model's name or a
+model folder, relative to the combined folder) and holds the decoding settings and calibration
+tuned for the mean (``train/combine.py``), like a trained model's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+from .detector import BUNDLED, Detector, Encoded
+
+
+def member_folder(folder: Path, name: str) -> Path:
+    """Where a member named in ``folder``'s config lives: a bundled model, or a folder."""
+    return BUNDLED[name] if name in BUNDLED else (folder / name).resolve()
+
+
+def projected(onto: np.ndarray, offsets: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tag probabilities of the tokens at ``offsets`` moved onto the tokens at ``onto`` (character
+    offsets, another tokenisation of the same text): each gets the mean over the tokens that share
+    its characters. Also which tokens of ``onto`` share characters with any."""
+    if np.array_equal(onto, offsets):
+        return probs, np.ones(len(onto), bool)
+    out, hit = np.zeros((len(onto), probs.shape[1]), probs.dtype), np.zeros(len(onto), bool)
+    if not len(onto) or not len(offsets):
+        return out, hit
+    owner = np.full(int(max(onto.max(), offsets.max())) + 1, -1)
+    for j, (a, b) in enumerate(offsets):
+        owner[a:b] = j
+    for i, (a, b) in enumerate(onto):
+        shared = np.unique(owner[a:b])
+        shared = shared[shared >= 0]
+        if len(shared):
+            out[i], hit[i] = probs[shared].mean(0), True
+    return out, hit
+
+
+class Combined(Detector):
+    def __init__(self, folder: str | Path, threads: int | None = None, blind_names: bool | None = None):
+        """Loads every member, each with ``threads`` threads and the same reading of names."""
+        folder = Path(folder)
+        try:
+            self.config = json.loads((folder / "config.json").read_text())
+            listed = self.config["members"]
+            self.weights = [float(m.get("weight", 1.0)) for m in listed]
+            paths = [member_folder(folder, m["model"]) for m in listed]
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"combined model {folder} is incomplete or damaged ({exc})") from None
+        if len(paths) < 2 or min(self.weights) < 0 or self.weights[0] <= 0:
+            raise ModelError(f"combined model {folder} needs two members or more, the first weighted")
+        self.members = [Detector(p, threads, blind_names) for p in paths]
+        self.lead = self.members[0]
+        self.folder = folder
+        self.trained_blind = self.lead.trained_blind
+        self.common = self.lead.common
+        if self.common is not None and not self.trained_blind and "blind" in self.config:
+            self.config = {**self.config, **self.config["blind"]}
+        self._decoding_settings()
+
+    def held_out_ids(self) -> set[str]:
+        """The articles no member trained on."""
+        return set.intersection(*(m.held_out_ids() for m in self.members))
+
+    def reading(self, text: str):
+        return self.lead.reading(text)
+
+    def tokens(self, text: str):
+        return self.lead.tokens(text)
+
+    def technique_probs(self, *args) -> np.ndarray:
+        return self.lead.technique_probs(*args)
+
+    def rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
+        return self.lead.rank(text, spans)        # techniques are the first member's
+
+    def encode_many(self, texts: Iterable[str], keep=None) -> Iterator[Encoded]:
+        """The first member's tokens and kept states, with every member's tag probabilities averaged.
+
+        The other members read the article first, so that ``keep`` sees the averaged probabilities
+        while the first one's states are still at hand."""
+        lead_weight = self.weights[0]
+        for text in texts:
+            offsets = self.lead.tokens(text).offsets
+            others = np.zeros((len(offsets), 3), np.float32)
+            weight = np.full(len(offsets), lead_weight, np.float32)
+            for member, w in zip(self.members[1:], self.weights[1:]):
+                if w:
+                    tokens, probs, _ = member.encode(text)
+                    moved, hit = projected(offsets, tokens.offsets, probs)
+                    others[hit] += w * moved[hit]
+                    weight[hit] += w
+
+            def mean(first: int, probs: np.ndarray) -> np.ndarray:
+                part = slice(first, first + len(probs))
+                return (lead_weight * probs + others[part]) / weight[part, None]
+
+            lead_keep = None if keep is None else (lambda first, probs: keep(first, mean(first, probs)))
+            tokens, probs, kept = self.lead.encode(text, lead_keep)
+            yield tokens, mean(0, probs), kept

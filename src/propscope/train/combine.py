@@ -1,0 +1,96 @@
+"""Make a combined model (model/combined.py): members, weights, and the decoding settings and
+calibration tuned for their averaged tag probabilities on articles no member trained on.
+
+Members trained on every article (a refit) have no such articles: give each a twin, the same
+recipe with a fold held out, to tune on instead, as a refit takes its twin's settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..model.combined import Combined, member_folder
+from ..model.detector import BUNDLED
+from .card import _settings
+from .data import load_split
+from .tune import tune
+
+UNTUNED = {"threshold": 0.5, "low_threshold": 0.5, "gap": 0, "second_threshold": 1.01, "calibration": None}
+
+
+def _named(model: str, out: Path) -> str:
+    """How the config names a member: a bundled model's name, or its folder relative to ``out``."""
+    return model if model in BUNDLED else os.path.relpath(Path(model).resolve(), out.resolve())
+
+
+def _version(out: Path, members: list[dict]) -> str:
+    parts = []
+    for m in members:
+        config = json.loads((member_folder(out, m["model"]) / "config.json").read_text())
+        parts.append(f"{config.get('version', 'unversioned')}*{m['weight']:g}")
+    return "combined(" + ",".join(parts) + ")"
+
+
+def combine(data: str | Path, out: str | Path, models: list[str], weights: list[float],
+            twins: list[str] | None = None, command: str = "", log=print) -> dict:
+    """Tune ``models`` read together (or their ``twins``, one each) on the articles of ``data`` that
+    none of them trained on, and write the combined model to ``out``."""
+    out = Path(out)
+    if len(models) < 2 or len(weights) != len(models) or (twins and len(twins) != len(models)):
+        raise ValueError("two models or more, one weight each (and one twin each, if any)")
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    tuned_on = [{"model": _named(m, out), "weight": w} for m, w in zip(twins or models, weights)]
+    (out / "config.json").write_text(json.dumps({"members": tuned_on, **UNTUNED}, indent=2) + "\n")
+    try:
+        det = Combined(out, blind_names=False)
+        held_ids = det.held_out_ids()
+        held = [a for a in load_split(data) if a.article_id in held_ids]
+        if not held:
+            raise ValueError(f"no article of {data} was held out of every member's training: "
+                             "give each member trained on every article a twin (--twin) to tune on")
+    except BaseException:        # nothing half-made is left behind
+        (out / "config.json").unlink()
+        if made:
+            out.rmdir()
+        raise
+    log(f"tuning on {len(held)} articles no member trained on")
+    tuned = tune(det, held, log=log)
+    if not det.trained_blind:
+        log("reading names blinded:")
+        tuned["blind"] = tune(Combined(out, blind_names=True), held, log=log)
+    members = [{"model": _named(m, out), "weight": w} for m, w in zip(models, weights)]
+    config = {"name": "propscope-combined", "version": _version(out, members), "members": members,
+              **_settings(tuned)}
+    if "blind" in tuned:
+        config["blind"] = _settings(tuned["blind"])
+    tuned = {**tuned, "members_tuned_on": tuned_on, "command": command}
+    (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "MODEL_CARD.md").write_text(card(config, tuned))
+    return tuned
+
+
+def _figures(t: dict) -> str:
+    c = t["cross_fitted"]
+    return (f"SI F1 {c['si_f1']:.3f} (P {c['si_precision']:.3f}, R {c['si_recall']:.3f}), span+technique F1 "
+            f"{c['span_technique_f1']:.3f}, TC micro-F1 {t['tc_micro_f1']:.3f}, ECE {c['ece']:.3f}")
+
+
+def card(config: dict, tuned: dict) -> str:
+    members = "\n".join(f"- `{m['model']}`, weight {m['weight']:g}" for m in config["members"])
+    twins = "" if tuned["members_tuned_on"] == config["members"] else \
+        ("Tuned and scored with these twins in their place (the same recipes, a fold held out):\n"
+         + "\n".join(f"- `{m['model']}`" for m in tuned["members_tuned_on"]) + "\n\n")
+    blind = f"\nNames blinded: {_figures(tuned['blind'])}.\n" if "blind" in tuned else ""
+    return (f"# propscope combined model {config['version']}\n\n"
+            "Each token's tag probabilities are the weighted mean of these models' (the first one's\n"
+            "tokens; another tokenisation is matched by the characters it covers), and each fragment's\n"
+            f"technique is the first model's:\n{members}\n\n{twins}"
+            "Decoding settings and calibration were chosen on the "
+            f"{tuned['held_out_articles']} articles no member trained on;\n"
+            "each figure below is measured on one half of them with settings chosen on the other.\n\n"
+            f"Names as written: {_figures(tuned)}.\n{blind}\n"
+            f"Made with `{tuned['command']}`.\n")
