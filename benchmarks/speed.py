@@ -34,27 +34,33 @@ def whole_command(data: Path, threads: int) -> tuple[float, float]:
 
 def in_process(texts: list[str], threads: int) -> tuple[float, float, int]:
     """Pipeline seconds (what `detect` runs), and the bare encoder's seconds over the same
-    windows, one per call as the pipeline runs them; and the window count."""
-    from propscope.model.detector import Detector
+    windows, one per call as the pipeline runs them; and the window count. A combined model's
+    bare encoders are its members'."""
+    from propscope.model.detector import load
     from propscope.model.features import token_features
     from propscope.model.windows import plan
-    det = Detector(threads=threads)
+    det = load(threads=threads)
     det.detect(texts[0])   # warm-up
     t0 = time.perf_counter()
     for _ in det.detect_many((str(i), text) for i, text in enumerate(texts)):
         pass
     pipeline = time.perf_counter() - t0
-    feeds = []       # everything the encoder is fed, made beforehand: cues count as pipeline work
-    for text in texts:
-        tokens = det.tokens(text)
-        reading = det.reading(text)
-        cues = token_features(reading.text, reading.offsets_to_view(tokens.offsets), det.lines) if det.cues else None
-        feeds += [det.feed(tokens.ids, cues, w) for w in plan(text, tokens.offsets, det.window, det.stride, det.lines)]
-    t0 = time.perf_counter()
-    for feed in feeds:
-        det.session.run(None, feed)
-    bare = time.perf_counter() - t0
-    return pipeline, bare, len(feeds)
+    bare, windows = 0.0, 0
+    for encoder in getattr(det, "members", [det]):
+        feeds = []       # everything the encoder is fed, made beforehand: cues count as pipeline work
+        for text in texts:
+            tokens = encoder.tokens(text)
+            reading = encoder.reading(text)
+            cues = token_features(reading.text, reading.offsets_to_view(tokens.offsets), encoder.lines) \
+                if encoder.cues else None
+            feeds += [encoder.feed(tokens.ids, cues, w)
+                      for w in plan(text, tokens.offsets, encoder.window, encoder.stride, encoder.lines)]
+        t0 = time.perf_counter()
+        for feed in feeds:
+            encoder.session.run(None, feed)
+        bare += time.perf_counter() - t0
+        windows += len(feeds)
+    return pipeline, bare, windows
 
 
 def main() -> None:
