@@ -120,3 +120,21 @@ def test_bad_combinations_are_refused_with_a_clear_message(args, message, split,
     r = run("combine", *args, "--data", str(split), "--out", str(tmp_path / "out"))
     assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_holding_a_trained_model_is_not_written_over(split, twins, tmp_path):
+    taken = tmp_path / "model"
+    taken.mkdir()
+    (taken / "config.json").write_text(before := (BUNDLED["fast"] / "config.json").read_text())
+    r = run("combine", str(twins[0]), str(twins[1]), "--data", str(split), "--out", str(taken))
+    assert r.returncode != 0 and "a folder of its own" in r.stderr and "Traceback" not in r.stderr
+    assert (taken / "config.json").read_text() == before and sorted(p.name for p in taken.iterdir()) == ["config.json"]
+
+
+def test_combining_again_into_the_same_folder_replaces_the_combined_model(split, twins, tmp_path):
+    out = tmp_path / "model"
+    for members in (twins, twins[::-1]):
+        r = run("combine", *map(str, members), "--data", str(split), "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        config = json.loads((out / "config.json").read_text())
+        assert (out / config["members"][0]["model"]).resolve() == members[0].resolve()

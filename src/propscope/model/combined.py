@@ -44,11 +44,13 @@ def projected(onto: np.ndarray, offsets: np.ndarray, probs: np.ndarray) -> tuple
 
 
 class Combined(Detector):
-    def __init__(self, folder: str | Path, threads: int | None = None, blind_names: bool | None = None):
-        """Loads every member, each with ``threads`` threads and the same reading of names."""
+    def __init__(self, folder: str | Path, threads: int | None = None, blind_names: bool | None = None,
+                 config: dict | None = None):
+        """Loads every member, each with ``threads`` threads and the same reading of names.
+        ``config``: instead of the folder's config.json (members named relative to ``folder``)."""
         folder = Path(folder)
         try:
-            self.config = json.loads((folder / "config.json").read_text())
+            self.config = dict(config) if config is not None else json.loads((folder / "config.json").read_text())
             listed = self.config["members"]
             self.weights = [float(m.get("weight", 1.0)) for m in listed]
             paths = [member_folder(folder, m["model"]) for m in listed]

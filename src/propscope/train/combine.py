@@ -40,33 +40,33 @@ def combine(data: str | Path, out: str | Path, models: list[str], weights: list[
     out = Path(out)
     if len(models) < 2 or len(weights) != len(models) or (twins and len(twins) != len(models)):
         raise ValueError("two models or more, one weight each (and one twin each, if any)")
-    made = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    tuned_on = [{"model": _named(m, out), "weight": w} for m, w in zip(twins or models, weights)]
-    (out / "config.json").write_text(json.dumps({"members": tuned_on, **UNTUNED}, indent=2) + "\n")
-    try:
-        det = Combined(out, blind_names=False)
-        held_ids = det.held_out_ids()
-        held = [a for a in load_split(data) if a.article_id in held_ids]
-        if not held:
-            raise ValueError(f"no article of {data} was held out of every member's training: "
-                             "give each member trained on every article a twin (--twin) to tune on")
-    except BaseException:        # nothing half-made is left behind
-        (out / "config.json").unlink()
-        if made:
-            out.rmdir()
-        raise
+    if (out / "config.json").exists():
+        try:
+            combined = "members" in json.loads((out / "config.json").read_text())
+        except (OSError, ValueError):
+            combined = False
+        if not combined:
+            raise ValueError(f"{out} holds another model or file: give the combined model a folder of its own")
+    tuned_on = {"members": [{"model": _named(m, out), "weight": w} for m, w in zip(twins or models, weights)],
+                **UNTUNED}
+    det = Combined(out, blind_names=False, config=tuned_on)
+    held_ids = det.held_out_ids()
+    held = [a for a in load_split(data) if a.article_id in held_ids]
+    if not held:
+        raise ValueError(f"no article of {data} was held out of every member's training: "
+                         "give each member trained on every article a twin (--twin) to tune on")
     log(f"tuning on {len(held)} articles no member trained on")
     tuned = tune(det, held, log=log)
     if not det.trained_blind:
         log("reading names blinded:")
-        tuned["blind"] = tune(Combined(out, blind_names=True), held, log=log)
+        tuned["blind"] = tune(Combined(out, blind_names=True, config=tuned_on), held, log=log)
     members = [{"model": _named(m, out), "weight": w} for m, w in zip(models, weights)]
     config = {"name": "propscope-combined", "version": _version(out, members), "members": members,
               **_settings(tuned)}
     if "blind" in tuned:
         config["blind"] = _settings(tuned["blind"])
-    tuned = {**tuned, "members_tuned_on": tuned_on, "command": command}
+    tuned = {**tuned, "members_tuned_on": tuned_on["members"], "command": command}
+    out.mkdir(parents=True, exist_ok=True)
     (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out / "MODEL_CARD.md").write_text(card(config, tuned))
