@@ -81,6 +81,12 @@ def test_combine_writes_members_settings_figures_and_card(combined, twins):
     figures = json.loads((combined / "validation.json").read_text())
     assert figures["held_out_articles"] == len(IDS)
     assert 0 <= figures["cross_fitted"]["si_f1"] <= 1 and "blind" in figures
+    training = json.loads((combined / "training.json").read_text())     # for benchmarks/folds.py
+    fast = json.loads((BUNDLED["fast"] / "training.json").read_text())["config"]
+    assert training["config"]["fold"] == fast["fold"] and training["version"] == config["version"]
+    assert [m["weight"] for m in training["config"]["members"]] == [1, 2]
+    assert training["config"]["members"][0]["recipe"]["layers"] == fast["layers"]
+    assert "fold" not in training["config"]["members"][1]["recipe"]
     card = (combined / "MODEL_CARD.md").read_text()
     assert "weight 2" in card and "SI F1" in card and "propscope combine" in card
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..model.combined import Combined, member_folder
 from ..model.detector import BUNDLED
 from .card import _settings
+from .config import shared_recipe
 from .data import load_split
 from .tune import tune
 
@@ -31,6 +32,15 @@ def _version(out: Path, members: list[dict]) -> str:
         config = json.loads((member_folder(out, m["model"]) / "config.json").read_text())
         parts.append(f"{config.get('version', 'unversioned')}*{m['weight']:g}")
     return "combined(" + ",".join(parts) + ")"
+
+
+def _training(out: Path, members: list[dict]) -> dict:
+    """What the combined model's training.json records: the fold its settings were tuned on (the
+    first member's) and each member's recipe (benchmarks/folds.py reads both, as for a trained model)."""
+    infos = [json.loads((member_folder(out, m["model"]) / "training.json").read_text()) for m in members]
+    return {"config": {"fold": infos[0]["config"]["fold"],
+                       "members": [{"weight": m["weight"], "recipe": shared_recipe(info["config"])}
+                                   for m, info in zip(members, infos)]}}
 
 
 def combine(data: str | Path, out: str | Path, models: list[str], weights: list[float],
@@ -69,6 +79,8 @@ def combine(data: str | Path, out: str | Path, models: list[str], weights: list[
     out.mkdir(parents=True, exist_ok=True)
     (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "training.json").write_text(json.dumps({"version": config["version"], **_training(out, tuned_on["members"])},
+                                                  indent=2) + "\n")
     (out / "MODEL_CARD.md").write_text(card(config, tuned))
     return tuned
 
