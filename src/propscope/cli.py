@@ -511,28 +511,13 @@ def combine(models, data, out, weights, twins):
     """Read trained models together: MODELS (a bundled model's name or a model folder; the first picks
     the techniques) average their tag probabilities, with settings and calibration tuned for the mean.
     Use the result with PROPSCOPE_MODEL_DIR=OUT."""
-    from .model.detector import BUNDLED
     from .train.combine import combine as run
     try:
         weighted = [float(w) for w in weights.split(",")] if weights else [1.0] * len(models)
     except ValueError:
         raise click.BadParameter(f"{weights!r}: numbers separated by commas", param_hint="--weights") from None
-    if len(models) < 2:
-        raise click.BadParameter("two models or more", param_hint="MODELS")
-    if len(weighted) != len(models) or min(weighted) < 0 or weighted[0] <= 0:
-        raise click.BadParameter(f"one weight per model ({len(models)}), none negative, the first above 0",
-                                 param_hint="--weights")
-    if twins and len(twins) != len(models):
-        raise click.BadParameter(f"one per model ({len(models)}), or none", param_hint="--twin")
-    for m in models:
-        if m not in BUNDLED and not (Path(m) / "config.json").is_file():
-            raise click.BadParameter(f"{m!r} is neither a bundled model ({', '.join(BUNDLED)}) nor a model folder",
-                                     param_hint="MODELS")
-    try:
-        run(data, out, list(models), weighted, list(twins) or None,
-            command=" ".join(["propscope", *sys.argv[1:]]), log=lambda m: click.echo(m, err=True))
-    except ValueError as exc:
-        raise PropscopeError(str(exc)) from None
+    run(data, out, list(models), weighted, list(twins) or None,
+        command=" ".join(["propscope", *sys.argv[1:]]), log=lambda m: click.echo(m, err=True))
 
 
 @main.command()

@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+from ..errors import InputError
 from ..model.combined import Combined, member_folder
 from ..model.detector import BUNDLED
 from .card import _settings
@@ -43,27 +44,38 @@ def _training(out: Path, members: list[dict]) -> dict:
                                    for m, info in zip(members, infos)]}}
 
 
+def _check(models: list[str], weights: list[float], twins: list[str] | None) -> None:
+    if len(models) < 2:
+        raise InputError("combine needs two models or more")
+    if len(weights) != len(models) or min(weights) < 0 or weights[0] <= 0:
+        raise InputError(f"one weight per model ({len(models)}), none negative, the first above 0")
+    if twins and len(twins) != len(models):
+        raise InputError(f"one twin per model ({len(models)}), or none")
+    for m in [*models, *(twins or [])]:
+        if m not in BUNDLED and not (Path(m) / "config.json").is_file():
+            raise InputError(f"{m!r} is neither a bundled model ({', '.join(BUNDLED)}) nor a model folder")
+
+
 def combine(data: str | Path, out: str | Path, models: list[str], weights: list[float],
             twins: list[str] | None = None, command: str = "", log=print) -> dict:
     """Tune ``models`` read together (or their ``twins``, one each) on the articles of ``data`` that
     none of them trained on, and write the combined model to ``out``."""
     out = Path(out)
-    if len(models) < 2 or len(weights) != len(models) or (twins and len(twins) != len(models)):
-        raise ValueError("two models or more, one weight each (and one twin each, if any)")
+    _check(models, weights, twins)
     if (out / "config.json").exists():
         try:
             combined = "members" in json.loads((out / "config.json").read_text())
         except (OSError, ValueError):
             combined = False
         if not combined:
-            raise ValueError(f"{out} holds another model or file: give the combined model a folder of its own")
+            raise InputError(f"{out} holds another model or file: give the combined model a folder of its own")
     tuned_on = {"members": [{"model": _named(m, out), "weight": w} for m, w in zip(twins or models, weights)],
                 **UNTUNED}
     det = Combined(out, blind_names=False, config=tuned_on)
     held_ids = det.held_out_ids()
     held = [a for a in load_split(data) if a.article_id in held_ids]
     if not held:
-        raise ValueError(f"no article of {data} was held out of every member's training: "
+        raise InputError(f"no article of {data} was held out of every member's training: "
                          "give each member trained on every article a twin (--twin) to tune on")
     log(f"tuning on {len(held)} articles no member trained on")
     tuned = tune(det, held, log=log)
