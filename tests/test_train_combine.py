@@ -144,3 +144,14 @@ def test_combining_again_into_the_same_folder_replaces_the_combined_model(split,
         assert r.returncode == 0, r.stderr
         config = json.loads((out / "config.json").read_text())
         assert (out / config["members"][0]["model"]).resolve() == members[0].resolve()
+
+
+def test_the_card_says_which_members_read_names_blinded_whatever_the_reading(combined):
+    from propscope.train.combine import card
+    config = json.loads((combined / "config.json").read_text())
+    tuned = json.loads((combined / "validation.json").read_text())
+    second = config["members"][1]["model"]
+    lines = card(config, tuned, [second]).splitlines()
+    marked = [line for line in lines if "reads names blinded in either reading" in line]
+    assert len(marked) == 1 and second in marked[0]
+    assert not any("either reading" in line for line in card(config, tuned).splitlines())

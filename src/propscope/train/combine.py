@@ -93,7 +93,9 @@ def combine(data: str | Path, out: str | Path, models: list[str], weights: list[
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out / "training.json").write_text(json.dumps({"version": config["version"], **_training(out, tuned_on["members"])},
                                                   indent=2) + "\n")
-    (out / "MODEL_CARD.md").write_text(card(config, tuned))
+    blind = [m["model"] for m in members
+             if json.loads((member_folder(out, m["model"]) / "config.json").read_text()).get("blind_names")]
+    (out / "MODEL_CARD.md").write_text(card(config, tuned, blind))
     return tuned
 
 
@@ -103,8 +105,11 @@ def _figures(t: dict) -> str:
             f"{c['span_technique_f1']:.3f}, TC micro-F1 {t['tc_micro_f1']:.3f}, ECE {c['ece']:.3f}")
 
 
-def card(config: dict, tuned: dict) -> str:
-    members = "\n".join(f"- `{m['model']}`, weight {m['weight']:g}" for m in config["members"])
+def card(config: dict, tuned: dict, trained_blind: list[str] = ()) -> str:
+    """``trained_blind``: the members trained on blinded text, which read names blinded in either reading."""
+    members = "\n".join(f"- `{m['model']}`, weight {m['weight']:g}"
+                        + (", trained on blinded text: it reads names blinded in either reading"
+                           if m["model"] in trained_blind else "") for m in config["members"])
     twins = "" if tuned["members_tuned_on"] == config["members"] else \
         ("Tuned and scored with these twins in their place (the same recipes, a fold held out):\n"
          + "\n".join(f"- `{m['model']}`" for m in tuned["members_tuned_on"]) + "\n\n")
