@@ -20,27 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from propscope.model.combined import projected
 from propscope.model.detector import Detector, Encoded
 from propscope.train.data import load_split
 from propscope.train.tune import tune
 from windows import FIGURES, figures  # the windows benchmark's table row
-
-
-def projected(onto: np.ndarray, offsets: np.ndarray, probs: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """Tag probabilities of tokens at ``offsets`` moved onto the tokens at ``onto`` (character offsets):
-    each gets the mean over the tokens that share its characters, ``fallback`` where none does."""
-    if np.array_equal(onto, offsets):
-        return probs
-    owner = np.full(int(max(onto.max(initial=0), offsets.max(initial=0))) + 1, -1)
-    for j, (a, b) in enumerate(offsets):
-        owner[a:b] = j
-    out = fallback.copy()
-    for i, (a, b) in enumerate(onto):
-        hit = np.unique(owner[a:b])
-        hit = hit[hit >= 0]
-        if len(hit):
-            out[i] = probs[hit].mean(0)
-    return out
 
 
 class Averaged:
@@ -73,7 +57,8 @@ class Averaged:
         for j, w in enumerate(self.weights):
             if w:
                 other = self.read(j, text)
-                total += w * projected(tokens.offsets, other[0].offsets, other[1], probs)
+                moved, hit = projected(tokens.offsets, other[0].offsets, other[1])
+                total += w * np.where(hit[:, None], moved, probs)     # the first model's where none shares
         return tokens, total / sum(self.weights), kept
 
     def rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:

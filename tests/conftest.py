@@ -139,3 +139,21 @@ def make_corpus(path, model: str | None = None) -> str:
         for key, (_, _, _, spans) in zip(keys, CORPUS):
             store.save_analysis(key, model or current_version(), [Span(str(key), s, e, t, 0.8) for s, e, t in spans])
     return str(path)
+
+
+def write_split(root: Path, ids: list[str], sentences: list, headline: str, per_article: int) -> Path:
+    """A tiny labelled split laid out like PTC train: each article ``per_article`` of ``sentences``
+    (sentence, labelled fragment or None, technique), starting at a different one each time."""
+    (root / "articles").mkdir(parents=True)
+    (root / "train-labels-task-flc-tc").mkdir()
+    for n, aid in enumerate(ids):
+        text, labels = f"{headline}\n\n", []
+        for k in range(per_article):
+            sent, frag, tech = sentences[(n + k) % len(sentences)]
+            if frag:
+                start = len(text) + sent.index(frag)
+                labels.append(f"{aid}\t{tech}\t{start}\t{start + len(frag)}\n")
+            text += sent + "\n"
+        (root / "articles" / f"article{aid}.txt").write_text(text, encoding="utf-8")
+        (root / "train-labels-task-flc-tc" / f"article{aid}.task-flc-tc.labels").write_text("".join(labels))
+    return root

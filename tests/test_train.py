@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the train extra")
 pytest.importorskip("transformers", reason="needs the train extra")
 
+from conftest import write_split  # noqa: E402
 from propscope.model.detector import Detector  # noqa: E402
 from propscope.train.config import TrainConfig  # noqa: E402
 from propscope.train.data import fold_of, load_split  # noqa: E402
@@ -26,21 +27,7 @@ SENTENCES = [
 
 @pytest.fixture(scope="module")
 def split(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data") / "ptc"
-    (root / "articles").mkdir(parents=True)
-    (root / "train-labels-task-flc-tc").mkdir()
-    ids = [str(1000 + i) for i in range(12)]
-    for n, aid in enumerate(ids):
-        text, labels = "Headline\n\n", []
-        for k in range(6):
-            sent, frag, tech = SENTENCES[(n + k) % len(SENTENCES)]
-            if frag:
-                start = len(text) + sent.index(frag)
-                labels.append(f"{aid}\t{tech}\t{start}\t{start + len(frag)}\n")
-            text += sent + "\n"
-        (root / "articles" / f"article{aid}.txt").write_text(text, encoding="utf-8")
-        (root / "train-labels-task-flc-tc" / f"article{aid}.task-flc-tc.labels").write_text("".join(labels))
-    return root
+    return write_split(tmp_path_factory.mktemp("data") / "ptc", [str(1000 + i) for i in range(12)], SENTENCES, "Headline", 6)
 
 
 def integer_weights(path) -> tuple[set[str], int]:

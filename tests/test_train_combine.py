@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from conftest import write_split
 from propscope.model.detector import BUNDLED
 from propscope.techniques import NAMES
 
@@ -29,20 +30,7 @@ def run(*args, env=None):
 
 @pytest.fixture(scope="module")
 def split(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data") / "ptc"
-    (root / "articles").mkdir(parents=True)
-    (root / "train-labels-task-flc-tc").mkdir()
-    for n, aid in enumerate(IDS):
-        text, labels = "A Nation Betrayed\n\n", []
-        for k in range(5):
-            sent, frag, tech = SENTENCES[(n + k) % len(SENTENCES)]
-            if frag:
-                start = len(text) + sent.index(frag)
-                labels.append(f"{aid}\t{tech}\t{start}\t{start + len(frag)}\n")
-            text += sent + "\n"
-        (root / "articles" / f"article{aid}.txt").write_text(text, encoding="utf-8")
-        (root / "train-labels-task-flc-tc" / f"article{aid}.task-flc-tc.labels").write_text("".join(labels))
-    return root
+    return write_split(tmp_path_factory.mktemp("data") / "ptc", IDS, SENTENCES, "A Nation Betrayed", 5)
 
 
 def held_out_copy(name: str, folder):

@@ -63,8 +63,6 @@ class Combined(Detector):
         self.folder = folder
         self.trained_blind = self.lead.trained_blind
         self.common = self.lead.common
-        if self.common is not None and not self.trained_blind and "blind" in self.config:
-            self.config = {**self.config, **self.config["blind"]}
         self._decoding_settings()
 
     def held_out_ids(self) -> set[str]:
@@ -90,7 +88,8 @@ class Combined(Detector):
         while the first one's states are still at hand."""
         lead_weight = self.weights[0]
         for text in texts:
-            offsets = self.lead.tokens(text).offsets
+            lead_tokens = self.lead.tokens(text)
+            offsets = lead_tokens.offsets
             others = np.zeros((len(offsets), 3), np.float32)
             weight = np.full(len(offsets), lead_weight, np.float32)
             for member, w in zip(self.members[1:], self.weights[1:]):
@@ -105,5 +104,5 @@ class Combined(Detector):
                 return (lead_weight * probs + others[part]) / weight[part, None]
 
             lead_keep = None if keep is None else (lambda first, probs: keep(first, mean(first, probs)))
-            tokens, probs, kept = self.lead.encode(text, lead_keep)
+            tokens, probs, kept = self.lead.encode_tokens(text, lead_tokens, lead_keep)
             yield tokens, mean(0, probs), kept

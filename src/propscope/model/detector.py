@@ -144,11 +144,12 @@ class Detector:
             self.common = names.load(folder)
             if self.common is None:
                 raise ModelError(f"model folder {folder} has no {names.FILE}: this model cannot blind names")
-            if not self.trained_blind and "blind" in self.config:    # tuned for this reading
-                self.config = {**self.config, **self.config["blind"]}
         self._decoding_settings()
 
     def _decoding_settings(self) -> None:
+        """Thresholds from the config, those tuned for reading names blinded when it does."""
+        if self.common is not None and not self.trained_blind and "blind" in self.config:
+            self.config = {**self.config, **self.config["blind"]}
         self.threshold = float(self.config["threshold"])
         self.low_threshold = float(self.config.get("low_threshold", self.threshold))
         self.gap = int(self.config.get("gap", 0))
@@ -191,13 +192,16 @@ class Detector:
         Each token is read from the one window whose core holds it (away from window edges).
         """
         for text in texts:
-            tokens = self.tokens(text)
-            reading = self.reading(text)
-            cues = token_features(reading.text, reading.offsets_to_view(tokens.offsets), self.lines) if self.cues else None
-            doc = _Doc(tokens, cues)
-            for window in plan(text, doc.tokens.offsets, self.window, self.stride, self.lines):
-                self._run(doc, window, keep)
-            yield doc.result()
+            yield self.encode_tokens(text, self.tokens(text), keep)
+
+    def encode_tokens(self, text: str, tokens: Tokens, keep=None) -> Encoded:
+        """``encode`` for an article already tokenised (``self.tokens(text)``)."""
+        reading = self.reading(text)
+        cues = token_features(reading.text, reading.offsets_to_view(tokens.offsets), self.lines) if self.cues else None
+        doc = _Doc(tokens, cues)
+        for window in plan(text, doc.tokens.offsets, self.window, self.stride, self.lines):
+            self._run(doc, window, keep)
+        return doc.result()
 
     def reading(self, text: str) -> names.Reading:
         """What the model reads of ``text``: the text itself, or its copy with names blinded."""

@@ -27,12 +27,9 @@ def _named(model: str, out: Path) -> str:
     return model if model in BUNDLED else os.path.relpath(Path(model).resolve(), out.resolve())
 
 
-def _version(out: Path, members: list[dict]) -> str:
-    parts = []
-    for m in members:
-        config = json.loads((member_folder(out, m["model"]) / "config.json").read_text())
-        parts.append(f"{config.get('version', 'unversioned')}*{m['weight']:g}")
-    return "combined(" + ",".join(parts) + ")"
+def _version(members: list[dict], configs: list[dict]) -> str:
+    return "combined(" + ",".join(f"{c.get('version', 'unversioned')}*{m['weight']:g}"
+                                  for m, c in zip(members, configs)) + ")"
 
 
 def _training(out: Path, members: list[dict]) -> dict:
@@ -83,7 +80,8 @@ def combine(data: str | Path, out: str | Path, models: list[str], weights: list[
         log("reading names blinded:")
         tuned["blind"] = tune(Combined(out, blind_names=True, config=tuned_on), held, log=log)
     members = [{"model": _named(m, out), "weight": w} for m, w in zip(models, weights)]
-    config = {"name": "propscope-combined", "version": _version(out, members), "members": members,
+    configs = [json.loads((member_folder(out, m["model"]) / "config.json").read_text()) for m in members]
+    config = {"name": "propscope-combined", "version": _version(members, configs), "members": members,
               **_settings(tuned)}
     if "blind" in tuned:
         config["blind"] = _settings(tuned["blind"])
@@ -93,8 +91,7 @@ def combine(data: str | Path, out: str | Path, models: list[str], weights: list[
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out / "training.json").write_text(json.dumps({"version": config["version"], **_training(out, tuned_on["members"])},
                                                   indent=2) + "\n")
-    blind = [m["model"] for m in members
-             if json.loads((member_folder(out, m["model"]) / "config.json").read_text()).get("blind_names")]
+    blind = [m["model"] for m, c in zip(members, configs) if c.get("blind_names")]
     (out / "MODEL_CARD.md").write_text(card(config, tuned, blind))
     return tuned
 
