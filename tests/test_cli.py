@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ARTICLE_HTML
+from propscope.model.detector import BUNDLED
 from propscope.techniques import NAMES
 
 pytestmark = pytest.mark.model
@@ -24,9 +27,9 @@ ARTICLE = ("Our Glorious Nation Betrayed\n\n"
 FRENCH = "Le gouvernement a annoncé hier une nouvelle réforme des retraites, vivement contestée par les syndicats."
 
 
-def run(*args, stdin=None):
+def run(*args, stdin=None, env=None):
     return subprocess.run([sys.executable, "-m", "propscope", *args], capture_output=True, text=True,
-                          input=stdin, timeout=300)
+                          input=stdin, timeout=300, env=None if env is None else {**os.environ, **env})
 
 
 @pytest.fixture
@@ -176,6 +179,24 @@ def test_blind_names_reads_one_side_as_the_other(tmp_path):
     assert plain["model"] == blind_a["model"].removesuffix("+blind-names") != blind_a["model"]
     r = run("detect", "--blind-names", "--format", "semeval", "--help")
     assert r.returncode == 0 and "--blind-names" in r.stdout
+
+
+def test_a_model_trained_blind_says_it_reads_names_blinded_when_asked_not_to(tmp_path):
+    model = tmp_path / "blind"
+    shutil.copytree(BUNDLED["fast"], model)
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, "blind_names": True}))
+    article = tmp_path / "russia.txt"
+    article.write_text(SIDES, encoding="utf-8")
+    env = {"PROPSCOPE_MODEL_DIR": str(model)}
+    asked = run("analyze", "--format", "json", "--no-blind-names", str(article), env=env)
+    assert asked.returncode == 0, asked.stderr
+    assert "trained with names blinded" in asked.stderr and str(model) in asked.stderr
+    default = run("analyze", "--format", "json", str(article), env=env)
+    assert default.returncode == 0 and default.stderr == ""
+    assert json.loads(asked.stdout)["spans"] == json.loads(default.stdout)["spans"]
+    shipped = run("analyze", "--format", "json", "--no-blind-names", str(article))   # trained as written: no note
+    assert shipped.returncode == 0 and "trained with names blinded" not in shipped.stderr
 
 
 def test_audit_neutrality_of_the_blinded_reading_is_exact(tmp_path):

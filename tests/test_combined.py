@@ -1,6 +1,7 @@
 """Models read together: averaged tag probabilities on the first model's tokens, its techniques."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 
 from propscope.errors import ModelError
 from propscope.model.combined import Combined, projected
-from propscope.model.detector import BUNDLED, Detector, load
+from propscope.model.detector import BUNDLED, Detector, load, trained_blind
 
 pytestmark = pytest.mark.model
 
@@ -69,6 +70,22 @@ def test_reading_names_blinded_uses_the_blinded_settings(tmp_path):
     blind, written = Combined(folder, blind_names=True), Combined(folder, blind_names=False)
     assert blind.version.endswith("+blind-names") and not written.version.endswith("+blind-names")
     assert blind.threshold == json.loads((folder / "config.json").read_text())["blind"]["threshold"]
+
+
+def test_a_combined_model_reads_names_as_its_first_member_was_trained_to(tmp_path):
+    shutil.copytree(BUNDLED["fast"], tmp_path / "blind")
+    config = json.loads((tmp_path / "blind" / "config.json").read_text())
+    (tmp_path / "blind" / "config.json").write_text(json.dumps({**config, "blind_names": True}))
+    for lead, other, expected in (("../blind", "fast", True), ("fast", "../blind", False)):
+        folder = tmp_path / f"combined-{expected}"
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"members": [{"model": lead}, {"model": other}]}))
+        assert trained_blind(folder) is expected
+    assert trained_blind(tmp_path / "blind") and not trained_blind(BUNDLED["fast"])
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text(json.dumps({"members": []}))
+    with pytest.raises(ModelError, match="broken"):
+        trained_blind(tmp_path / "broken")
 
 
 @pytest.mark.parametrize("members", [[], [{"model": "fast"}], [{"model": "fast", "weight": 0}, {"model": "large"}],

@@ -89,12 +89,25 @@ def _blind_names(func):
         if value is not None:
             os.environ[settings.SETTINGS["blind_names"].env] = "1" if value else "0"
         return value
+
+    @functools.wraps(func)
+    def noting(*args, **kwargs):
+        if not settings.get_bool("blind_names"):
+            from .model.detector import model_folder, trained_blind
+            try:
+                blind_only = trained_blind()
+            except PropscopeError:
+                blind_only = False          # the command itself reports a broken model
+            if blind_only:
+                click.echo(f"propscope: note: the model in {model_folder()} was trained with names blinded and "
+                           "reads them so whatever is asked: names are not read as written", err=True)
+        return func(*args, **kwargs)
     return click.option("--blind-names/--no-blind-names", default=None, expose_value=False, is_eager=True,
                         callback=set_it,
                         help="Read each run of names as one placeholder word, so that who is named cannot "
                              "change what is flagged (the default), or read names as written: more accurate "
                              "on the news the model learned from, but names then move results "
-                             "(see 'propscope model').")(func)
+                             "(see 'propscope model').")(noting)
 
 
 def _model(func):

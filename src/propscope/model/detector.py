@@ -40,11 +40,7 @@ def load(folder: str | Path | None = None, threads: int | None = None,
          blind_names: bool | None = None) -> Detector:
     """The model in ``folder`` (default: the one the settings choose), trained or combined."""
     folder = Path(folder or model_folder())
-    try:
-        combined = "members" in json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
-    if combined:
+    if "members" in _config(folder):
         from .combined import Combined
         return Combined(folder, threads, blind_names)
     return Detector(folder, threads, blind_names)
@@ -78,12 +74,29 @@ def reading_version(config: dict, blinded: bool) -> str:
 def current_version() -> str:
     """The version a Detector made now would report (the model and reading the settings choose),
     read from the model's config without loading it."""
-    folder = model_folder()
+    return reading_version(_config(model_folder()), settings.get_bool("blind_names"))
+
+
+def trained_blind(folder: str | Path | None = None) -> bool:
+    """Whether the model in ``folder`` (default: the one the settings choose) was trained on text
+    with its names blinded: it then reads names blinded whatever is asked. A combined model reads
+    names as its first member does."""
+    folder = Path(folder or model_folder())
+    config = _config(folder)
+    if "members" in config:
+        from .combined import member_folder
+        try:
+            return trained_blind(member_folder(folder, config["members"][0]["model"]))
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ModelError(f"combined model {folder} is incomplete or damaged ({exc})") from None
+    return bool(config.get("blind_names"))
+
+
+def _config(folder: Path) -> dict:
     try:
-        config = json.loads((folder / "config.json").read_text())
+        return json.loads((folder / "config.json").read_text())
     except (OSError, ValueError) as exc:
         raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
-    return reading_version(config, settings.get_bool("blind_names"))
 
 
 class _Doc:
