@@ -345,6 +345,18 @@ def test_serve_answers_health_on_loopback_and_stops_cleanly():
         proc.wait(timeout=30)
 
 
+def test_model_combined_reads_with_fast_and_large_and_says_so(folder):
+    r = run("analyze", "--model", "combined", "--format", "json", str(folder / "article101.txt"))
+    assert r.returncode == 0, r.stderr
+    combined = json.loads(r.stdout)
+    assert combined["model"].startswith("combined(") and combined["spans"]
+    card = run("model", "--model", "combined")
+    assert card.returncode == 0 and "- `large`, weight 1" in card.stdout
+    assert "propscope model --model fast" in card.stdout
+    r = run("detect", "--model", "combined", "--no-blind-names", str(folder / "article101.txt"))
+    assert r.returncode == 0 and r.stdout and "names blinded" not in r.stderr    # its first member reads as written
+
+
 def test_model_large_is_the_larger_model_and_says_so(folder, tmp_path):
     r = run("analyze", "--model", "large", "--format", "json", str(folder / "article101.txt"))
     assert r.returncode == 0, r.stderr

@@ -48,8 +48,11 @@ def test_tag_probabilities_are_the_weighted_mean_on_the_first_models_tokens(memb
     f_tokens, f_probs, _ = fast.encode(TEXT)
     l_tokens, l_probs, _ = large.encode(TEXT)
     assert np.array_equal(tokens.offsets, f_tokens.offsets)
-    assert np.array_equal(f_tokens.offsets, l_tokens.offsets)      # one tokenizer: no projection needed
-    np.testing.assert_allclose(probs, (f_probs + 3 * l_probs) / 4, atol=1e-6)
+    # large was trained on blinded names: it reads "Freedom Under Siege" as one placeholder token
+    assert len(l_tokens.offsets) < len(f_tokens.offsets)
+    moved, hit = projected(f_tokens.offsets, l_tokens.offsets, l_probs)
+    assert hit.all()
+    np.testing.assert_allclose(probs, (f_probs + 3 * moved) / 4, atol=1e-6)
     # the first model's states, kept where the mean (not its own probabilities) reaches the level
     assert set(kept) == set(np.nonzero((1.0 - probs[:, 0]) >= 0.3)[0].tolist())
     _, _, f_kept = fast.encode(TEXT, keep=lambda _, p: np.ones(len(p), bool))

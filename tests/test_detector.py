@@ -113,13 +113,14 @@ def test_current_version_names_the_reading_without_loading(blind, monkeypatch):
     assert det.version.endswith("+blind-names") == (blind == "1")
 
 
-@pytest.mark.parametrize("model", ["fast", "large"])
+@pytest.mark.parametrize("model", ["fast", "large", "combined"])
 def test_the_model_setting_chooses_a_bundled_model(model, monkeypatch):
-    from propscope.model.detector import BUNDLED, current_version
+    from propscope.model.detector import BUNDLED, current_version, load
     monkeypatch.setenv("PROPSCOPE_MODEL", model)
-    det = Detector()
+    det = load()
     assert det.folder == BUNDLED[model] and current_version() == det.version
-    assert (det.folder / "encoder.onnx").stat().st_size <= 30_000_000     # what git holds
+    for part in getattr(det, "members", [det]):        # a combined model: its members' files
+        assert (part.folder / "encoder.onnx").stat().st_size <= 30_000_000     # what git holds
     spans = det.detect(TEXT, "7")
     assert spans and all(s.technique in NAMES and 0 <= s.start < s.end <= len(TEXT) for s in spans)
 
@@ -136,5 +137,5 @@ def test_the_large_model_is_another_model_and_is_assembled_from_its_base_package
 def test_an_unknown_model_is_refused_by_name(monkeypatch):
     from propscope.errors import PropscopeError
     monkeypatch.setenv("PROPSCOPE_MODEL", "huge")
-    with pytest.raises(PropscopeError, match="fast and large"):
+    with pytest.raises(PropscopeError, match="fast, large, combined"):
         Detector()

@@ -93,3 +93,25 @@ def test_a_card_leaves_out_folds_that_do_not_say_their_recipe(tmp_path):
     del folds["config"]
     (model / "folds.json").write_text(json.dumps(folds))
     assert "One fold is a small sample" not in _card_from_figures(model, tmp_path)
+
+
+def test_the_card_of_a_model_trained_blind_offers_no_reading_as_written(tmp_path):
+    model = _fast_model_without_folds(tmp_path)
+    info = json.loads((model / "training.json").read_text())
+    info["config"]["blind_names"] = True
+    tuned = json.loads((model / "validation.json").read_text())
+    write_card(model, info, {k: v for k, v in tuned.items() if k != "blind"}, "propscope train --blind-names")
+    card = (model / "MODEL_CARD.md").read_text()
+    assert "`--no-blind-names` does not apply to it" in card
+    assert "## Reading names as written" not in card and "with `--no-blind-names`" not in card
+    assert "Flag-Waving is often missed" in card
+
+
+def test_the_shipped_combined_card_is_what_its_figures_make(tmp_path):
+    from propscope.train.combine import write_card as write_combined_card
+    for name in ("config.json", "validation.json", "training.json", "folds.json"):
+        shutil.copy(MODELS / "combined" / name, tmp_path / name)
+    write_combined_card(tmp_path)
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert card == (MODELS / "combined" / "MODEL_CARD.md").read_text()
+    assert "The same recipe trained once for each of" in card     # the folds measured

@@ -116,11 +116,12 @@ def _model(func):
         if value is not None:
             os.environ[settings.SETTINGS["model"].env] = value
         return value
-    return click.option("--model", "model_name", type=click.Choice(["fast", "large"]), default=None,
+    return click.option("--model", "model_name", type=click.Choice(["fast", "large", "combined"]), default=None,
                         expose_value=False, is_eager=True, callback=set_it,
-                        help="fast (the default) or large: a second opinion, all 12 layers of the encoder, "
-                             "as accurate over five folds and four times slower "
-                             "(see 'propscope model --model large').")(_blind_names(func))
+                        help="fast (the default); large: a second opinion, all 12 layers of the encoder, "
+                             "trained on text with names blinded, several times slower; or combined: the two "
+                             "read together, the most accurate and the slowest "
+                             "(see 'propscope model --model combined').")(_blind_names(func))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

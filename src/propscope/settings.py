@@ -26,8 +26,9 @@ class Setting:
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("max_chars", "2000000", "Longest article accepted, in characters (longer ones are refused).", minimum=1),
     Setting("threads", "0", "Threads for model inference; 0 lets onnxruntime choose (all cores).", minimum=0),
-    Setting("model", "fast", "Which bundled model reads articles: fast (the bottom 4 layers of MPNet-base) or "
-            "large (all 12: as accurate over five folds, four times slower; see The model)."),
+    Setting("model", "fast", "Which bundled model reads articles: fast (the bottom 4 layers of MPNet-base), "
+            "large (all 12, trained on text with names blinded: several times slower) or combined (the two read "
+            "together: the most accurate, and the slowest; see The model)."),
     Setting("model_dir", "", "Folder of a model to use instead of the bundled ones."),
     Setting("blind_names", "1", "1 reads each run of names as one placeholder word, so that who is named cannot "
             "change what is flagged; 0 reads names as written (more accurate on the news the model learned "

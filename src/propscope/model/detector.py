@@ -22,7 +22,8 @@ from .decode import decode
 from .features import span_features, token_features
 from .windows import Tokens, Window, load_tokenizer, plan, special_ids, stack, token_span, tokenize_reading
 
-BUNDLED = {"fast": Path(__file__).parent / "weights", "large": Path(__file__).parent / "large"}
+BUNDLED = {"fast": Path(__file__).parent / "weights", "large": Path(__file__).parent / "large",
+           "combined": Path(__file__).parent / "combined"}
 
 
 def model_folder() -> Path:
@@ -32,7 +33,7 @@ def model_folder() -> Path:
     name = settings.get("model")
     if name not in BUNDLED:
         raise PropscopeError(f"{settings.SETTINGS['model'].env}={name!r}: the bundled models are "
-                             + " and ".join(BUNDLED))
+                             + ", ".join(BUNDLED))
     return BUNDLED[name]
 
 

@@ -98,7 +98,8 @@ def _reading(cfg: dict) -> str:
                 "  articles seldom or never write in lower case, with the capitalised words around them,\n"
                 "  and acronyms) as one placeholder word, so \"Russia\" and \"China\", \"Trump\" and \"Obama\"\n"
                 "  read alike and who is named cannot be a cue. Fragments are still reported on the original\n"
-                "  text. Words that are not names (liberal, leftist, mosque) are read as they are.\n")
+                "  text. Words that are not names (liberal, leftist, mosque) are read as they are. It has no\n"
+                "  reading of names as written: `--no-blind-names` does not apply to it.\n")
     if cfg.get("windows") == "lines":
         out += ("- Windows stay within lines: each line (a sentence or paragraph) is read on its own, cues\n"
                 "  included, so nothing on another line moves what is found in it.\n")
@@ -138,8 +139,9 @@ def _neutrality(out: Path, blinded: bool) -> str:
     twin = n.get("twin")
     also = (f"Its twin, on its {twin['articles']} held-out articles ({twin['copies']} copies): span+technique "
             f"F1 {twin['span_technique_f1']:.3f}.\n") if twin else ""
-    return out_ + (f"A placebo swap of weekdays and months: span+technique\n"
-                   f"{n['placebo_span_technique_f1']:.3f}. Measured with `{n['command']}`.\n{also}")
+    placebo = (f"A placebo swap of weekdays and months: span+technique\n{n['placebo_span_technique_f1']:.3f}. "
+               if "placebo_span_technique_f1" in n else "")
+    return out_ + f"{placebo}Measured with `{n['command']}`.\n{also}"
 
 
 def _folds(out: Path, blinded: bool, cfg: dict) -> str:
@@ -234,8 +236,9 @@ _BLINDED = ("- Blind to names by default: the encoder reads each run of names (c
             "  with its own thresholds and calibration; `--no-blind-names` reads names as written.\n")
 
 
-def _blind_limit(written: dict) -> str:
-    flag = written["tc_per_technique"].get("Flag-Waving")
+def _blind_limit(written: dict | None) -> str:
+    """``written``: the figures of reading names as written, when the model has that reading."""
+    flag = written["tc_per_technique"].get("Flag-Waving") if written else None
     also = f"; {flag['recall']:.3f} with `--no-blind-names`" if flag else ""
     return ("- With names blinded, appeals that rest on a name (\"America first\", \"the American people\")\n"
             "  read as an appeal to a placeholder: Flag-Waving is often missed (its recall in the table\n"
@@ -303,7 +306,7 @@ given to a fragment when its probability is at least {tuned['second_threshold']}
   propaganda themselves (the training data marks such quotes too; not yet measured).
 - Rare techniques are often missed: see the recall of Appeal to authority, Bandwagon,
   Black-and-white fallacy, Thought-terminating clichés and Whataboutism in the table.
-{_blind_limit(written) if blinded else ""}- Fragment boundaries are loose: span+technique F1 (both the extent and the technique
+{_blind_limit(written if blinded else None) if blinded or cfg.get("blind_names") else ""}- Fragment boundaries are loose: span+technique F1 (both the extent and the technique
   right) is far below TC micro-F1 (technique of a given fragment right).
 - Validation uses {info.get('twin', info)['held_out_articles']} articles: figures carry several points of sampling error.
 

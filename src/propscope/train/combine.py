@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..model.combined import Combined, member_folder
 from ..model.detector import BUNDLED
-from .card import _settings
+from .card import _folds, _settings
 from .config import shared_recipe
 from .data import load_split
 from .tune import tune
@@ -49,8 +49,15 @@ def _check(models: list[str], weights: list[float], twins: list[str] | None) -> 
     if twins and len(twins) != len(models):
         raise InputError(f"one twin per model ({len(models)}), or none")
     for m in [*models, *(twins or [])]:
-        if m not in BUNDLED and not (Path(m) / "config.json").is_file():
+        config = BUNDLED.get(m, Path(m)) / "config.json"
+        if not config.is_file():
             raise InputError(f"{m!r} is neither a bundled model ({', '.join(BUNDLED)}) nor a model folder")
+        try:
+            combined = "members" in json.loads(config.read_text())
+        except ValueError as exc:
+            raise InputError(f"{m!r}: its config.json is damaged ({exc})") from None
+        if combined:
+            raise InputError(f"{m!r} is a combined model: name its members instead")
 
 
 def combine(data: str | Path, out: str | Path, models: list[str], weights: list[float],
@@ -91,8 +98,7 @@ def combine(data: str | Path, out: str | Path, models: list[str], weights: list[
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out / "training.json").write_text(json.dumps({"version": config["version"], **_training(out, tuned_on["members"])},
                                                   indent=2) + "\n")
-    blind = [m["model"] for m, c in zip(members, configs) if c.get("blind_names")]
-    (out / "MODEL_CARD.md").write_text(card(config, tuned, blind))
+    write_card(out)
     return tuned
 
 
@@ -102,21 +108,35 @@ def _figures(t: dict) -> str:
             f"{c['span_technique_f1']:.3f}, TC micro-F1 {t['tc_micro_f1']:.3f}, ECE {c['ece']:.3f}")
 
 
-def card(config: dict, tuned: dict, trained_blind: list[str] = ()) -> str:
-    """``trained_blind``: the members trained on blinded text, which read names blinded in either reading."""
+def write_card(out: Path) -> None:
+    """The combined model's card, from its config and figures (and folds.json, once written beside it
+    by ``benchmarks/folds.py --json``)."""
+    config = json.loads((out / "config.json").read_text())
+    tuned = json.loads((out / "validation.json").read_text())
+    training = json.loads((out / "training.json").read_text())
     members = "\n".join(f"- `{m['model']}`, weight {m['weight']:g}"
                         + (", trained on blinded text: it reads names blinded in either reading"
-                           if m["model"] in trained_blind else "") for m in config["members"])
+                           if _trained_blind(out, m) else "") for m in config["members"])
     twins = "" if tuned["members_tuned_on"] == config["members"] else \
         ("Tuned and scored with these twins in their place (the same recipes, a fold held out):\n"
          + "\n".join(f"- `{m['model']}`" for m in tuned["members_tuned_on"]) + "\n\n")
-    blind = f"\nNames blinded: {_figures(tuned['blind'])}.\n" if "blind" in tuned else ""
-    return (f"# propscope combined model {config['version']}\n\n"
+    bundled = [f"`propscope model --model {m['model']}`" for m in config["members"] if m["model"] in BUNDLED]
+    cards = f"The members' own cards (recipe, data, known limits): {', '.join(bundled)}.\n\n" if bundled else ""
+    blinded = "blind" in tuned
+    readings = (f"Names blinded (the default): {_figures(tuned['blind'])}.\n\n"
+                f"Names as written (`--no-blind-names`): {_figures(tuned)}.\n") if blinded else \
+        f"Names blinded (its first member was trained so): {_figures(tuned)}.\n"
+    text = (f"# propscope combined model {config['version']}\n\n"
             "Each token's tag probabilities are the weighted mean of these models' (the first one's\n"
             "tokens; another tokenisation is matched by the characters it covers), and each fragment's\n"
-            f"technique is the first model's:\n{members}\n\n{twins}"
+            f"technique is the first model's:\n{members}\n\n{cards}{twins}"
             "Decoding settings and calibration were chosen on the "
             f"{tuned['held_out_articles']} articles no member trained on;\n"
             "each figure below is measured on one half of them with settings chosen on the other.\n\n"
-            f"Names as written: {_figures(tuned)}.\n{blind}\n"
+            f"{readings}{_folds(out, blinded, training['config'])}\n"
             f"Made with `{tuned['command']}`.\n")
+    (out / "MODEL_CARD.md").write_text(text)
+
+
+def _trained_blind(out: Path, member: dict) -> bool:
+    return bool(json.loads((member_folder(out, member["model"]) / "config.json").read_text()).get("blind_names"))
