@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..model.combined import Combined, member_folder
-from ..model.detector import BUNDLED
+from ..model.detector import BUNDLED, trained_blind
 from .card import _folds, _settings
 from .config import shared_recipe
 from .data import load_split
@@ -116,7 +116,7 @@ def write_card(out: Path) -> None:
     training = json.loads((out / "training.json").read_text())
     members = "\n".join(f"- `{m['model']}`, weight {m['weight']:g}"
                         + (", trained on blinded text: it reads names blinded in either reading"
-                           if _trained_blind(out, m) else "") for m in config["members"])
+                           if trained_blind(member_folder(out, m["model"])) else "") for m in config["members"])
     twins = "" if tuned["members_tuned_on"] == config["members"] else \
         ("Tuned and scored with these twins in their place (the same recipes, a fold held out):\n"
          + "\n".join(f"- `{m['model']}`" for m in tuned["members_tuned_on"]) + "\n\n")
@@ -137,6 +137,3 @@ def write_card(out: Path) -> None:
             f"Made with `{tuned['command']}`.\n")
     (out / "MODEL_CARD.md").write_text(text)
 
-
-def _trained_blind(out: Path, member: dict) -> bool:
-    return bool(json.loads((member_folder(out, member["model"]) / "config.json").read_text()).get("blind_names"))
