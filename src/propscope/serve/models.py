@@ -30,7 +30,9 @@ class AnalyzeRequest(BaseModel):
     any_language: bool = Field(False, description="Analyse text that is confidently not English too.")
     blind_names: bool | None = Field(None, description="Read each run of names as one placeholder word, so that "
                                                        "who is named cannot change what is flagged (less accurate; "
-                                                       "see the model card). Default: the server's setting.")
+                                                       "see the model card). Default: the server's setting. A model "
+                                                       "trained on blinded text reads names blinded whatever is "
+                                                       "asked.")
 
     @model_validator(mode="after")
     def _one_source(self) -> AnalyzeRequest:
