@@ -136,4 +136,3 @@ def write_card(out: Path) -> None:
             f"{readings}{_folds(out, blinded, training['config'])}\n"
             f"Made with `{tuned['command']}`.\n")
     (out / "MODEL_CARD.md").write_text(text)
-
