@@ -1,10 +1,13 @@
 """Load on `propscope serve` over loopback: N clients posting an article for S seconds.
 
 Starts the server itself (on a free loopback port, with W workers), measures one request at a
-time first, then the load, and stops the server. Prints requests/s, p50/p99 latency, errors,
-5xx answers, dropped connections, and the server's RSS (all its processes) before and after.
+time first, then the load, and stops the server. Clients refused (429) pause for the Retry-After
+seconds and ask again. Prints answers/s, p50/p99 latency of an answer and of the time to an
+answer (refusals and pauses included), refusals, errors, 5xx answers, dropped connections, and
+the server's RSS (all its processes) before and after.
 
     python benchmarks/load.py --clients 32 --seconds 60 --workers 2
+    python benchmarks/load.py --clients 32 --seconds 60 --workers 2 --queue 64   # queue, never refuse
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -33,10 +37,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(port: int, workers: int) -> subprocess.Popen:
+def start(port: int, workers: int, queue: int | None) -> subprocess.Popen:
     code = f"from propscope.serve import run; run('127.0.0.1', {port}, {workers})"
+    env = dict(os.environ, **({} if queue is None else {"PROPSCOPE_SERVE_QUEUE": str(queue)}))
     server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              start_new_session=True)
+                              start_new_session=True, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -93,28 +98,45 @@ def single(url: str, body: dict, n: int) -> list[float]:
     return times
 
 
-async def load(url: str, body: dict, clients: int, seconds: float) -> tuple[list[float], Counter, int]:
-    latencies: list[float] = []
-    statuses: Counter = Counter()
-    dropped = 0
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)   # of each answered (200) request
+    waits: list[float] = field(default_factory=list)       # first try to answer, refusals and pauses included
+    refusals: list[float] = field(default_factory=list)    # latency of each 429
+    statuses: Counter = field(default_factory=Counter)
+    dropped: int = 0
+
+
+async def load(url: str, body: dict, clients: int, seconds: float) -> Load:
+    """Every client posts the article, waits for the answer and posts it again; refused (429), it
+    pauses for the Retry-After seconds first, as a well-behaved client does."""
+    out = Load()
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client(http: httpx.AsyncClient) -> None:
-        nonlocal dropped
         while time.monotonic() < deadline:
-            t0 = time.perf_counter()
-            try:
-                response = await http.post(url, json=body)
-            except httpx.TransportError:      # refused, reset or timed out: a dropped connection
-                dropped += 1
-                continue
-            latencies.append(time.perf_counter() - t0)
-            statuses[response.status_code] += 1
+            first = time.perf_counter()
+            while time.monotonic() < deadline:
+                t0 = time.perf_counter()
+                try:
+                    response = await http.post(url, json=body)
+                except httpx.TransportError:      # refused, reset or timed out: a dropped connection
+                    out.dropped += 1
+                    break
+                took = time.perf_counter() - t0
+                out.statuses[response.status_code] += 1
+                if response.status_code != 429:
+                    if response.status_code == 200:
+                        out.latencies.append(took)
+                        out.waits.append(time.perf_counter() - first)
+                    break
+                out.refusals.append(took)
+                await asyncio.sleep(float(response.headers.get("retry-after", 1)))
 
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         await asyncio.gather(*(client(http) for _ in range(clients)))
-    return latencies, statuses, dropped
+    return out
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -127,6 +149,7 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--queue", type=int, help="PROPSCOPE_SERVE_QUEUE for the server (default: the setting's)")
     p.add_argument("--text", type=Path, default=SAMPLE, help="the article every client posts")
     p.add_argument("--warmup", type=float, default=5, help="seconds of load before RSS is first read")
     args = p.parse_args()
@@ -134,42 +157,43 @@ def main() -> None:
     body = {"text": args.text.read_text(encoding="utf-8")}
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1/analyze"
-    server = start(port, args.workers)
+    server = start(port, args.workers, args.queue)
     try:
         single(url, body, 5)                                      # warm-up
         alone = statistics.median(single(url, body, 30))
         asyncio.run(load(url, body, args.clients, args.warmup))   # every worker warm, buffers grown
         rss_before = rss_mib(server.pid)
         t0 = time.perf_counter()
-        latencies, statuses, dropped = asyncio.run(load(url, body, args.clients, args.seconds))
+        run = asyncio.run(load(url, body, args.clients, args.seconds))
         elapsed = time.perf_counter() - t0
         rss_after = rss_mib(server.pid)
     finally:
         stop(server)
 
-    done = sum(statuses.values())
-    errors = done - statuses.get(200, 0)
+    statuses, answered = run.statuses, len(run.latencies)
+    errors = sum(n for status, n in statuses.items() if status not in (200, 429))
     server_errors = sum(n for status, n in statuses.items() if status >= 500)
-    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     growth = (rss_after - rss_before) / rss_before
+    queue = args.queue if args.queue is not None else "default"
     print(f"propscope serve under load: {args.clients} clients, {args.seconds:g} s, {args.workers} workers, "
-          f"{len(body['text']):,}-character article, {os.cpu_count()} CPUs")
+          f"queue {queue}, {len(body['text']):,}-character article, {os.cpu_count()} CPUs")
     print(f"  single request (median of 30, alone): {alone * 1000:7.1f} ms")
-    print(f"  requests            {done:>10,}   ({done / elapsed:.1f}/s)")
-    print(f"  latency p50         {p50 * 1000:10.1f} ms")
-    print(f"  latency p99         {p99 * 1000:10.1f} ms   ({p99 / alone:.1f}x single)")
-    print(f"  latency max         {max(latencies) * 1000:10.1f} ms")
+    print(f"  answered (200)      {answered:>10,}   ({answered / elapsed:.1f}/s)")
+    print(f"  refused (429)       {len(run.refusals):>10,}   (each client then paused for Retry-After)")
+    for name, values in (("latency of an answer", run.latencies), ("time to an answer", run.waits),
+                         ("latency of a refusal", run.refusals)):
+        if values:
+            p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+            print(f"  {name:<21} p50 {p50 * 1000:8.1f} ms  p99 {p99 * 1000:8.1f} ms ({p99 / alone:.1f}x single)"
+                  f"  max {max(values) * 1000:8.1f} ms")
     print(f"  statuses            {dict(sorted(statuses.items()))}")
-    print(f"  errors (not 200)    {errors:>10}")
+    print(f"  errors (not 200/429) {errors:>9}")
     print(f"  5xx                 {server_errors:>10}")
-    print(f"  dropped connections {dropped:>10}")
+    print(f"  dropped connections {run.dropped:>10}")
     print(f"  server RSS          {rss_before:10.1f} MiB before, {rss_after:.1f} MiB after ({growth:+.1%})")
-    # what one client would wait if the server shared its throughput evenly: Little's law
-    print(f"  clients / throughput: {args.clients / (done / elapsed) * 1000:.1f} ms (the mean latency "
-          f"at this throughput, by Little's law)")
-    print(f"  p99 <= 3x single needs at least {args.clients / (3 * alone):.1f} requests/s with {args.clients} clients "
-          f"(Little's law); at {done / elapsed:.1f}/s the mean stays within 3x up to about "
-          f"{3 * alone * done / elapsed:.0f} clients, and p99, with its queueing spread, needs fewer")
+    # what one client waits for an answer when the server shares its throughput evenly: Little's law
+    print(f"  clients / throughput: {args.clients / (answered / elapsed) * 1000:.1f} ms (the mean time to an "
+          f"answer at this throughput, by Little's law, however the server queues or refuses)")
 
 
 if __name__ == "__main__":

@@ -341,18 +341,29 @@ def test_analysis_past_the_deadline_is_504(monkeypatch):
         assert error["limit"]["name"] == "PROPSCOPE_SERVE_TIMEOUT"
 
 
-def test_requests_beyond_the_queue_are_503_with_retry_after(monkeypatch):
+def test_requests_beyond_the_queue_are_429_with_retry_after_from_the_models_pace(monkeypatch):
+    import propscope.engine
+    real = propscope.engine.analyze
+    monkeypatch.setattr(propscope.engine, "analyze", lambda *a, **k: (time.sleep(1.5), real(*a, **k))[1])
+    post = lambda _: httpx.post(server.url + "/v1/analyze", json={"text": ARTICLE}, timeout=30)  # noqa: E731
+    with serving(queue=1) as server, ThreadPoolExecutor(3) as pool:
+        assert post(0).status_code == 200                   # alone: the model's pace is now 1.5 s or more
+        answers = list(pool.map(post, range(3)))            # one analysed, one waits, one refused
+    assert sorted(r.status_code for r in answers) == [200, 200, 429]
+    busy = next(r for r in answers if r.status_code == 429)
+    assert int(busy.headers["retry-after"]) >= 4            # two requests held, each 1.5 s or more
+    assert refused(busy, 429, "busy")["limit"] == {"name": "PROPSCOPE_SERVE_QUEUE", "value": 1}
+
+
+def test_with_no_queue_a_busy_model_refuses_the_next_request(monkeypatch):
     import propscope.engine
     real = propscope.engine.analyze
     monkeypatch.setattr(propscope.engine, "analyze", lambda *a, **k: (time.sleep(1), real(*a, **k))[1])
-    with serving(queue=1) as server, ThreadPoolExecutor(3) as pool:
+    with serving(queue=0) as server, ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(lambda _: httpx.post(server.url + "/v1/analyze", json={"text": ARTICLE},
-                                                     timeout=30), range(3)))
-    statuses = sorted(r.status_code for r in answers)
-    assert statuses[0] == 200 and 503 in statuses
-    busy = next(r for r in answers if r.status_code == 503)
-    assert busy.headers["retry-after"] == "5"
-    assert refused(busy, 503, "busy")["limit"]["name"] == "PROPSCOPE_SERVE_QUEUE"
+                                                     timeout=30), range(2)))
+    assert sorted(r.status_code for r in answers) == [200, 429]
+    assert next(r for r in answers if r.status_code == 429).headers["retry-after"] == "1"
 
 
 # -- guards ----------------------------------------------------------------------------------
@@ -425,7 +436,7 @@ def test_openapi_lists_every_endpoint(api):
     assert set(document["paths"]) == {"/v1/analyze", "/v1/report", "/v1/techniques", "/v1/model", "/v1/corpus",
                                       "/v1/stats", "/v1/stats/chart.png", "/health"}
     analyze_op = document["paths"]["/v1/analyze"]["post"]
-    assert {"200", "401", "408", "413", "422", "503", "504"} <= set(analyze_op["responses"])
+    assert {"200", "401", "408", "413", "422", "429", "503", "504"} <= set(analyze_op["responses"])
     request = document["components"]["schemas"]["AnalyzeRequest"]["properties"]
     assert {"text", "html", "url", "threshold", "techniques"} <= set(request)
     stats = document["paths"]["/v1/stats"]["get"]

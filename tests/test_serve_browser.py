@@ -246,6 +246,35 @@ def test_a_token_is_asked_for_when_the_server_needs_one(browser):
             context.close()
 
 
+def test_a_busy_server_is_asked_again_when_it_says(browser):
+    import threading
+    import time
+
+    import httpx
+    import propscope.engine
+
+    def slow(text, **kwargs):
+        time.sleep(2)
+        return stand_in(text, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propscope.engine, "analyze", slow)
+        with ServerThread(dataclasses.replace(ServeConfig(), queue=0)) as server:
+            other = threading.Thread(target=httpx.post, args=(server.url + "/v1/analyze",),
+                                     kwargs={"json": {"text": ARTICLE}, "timeout": 30})
+            page = open_page(browser, server.url, viewport={"width": 1200, "height": 900})
+            other.start()                                       # someone else's article holds the model
+            time.sleep(0.5)
+            page.fill("#text", ARTICLE)
+            page.click("#analyse")
+            page.locator("#status", has_text="The server is busy; asking again in 1 s").wait_for()
+            page.wait_for_selector("#result:not([hidden])")
+            other.join()
+            assert len(marks(page)) == 4 and page.locator("#problem").is_hidden()
+            assert [e for e in page.errors if "status of 429" not in e] == []   # Chromium logs each refusal
+            page.context.close()
+
+
 def test_the_legend_and_the_tooltip_say_how_far_to_trust_the_model(page):
     from propscope.engine import detector
     from propscope.reliability import from_validation

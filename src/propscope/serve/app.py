@@ -46,8 +46,9 @@ REFUSED = {
     413: "The body (PROPSCOPE_SERVE_MAX_BODY) or the article text (PROPSCOPE_SERVE_MAX_CHARS) is too large.",
     422: "The request is not valid, or its input cannot be analysed: not English, no article text in the page, "
          "an unknown technique, a URL that cannot be fetched or is refused (loopback, private, link-local).",
-    503: "The server holds as many requests as it may (PROPSCOPE_SERVE_QUEUE); retry after the Retry-After "
-         "header's seconds.",
+    429: "The model is busy: as many requests as PROPSCOPE_SERVE_QUEUE allows already wait for it in this server "
+         "process; retry after the Retry-After header's seconds.",
+    503: "The model cannot be loaded.",
     504: "The analysis took longer than PROPSCOPE_SERVE_TIMEOUT.",
 }
 CORPUS_REFUSED = {

@@ -18,7 +18,7 @@ class ServeConfig:
     max_body: int = 4_000_000       # bytes
     max_chars: int = 200_000        # characters of article text
     timeout: float = 60.0           # seconds per request
-    queue: int = 64                 # requests waiting for the model, per process
+    queue: int = 64                 # requests waiting for the model while it analyses one, per process
     token: str = ""
     cors_origins: tuple[str, ...] = ()
     allow_private: bool = False
@@ -31,7 +31,7 @@ class ServeConfig:
             raise PropscopeError(f"{settings.SETTINGS['serve_port'].env}={port} is not a port (0 to 65535)")
         return cls(host=_get("serve_host"), port=port, workers=max(1, _int("serve_workers")),
                    max_body=_int("serve_max_body"), max_chars=_int("serve_max_chars"),
-                   timeout=float(_int("serve_timeout")), queue=max(1, _int("serve_queue")),
+                   timeout=float(_int("serve_timeout")), queue=_int("serve_queue"),
                    token=_get("serve_token").strip(),
                    cors_origins=tuple(o.strip() for o in _get("serve_cors_origins").split(",") if o.strip()),
                    allow_private=settings.get_bool("serve_allow_private"),

@@ -58,9 +58,9 @@ def text_too_long(size: int, limit: int) -> ApiError:
                     "split it, or raise PROPSCOPE_SERVE_MAX_CHARS", ("PROPSCOPE_SERVE_MAX_CHARS", limit))
 
 
-def busy(queue: int) -> ApiError:
-    return ApiError(503, "busy", f"{queue} requests are already waiting for the model; try again shortly",
-                    ("PROPSCOPE_SERVE_QUEUE", queue), headers={"Retry-After": "5"})
+def busy(queue: int, retry_after: int) -> ApiError:
+    return ApiError(429, "busy", f"the model is busy ({queue} requests may wait for it); try again in "
+                    f"{retry_after} s", ("PROPSCOPE_SERVE_QUEUE", queue), headers={"Retry-After": str(retry_after)})
 
 
 def timeout(seconds: float) -> ApiError:

@@ -1,11 +1,19 @@
 """Analyses off the event loop: pages are fetched and parsed on a small thread pool, and the
 model runs on one thread per process (onnxruntime spreads each call over its own threads),
-with a bound on the requests held at once and a deadline for each."""
+with a deadline for each request.
+
+A process lets PROPSCOPE_SERVE_QUEUE requests wait for the model, first come first served, while
+it analyses another, and refuses the next at once (429, with a Retry-After from the model's
+recent pace). A long queue makes each answer late under load; a short one answers the requests
+it takes quickly but leaves the refused ones waiting longer for theirs, since a retry finds
+the places taken by new requests (benchmarks/load.py measures both)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
@@ -21,12 +29,15 @@ from .models import AnalyzeRequest
 
 T = TypeVar("T")
 PAGE_THREADS = 8
+PACE = 0.2          # weight of the latest model call in the running mean of its seconds
 
 
 class Runner:
     def __init__(self, config: ServeConfig):
         self.config = config
-        self.held = 0
+        self.held = 0           # requests in this process, any stage
+        self.at_model = 0       # requests the model is analysing or that wait for it
+        self.pace = 0.0         # running mean of the model's seconds per request
         self._model = ThreadPoolExecutor(1, thread_name_prefix="propscope-model")
         self._pages = ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="propscope-pages")
 
@@ -39,9 +50,9 @@ class Runner:
         self._pages.shutdown(wait=False, cancel_futures=True)
 
     async def analyze(self, request: AnalyzeRequest) -> Analysis:
-        """The request's analysis, or an ApiError: busy (503), too long (413), late (504)."""
-        if self.held >= self.config.queue:
-            raise problems.busy(self.config.queue)
+        """The request's analysis, or an ApiError: busy (429), too long (413), late (504)."""
+        if self.held >= self.config.queue + 1 + PAGE_THREADS:     # the model's and the pages' work
+            raise problems.busy(self.config.queue, self.retry_after())
         self.held += 1
         try:
             return await asyncio.wait_for(self._analyze(request), self.config.timeout)
@@ -65,10 +76,28 @@ class Runner:
             document, text=request.text, html=request.html, url=request.url, options=options))
         if len(doc.text) > limit:
             raise problems.text_too_long(len(doc.text), limit)
-        return await self._on(self._model, functools.partial(
-            engine.analyze, doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
-            threshold=request.threshold, techniques=keep, sensitive=request.sensitive,
-            blind_names=request.blind_names))
+        if self.at_model > self.config.queue:
+            raise problems.busy(self.config.queue, self.retry_after())
+        self.at_model += 1
+        try:
+            return await self._on(self._model, self._timed, functools.partial(
+                engine.analyze, doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
+                threshold=request.threshold, techniques=keep, sensitive=request.sensitive,
+                blind_names=request.blind_names))
+        finally:
+            self.at_model -= 1
+
+    def retry_after(self) -> int:
+        """Whole seconds until the model could have cleared what it holds now, at its recent pace."""
+        return max(1, math.ceil(self.at_model * self.pace))
+
+    def _timed(self, func: Callable[[], T]) -> T:
+        t0 = time.perf_counter()
+        try:
+            return func()
+        finally:
+            seconds = time.perf_counter() - t0
+            self.pace = seconds if not self.pace else (1 - PACE) * self.pace + PACE * seconds
 
     @staticmethod
     async def _on(pool: ThreadPoolExecutor, func: Callable[..., T], *args) -> T:

@@ -10,6 +10,7 @@
   var asked = null;             // the request that produced it
   var on = {};                  // technique name -> shown
   var minimum = 0;
+  var RETRIES = 30;
 
   // -- talking to the API --------------------------------------------------------------------
   function headers() {
@@ -18,11 +19,22 @@
     return h;
   }
 
-  function call(method, path, body) {
+  // A busy server (429) is asked again after the seconds its Retry-After says, RETRIES times.
+  function call(method, path, body, tries) {
+    tries = tries || 0;
     return fetch(path, {method: method, headers: headers(), body: body ? JSON.stringify(body) : undefined,
                         credentials: "same-origin", cache: "no-store"})
       .then(function (response) {
         if (response.ok) { return response; }
+        if (response.status === 429 && tries < RETRIES) {
+          var seconds = Math.max(1, parseInt(response.headers.get("Retry-After"), 10) || 1);
+          var shown = $("status").textContent;
+          $("status").textContent = "The server is busy; asking again in " + seconds + " s…";
+          return new Promise(function (resolve) { setTimeout(resolve, seconds * 1000); }).then(function () {
+            $("status").textContent = shown;
+            return call(method, path, body, tries + 1);
+          });
+        }
         if (response.status === 401) { $("token-row").hidden = false; }
         return response.json().catch(function () { return {}; }).then(function (data) {
           var error = (data && data.error) || {};
