@@ -355,6 +355,22 @@ def test_requests_beyond_the_queue_are_429_with_retry_after_from_the_models_pace
     assert refused(busy, 429, "busy")["limit"] == {"name": "PROPSCOPE_SERVE_QUEUE", "value": 1}
 
 
+def test_a_request_that_would_wait_past_its_deadline_is_refused_at_once(monkeypatch):
+    import propscope.engine
+    real = propscope.engine.analyze
+    monkeypatch.setattr(propscope.engine, "analyze", lambda *a, **k: (time.sleep(1.5), real(*a, **k))[1])
+    post = lambda _: httpx.post(server.url + "/v1/analyze", json={"text": ARTICLE}, timeout=30)  # noqa: E731
+    with serving(timeout=2) as server, ThreadPoolExecutor(2) as pool:
+        assert post(0).status_code == 200                   # alone: the model's pace is now known
+        t0 = time.perf_counter()
+        answers = list(pool.map(post, range(2)))            # the second would finish after 3 s, past 2 s
+    assert sorted(r.status_code for r in answers) == [200, 429]
+    busy = next(r for r in answers if r.status_code == 429)
+    assert busy.elapsed.total_seconds() < 1 < time.perf_counter() - t0     # refused before the other's answer
+    assert refused(busy, 429, "busy")["limit"] == {"name": "PROPSCOPE_SERVE_TIMEOUT", "value": 2}
+    assert int(busy.headers["retry-after"]) >= 2
+
+
 def test_with_no_queue_a_busy_model_refuses_the_next_request(monkeypatch):
     import propscope.engine
     real = propscope.engine.analyze

@@ -63,6 +63,12 @@ def busy(queue: int, retry_after: int) -> ApiError:
                     f"{retry_after} s", ("PROPSCOPE_SERVE_QUEUE", queue), headers={"Retry-After": str(retry_after)})
 
 
+def too_busy_for(seconds: float, retry_after: int) -> ApiError:
+    return ApiError(429, "busy", f"the model holds more work than it can clear within {seconds:g} s with this "
+                    f"article's; try again in {retry_after} s", ("PROPSCOPE_SERVE_TIMEOUT", seconds),
+                    headers={"Retry-After": str(retry_after)})
+
+
 def timeout(seconds: float) -> ApiError:
     return ApiError(504, "timeout", f"the request took longer than {seconds:g} s; send a shorter article, "
                     "or raise PROPSCOPE_SERVE_TIMEOUT", ("PROPSCOPE_SERVE_TIMEOUT", seconds))
