@@ -7,7 +7,8 @@ answer (refusals and pauses included), refusals, errors, 5xx answers, dropped co
 the server's RSS (all its processes) before and after.
 
     python benchmarks/load.py --clients 32 --seconds 60 --workers 2
-    python benchmarks/load.py --clients 32 --seconds 60 --workers 2 --queue 64   # queue, never refuse
+    python benchmarks/load.py --clients 32 --seconds 60 --workers 2 --queue 0    # refuse whenever busy
+    python benchmarks/load.py --clients 32 --seconds 60 --workers 2 --think 4    # people, who pause
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import signal
 import socket
 import statistics
@@ -107,15 +109,19 @@ class Load:
     dropped: int = 0
 
 
-async def load(url: str, body: dict, clients: int, seconds: float) -> Load:
-    """Every client posts the article, waits for the answer and posts it again; refused (429), it
-    pauses for the Retry-After seconds first, as a well-behaved client does."""
+async def load(url: str, body: dict, clients: int, seconds: float, think: float = 0.0) -> Load:
+    """Every client posts the article, waits for the answer, pauses (``think`` seconds on average,
+    drawn at random as a person's pauses are) and posts it again; refused (429), it pauses for the
+    Retry-After seconds first, as a well-behaved client does."""
     out = Load()
+    pauses = random.Random(0)
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client(http: httpx.AsyncClient) -> None:
         while time.monotonic() < deadline:
+            if think:
+                await asyncio.sleep(pauses.expovariate(1 / think))
             first = time.perf_counter()
             while time.monotonic() < deadline:
                 t0 = time.perf_counter()
@@ -150,6 +156,8 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--queue", type=int, help="PROPSCOPE_SERVE_QUEUE for the server (default: the setting's)")
+    p.add_argument("--think", type=float, default=0.0,
+                   help="mean seconds a client pauses before each request (0: none, the server saturated)")
     p.add_argument("--text", type=Path, default=SAMPLE, help="the article every client posts")
     p.add_argument("--warmup", type=float, default=5, help="seconds of load before RSS is first read")
     args = p.parse_args()
@@ -164,7 +172,7 @@ def main() -> None:
         asyncio.run(load(url, body, args.clients, args.warmup))   # every worker warm, buffers grown
         rss_before = rss_mib(server.pid)
         t0 = time.perf_counter()
-        run = asyncio.run(load(url, body, args.clients, args.seconds))
+        run = asyncio.run(load(url, body, args.clients, args.seconds, args.think))
         elapsed = time.perf_counter() - t0
         rss_after = rss_mib(server.pid)
     finally:
@@ -176,7 +184,7 @@ def main() -> None:
     growth = (rss_after - rss_before) / rss_before
     queue = args.queue if args.queue is not None else "default"
     print(f"propscope serve under load: {args.clients} clients, {args.seconds:g} s, {args.workers} workers, "
-          f"queue {queue}, {len(body['text']):,}-character article, {os.cpu_count()} CPUs")
+          f"queue {queue}, pauses {args.think:g} s, {len(body['text']):,}-character article, {os.cpu_count()} CPUs")
     print(f"  single request (median of 30, alone): {alone * 1000:7.1f} ms")
     print(f"  answered (200)      {answered:>10,}   ({answered / elapsed:.1f}/s)")
     print(f"  refused (429)       {len(run.refusals):>10,}   (each client then paused for Retry-After)")
