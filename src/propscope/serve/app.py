@@ -47,7 +47,8 @@ REFUSED = {
     422: "The request is not valid, or its input cannot be analysed: not English, no article text in the page, "
          "an unknown technique, a URL that cannot be fetched or is refused (loopback, private, link-local).",
     429: "The model is busy: as many requests as PROPSCOPE_SERVE_QUEUE allows already wait for it in this server "
-         "process; retry after the Retry-After header's seconds.",
+         "process, or the work ahead would keep this one past PROPSCOPE_SERVE_TIMEOUT; retry after the "
+         "Retry-After header's seconds.",
     503: "The model cannot be loaded.",
     504: "The analysis took longer than PROPSCOPE_SERVE_TIMEOUT.",
 }
