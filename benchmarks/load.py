@@ -105,6 +105,7 @@ class Load:
     latencies: list[float] = field(default_factory=list)   # of each answered (200) request
     waits: list[float] = field(default_factory=list)       # first try to answer, refusals and pauses included
     refusals: list[float] = field(default_factory=list)    # latency of each 429
+    unanswered: list[float] = field(default_factory=list)  # refused and not yet answered when the run ended
     statuses: Counter = field(default_factory=Counter)
     dropped: int = 0
 
@@ -122,7 +123,7 @@ async def load(url: str, body: dict, clients: int, seconds: float, think: float 
         while time.monotonic() < deadline:
             if think:
                 await asyncio.sleep(pauses.expovariate(1 / think))
-            first = time.perf_counter()
+            first, refused = time.perf_counter(), False
             while time.monotonic() < deadline:
                 t0 = time.perf_counter()
                 try:
@@ -138,7 +139,11 @@ async def load(url: str, body: dict, clients: int, seconds: float, think: float 
                         out.waits.append(time.perf_counter() - first)
                     break
                 out.refusals.append(took)
+                refused = True
                 await asyncio.sleep(float(response.headers.get("retry-after", 1)))
+            else:
+                if refused:                       # and the run ended before an answer
+                    out.unanswered.append(time.perf_counter() - first)
 
     async with httpx.AsyncClient(timeout=120, limits=limits) as http:
         await asyncio.gather(*(client(http) for _ in range(clients)))
@@ -194,6 +199,9 @@ def main() -> None:
             p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
             print(f"  {name:<21} p50 {p50 * 1000:8.1f} ms  p99 {p99 * 1000:8.1f} ms ({p99 / alone:.1f}x single)"
                   f"  max {max(values) * 1000:8.1f} ms")
+    if run.unanswered:
+        print(f"  refused and never answered before the end: {len(run.unanswered)} clients, after up to "
+              f"{max(run.unanswered) * 1000:.1f} ms (not in the time to an answer)")
     print(f"  statuses            {dict(sorted(statuses.items()))}")
     print(f"  errors (not 200/429) {errors:>9}")
     print(f"  5xx                 {server_errors:>10}")
