@@ -1,20 +1,11 @@
 """Analyses off the event loop: pages are fetched and parsed on a small thread pool, and the
 model runs on one thread per process (onnxruntime spreads each call over its own threads),
-with a deadline for each request.
-
-A process lets PROPSCOPE_SERVE_QUEUE requests wait for the model, first come first served, while
-it analyses another, and refuses the next at once (429, with a Retry-After from the model's
-recent pace). A long queue makes each answer late under load; a short one answers the requests
-it takes quickly but leaves the refused ones waiting longer for theirs, since a retry finds
-the places taken by new requests (benchmarks/load.py measures both). A request that would wait
-past its deadline behind the work the model holds, at that pace, is refused at once too, rather
-than answered 504 when its time is up."""
+with a deadline for each request and a bounded wait for the model (``admission``)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
@@ -25,24 +16,20 @@ from ..model.detector import Detector
 from ..spans import Analysis
 from ..techniques import lookup
 from . import problems
+from .admission import Admission
 from .config import ServeConfig
 from .documents import document
 from .models import AnalyzeRequest
 
 T = TypeVar("T")
 PAGE_THREADS = 8
-PACE = 0.2          # weight of the latest model call in the running mean of the model's pace
-WINDOW = 1000       # characters of about one model window: the least work any text costs
-MARGIN = 1.5        # the model's pace varies with the load: a request is let wait only with this to spare
 
 
 class Runner:
     def __init__(self, config: ServeConfig):
         self.config = config
         self.held = 0           # requests in this process, any stage
-        self.at_model = 0       # requests the model is analysing or that wait for it
-        self.work = 0           # their characters (each at least WINDOW)
-        self.pace = 0.0         # running mean of the model's seconds per character
+        self.admission = Admission(config.queue, config.timeout)
         self._model = ThreadPoolExecutor(1, thread_name_prefix="propscope-model")
         self._pages = ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="propscope-pages")
 
@@ -57,7 +44,7 @@ class Runner:
     async def analyze(self, request: AnalyzeRequest) -> Analysis:
         """The request's analysis, or an ApiError: busy (429), too long (413), late (504)."""
         if self.held >= self.config.queue + 1 + PAGE_THREADS:     # the model's and the pages' work
-            raise problems.busy(self.config.queue, self.retry_after())
+            raise problems.busy(self.config.queue, self.admission.retry_after())
         self.held += 1
         deadline = time.monotonic() + self.config.timeout
         try:
@@ -82,34 +69,18 @@ class Runner:
             document, text=request.text, html=request.html, url=request.url, options=options))
         if len(doc.text) > limit:
             raise problems.text_too_long(len(doc.text), limit)
-        work = max(len(doc.text), WINDOW)
-        if self.at_model > self.config.queue:
-            raise problems.busy(self.config.queue, self.retry_after())
-        if self.at_model and MARGIN * (self.work + work) * self.pace > deadline - time.monotonic():
-            # it would wait past its deadline and then be refused (504): refuse it now, as busy
-            raise problems.too_busy_for(self.config.timeout, self.retry_after())
-        self.at_model += 1
-        self.work += work
-        try:
+        with self.admission.enter(len(doc.text), deadline) as work:
             return await self._on(self._model, self._timed, work, functools.partial(
                 engine.analyze, doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
                 threshold=request.threshold, techniques=keep, sensitive=request.sensitive,
                 blind_names=request.blind_names))
-        finally:
-            self.at_model -= 1
-            self.work -= work
-
-    def retry_after(self) -> int:
-        """Whole seconds until the model could have cleared what it holds now, at its recent pace."""
-        return max(1, math.ceil(self.work * self.pace))
 
     def _timed(self, work: int, func: Callable[[], T]) -> T:
         t0 = time.perf_counter()
         try:
             return func()
         finally:
-            pace = (time.perf_counter() - t0) / work
-            self.pace = pace if not self.pace else (1 - PACE) * self.pace + PACE * pace
+            self.admission.observe(work, time.perf_counter() - t0)
 
     @staticmethod
     async def _on(pool: ThreadPoolExecutor, func: Callable[..., T], *args) -> T:
