@@ -1,4 +1,4 @@
-"""Models read together: averaged tag probabilities on the first model's tokens, its techniques."""
+"""Models read together: averaged tag probabilities on the first model's tokens, averaged techniques."""
 
 import json
 import shutil
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from propscope.errors import ModelError
 from propscope.model.combined import Combined, projected
 from propscope.model.detector import BUNDLED, Detector, load, trained_blind
+from propscope.techniques import NAMES
 
 pytestmark = pytest.mark.model
 
@@ -58,6 +59,22 @@ def test_tag_probabilities_are_the_weighted_mean_on_the_first_models_tokens(memb
     _, _, f_kept = fast.encode(TEXT, keep=lambda _, p: np.ones(len(p), bool))
     i = next(iter(kept))
     np.testing.assert_allclose(kept[i], f_kept[i], atol=1e-6)
+
+
+def test_techniques_are_the_weighted_mean_of_the_members_span_heads(members, tmp_path):
+    fast, large = members
+    det = Combined(combined_folder(tmp_path, (1, 3)), blind_names=False)
+    spans = [(s.start, s.end) for s in fast.detect(TEXT)]
+    spans += [(TEXT.index("Freedom"), TEXT.index("Under")), (TEXT.index("shameless"), TEXT.index(" crooks"))]
+    # large reads "Freedom Under Siege" as one placeholder: its head reads that token for "Freedom"
+    mean = (fast.rank(TEXT, spans) + 3 * large.rank(TEXT, spans)) / 4
+    np.testing.assert_allclose(det.rank(TEXT, spans), mean, atol=1e-5)
+    assert not np.allclose(mean, fast.rank(TEXT, spans), atol=1e-3)
+    # detected fragments are named from the mean as well
+    found = det.detect(TEXT)
+    where = [(s.start, s.end) for s in found]
+    likely = {(start, end, NAMES[k]) for (start, end), p in zip(where, det.rank(TEXT, where)) for k in np.argsort(-p)[:2]}
+    assert found and {(s.start, s.end, s.technique) for s in found} <= likely
 
 
 def test_a_member_weighted_zero_changes_nothing(members, tmp_path):

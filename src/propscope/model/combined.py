@@ -1,5 +1,6 @@
 """Several trained models read together: each token's tag probabilities are the weighted mean of
-the members', and each fragment's technique comes from the first member's span head.
+the members', and so are each fragment's technique probabilities, each member's span head reading
+its own states of the fragment's tokens.
 
 A combined model is a folder whose config.json lists its members (a bundled model's name or a
 model folder, relative to the combined folder) and holds the decoding settings and calibration
@@ -16,6 +17,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .detector import BUNDLED, Detector, Encoded
+from .windows import Tokens, token_span
 
 
 def member_folder(folder: Path, name: str) -> Path:
@@ -41,6 +43,15 @@ def projected(onto: np.ndarray, offsets: np.ndarray, probs: np.ndarray) -> tuple
         if len(shared):
             out[i], hit[i] = probs[shared].mean(0), True
     return out, hit
+
+
+class _Kept(dict):
+    """The first member's kept token states, with the other members' readings of the same article
+    (member, weight, its tokens and all its token states), for their span heads."""
+
+    def __init__(self, states: dict[int, np.ndarray], others: list[tuple[Detector, float, Tokens, dict]]):
+        super().__init__(states)
+        self.others = others
 
 
 class Combined(Detector):
@@ -75,11 +86,21 @@ class Combined(Detector):
     def tokens(self, text: str):
         return self.lead.tokens(text)
 
-    def technique_probs(self, *args) -> np.ndarray:
-        return self.lead.technique_probs(*args)
-
-    def rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
-        return self.lead.rank(text, spans)        # techniques are the first member's
+    def technique_probs(self, text: str, firsts: list[int], lasts: list[int], starts: list[int],
+                        ends: list[int], kept: dict[int, np.ndarray]) -> np.ndarray:
+        """The weighted mean of the members' technique probabilities: each member's span head reads
+        its own states of the fragment (from ``encode``). TC micro-F1 on fold 0 (70 held-out
+        articles, names blinded): 0.619 the first member's alone, 0.644 the mean."""
+        total = self.weights[0] * self.lead.technique_probs(text, firsts, lasts, starts, ends, kept)
+        weight = np.full((len(firsts), 1), self.weights[0], np.float32)
+        for member, w, tokens, states in getattr(kept, "others", ()):
+            bounds = [token_span(tokens.offsets, start, end) for start, end in zip(starts, ends)]
+            rows = [i for i, b in enumerate(bounds) if b is not None]
+            if rows:
+                total[rows] += w * member.technique_probs(text, [bounds[i][0] for i in rows], [bounds[i][1] for i in rows],
+                                                          [starts[i] for i in rows], [ends[i] for i in rows], states)
+                weight[rows] += w
+        return total / weight
 
     def encode_many(self, texts: Iterable[str], keep=None) -> Iterator[Encoded]:
         """The first member's tokens and kept states, with every member's tag probabilities averaged.
@@ -92,12 +113,14 @@ class Combined(Detector):
             offsets = lead_tokens.offsets
             others = np.zeros((len(offsets), 3), np.float32)
             weight = np.full(len(offsets), lead_weight, np.float32)
+            readings = []
             for member, w in zip(self.members[1:], self.weights[1:]):
-                if w:
-                    tokens, probs, _ = member.encode(text)
+                if w:               # every state kept: which fragments its span head reads is not known yet
+                    tokens, probs, states = member.encode(text, keep=lambda _, p: np.ones(len(p), bool))
                     moved, hit = projected(offsets, tokens.offsets, probs)
                     others[hit] += w * moved[hit]
                     weight[hit] += w
+                    readings.append((member, w, tokens, states))
 
             def mean(first: int, probs: np.ndarray) -> np.ndarray:
                 part = slice(first, first + len(probs))
@@ -105,4 +128,4 @@ class Combined(Detector):
 
             lead_keep = None if keep is None else (lambda first, probs: keep(first, mean(first, probs)))
             tokens, probs, kept = self.lead.encode_tokens(text, lead_tokens, lead_keep)
-            yield tokens, mean(0, probs), kept
+            yield tokens, mean(0, probs), _Kept(kept, readings)

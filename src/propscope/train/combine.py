@@ -19,6 +19,9 @@ from .config import shared_recipe
 from .data import load_split
 from .tune import tune
 
+# how a fragment's technique is read, part of the recipe: folds measured when it was the first
+# member's alone (until 2026-12-06) are another recipe's
+TECHNIQUES = "the members' weighted mean"
 UNTUNED = {"threshold": 0.5, "low_threshold": 0.5, "gap": 0, "second_threshold": 1.01, "calibration": None}
 
 
@@ -34,9 +37,9 @@ def _version(members: list[dict], configs: list[dict]) -> str:
 
 def _training(out: Path, members: list[dict]) -> dict:
     """What the combined model's training.json records: the fold its settings were tuned on (the
-    first member's) and each member's recipe (benchmarks/folds.py reads both, as for a trained model)."""
+    first member's), how techniques are read, and each member's recipe (benchmarks/folds.py reads both, as for a trained model)."""
     infos = [json.loads((member_folder(out, m["model"]) / "training.json").read_text()) for m in members]
-    return {"config": {"fold": infos[0]["config"]["fold"],
+    return {"config": {"fold": infos[0]["config"]["fold"], "techniques": TECHNIQUES,
                        "members": [{"weight": m["weight"], "recipe": shared_recipe(info["config"])}
                                    for m, info in zip(members, infos)]}}
 
@@ -108,6 +111,10 @@ def _figures(t: dict) -> str:
             f"{c['span_technique_f1']:.3f}, TC micro-F1 {t['tc_micro_f1']:.3f}, ECE {c['ece']:.3f}")
 
 
+_ONE_FOLD = ("\nOne fold is a small sample: the same recipe's figures move by a few hundredths from one fold\n"
+             "to another (docs/model.md).\n")
+
+
 def write_card(out: Path) -> None:
     """The combined model's card, from its config and figures (and folds.json, once written beside it
     by ``benchmarks/folds.py --json``)."""
@@ -128,11 +135,11 @@ def write_card(out: Path) -> None:
         f"Names blinded (its first member was trained so): {_figures(tuned)}.\n"
     text = (f"# propscope combined model {config['version']}\n\n"
             "Each token's tag probabilities are the weighted mean of these models' (the first one's\n"
-            "tokens; another tokenisation is matched by the characters it covers), and each fragment's\n"
-            f"technique is the first model's:\n{members}\n\n{cards}{twins}"
+            "tokens; another tokenisation is matched by the characters it covers), and so are each\n"
+            f"fragment's technique probabilities, each model's span head reading its own states:\n{members}\n\n{cards}{twins}"
             "Decoding settings and calibration were chosen on the "
             f"{tuned['held_out_articles']} articles no member trained on;\n"
             "each figure below is measured on one half of them with settings chosen on the other.\n\n"
-            f"{readings}{_folds(out, blinded, training['config'])}\n"
+            f"{readings}{_folds(out, blinded, training['config']) or _ONE_FOLD}\n"
             f"Made with `{tuned['command']}`.\n")
     (out / "MODEL_CARD.md").write_text(text)
