@@ -19,26 +19,33 @@ from pathlib import Path
 
 import numpy as np
 
+from propscope import engine
 from propscope.model.detector import Detector
 from propscope.scoring import tc_scores
-from propscope.spans import Span
-from propscope.techniques import NAMES
 from propscope.train.data import Article, load_split
 
 
-def labelled(articles: list[Article], probs: list[np.ndarray]) -> list[Span]:
-    """Each article's gold fragments named from ``probs`` (one row per distinct fragment, in order)."""
-    out = []
-    for article, p in zip(articles, probs):
-        positions = list(dict.fromkeys((s.start, s.end) for s in article.spans))
-        ranked = {pos: np.argsort(-row) for pos, row in zip(positions, p)}
-        used: dict[tuple[int, int], int] = {}
-        for s in article.spans:
-            key = (s.start, s.end)
-            k = ranked[key][min(used.get(key, 0), len(NAMES) - 1)]
-            used[key] = used.get(key, 0) + 1
-            out.append(s.with_technique(NAMES[k], float(p[positions.index(key)][k])))
-    return out
+class Averaged:
+    """What ``engine.classify`` asks of a model: technique probabilities of given fragments, here
+    the weighted mean of several models' (each model's read once per article, then kept)."""
+
+    def __init__(self, dets: list[Detector], weights: list[float], read: dict):
+        self.dets, self.weights, self.read = dets, weights, read
+
+    def rank(self, text: str, positions: list[tuple[int, int]]) -> np.ndarray:
+        total = 0.0
+        for j, (det, w) in enumerate(zip(self.dets, self.weights)):
+            if w:
+                if (j, text) not in self.read:
+                    self.read[j, text] = det.rank(text, positions)
+                total = total + w * self.read[j, text]
+        return total / sum(self.weights)
+
+
+def tc(articles: list[Article], ranker: Averaged) -> float:
+    """TC micro-F1 of the gold fragments named by ``ranker`` (``propscope classify``'s way)."""
+    gold = [s for art in articles for s in art.spans]
+    return tc_scores([s for art in articles for s in engine.classify(art.text, list(art.spans), ranker)], gold).f1
 
 
 def main() -> None:
@@ -55,16 +62,16 @@ def main() -> None:
     articles = [art for art in load_split(a.data) if art.article_id in held]
     if not articles:
         raise SystemExit("no article was held out of every model's training")
-    gold = [s for art in articles for s in art.spans]
     dets = [Detector(m, blind_names=a.reading == "blinded") for m in a.model]
-    probs = [[det.rank(art.text, list(dict.fromkeys((s.start, s.end) for s in art.spans))) for art in articles]
-             for det in dets]
-    print(f"{len(articles)} articles held out by every model, {len(gold):,} gold fragments, names {a.reading}")
-    for model, ps in zip(a.model, probs):
-        print(f"{str(model):40s} TC micro-F1 {tc_scores(labelled(articles, ps), gold).f1:.3f}")
+    read: dict = {}
+    print(f"{len(articles)} articles held out by every model, {sum(len(art.spans) for art in articles):,} gold "
+          f"fragments, names {a.reading}")
+    for j, model in enumerate(a.model):
+        alone = [float(j == k) for k in range(len(a.model))]
+        print(f"{str(model):40s} TC micro-F1 {tc(articles, Averaged(dets, alone, read)):.3f}")
     for ws in weightings:
-        mean = [sum(w * ps[i] for w, ps in zip(ws, probs)) / sum(ws) for i in range(len(articles))]
-        print(f"{'weights ' + ','.join(f'{w:g}' for w in ws):40s} TC micro-F1 {tc_scores(labelled(articles, mean), gold).f1:.3f}")
+        name = "weights " + ",".join(f"{w:g}" for w in ws)
+        print(f"{name:40s} TC micro-F1 {tc(articles, Averaged(dets, ws, read)):.3f}")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def _version(members: list[dict], configs: list[dict]) -> str:
 
 def _training(out: Path, members: list[dict]) -> dict:
     """What the combined model's training.json records: the fold its settings were tuned on (the
-    first member's), how techniques are read, and each member's recipe (benchmarks/folds.py reads both, as for a trained model)."""
+    first member's), how techniques are read, and each member's recipe (benchmarks/folds.py reads
+    them, as for a trained model)."""
     infos = [json.loads((member_folder(out, m["model"]) / "training.json").read_text()) for m in members]
     return {"config": {"fold": infos[0]["config"]["fold"], "techniques": TECHNIQUES,
                        "members": [{"weight": m["weight"], "recipe": shared_recipe(info["config"])}
@@ -136,7 +137,8 @@ def write_card(out: Path) -> None:
     text = (f"# propscope combined model {config['version']}\n\n"
             "Each token's tag probabilities are the weighted mean of these models' (the first one's\n"
             "tokens; another tokenisation is matched by the characters it covers), and so are each\n"
-            f"fragment's technique probabilities, each model's span head reading its own states:\n{members}\n\n{cards}{twins}"
+            "fragment's technique probabilities, each model's span head reading its own states:\n"
+            f"{members}\n\n{cards}{twins}"
             "Decoding settings and calibration were chosen on the "
             f"{tuned['held_out_articles']} articles no member trained on;\n"
             "each figure below is measured on one half of them with settings chosen on the other.\n\n"
