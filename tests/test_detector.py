@@ -134,6 +134,30 @@ def test_the_large_model_is_another_model_and_is_assembled_from_its_base_package
     assert frozen.encoder_path(BUNDLED["large"]).parent.name != BUNDLED["large"].name
 
 
+@pytest.mark.parametrize("model", ["fast", "large", "combined"])
+def test_each_bundled_models_sensitive_setting_is_nowhere_stricter_than_its_default(model):
+    import json
+    from propscope.model.detector import BUNDLED
+    config = json.loads((BUNDLED[model] / "config.json").read_text())
+    for reading in (config, config.get("blind")):
+        if reading:          # --sensitive finds at least what the default finds
+            sens = reading["sensitive"]
+            assert sens["threshold"] <= reading["threshold"] and sens["low_threshold"] <= reading["low_threshold"]
+            assert sens["gap"] >= reading["gap"]
+
+
+def test_the_bundled_models_read_names_blinded_as_they_were_tuned_or_trained():
+    from propscope.model import names
+    from propscope.model.detector import BUNDLED
+    fast, large = Detector(BUNDLED["fast"], blind_names=True), Detector(BUNDLED["large"])
+    text = "Moscow blames Kyiv, and Kyiv blames Moscow."
+    # the fast model (trained on names as written) keeps distinct names distinct; the large one
+    # (trained with every name one placeholder) reads them as it was trained
+    assert fast.placeholders == names.DISTINCT and fast.reading(text).text == "Alpha blames Beta, and Beta blames Alpha."
+    assert large.placeholders == (names.PLACEHOLDER,) and large.reading(text).text == "X blames X, and X blames X."
+    assert Detector(BUNDLED["fast"], blind_names=False).reading(text).text == text
+
+
 def test_an_unknown_model_is_refused_by_name(monkeypatch):
     from propscope.errors import PropscopeError
     monkeypatch.setenv("PROPSCOPE_MODEL", "huge")

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from propscope.model.names import PLACEHOLDER, blind, common_words, is_name, load, name_runs, save, sentence_start
+from propscope.model.names import DISTINCT, PLACEHOLDER, blind, common_words, is_name, load, name_runs, save, sentence_start
 
 TEXTS = [
     "The minister said the plan would work. However, the minister was wrong.",
@@ -76,6 +76,31 @@ def test_swapping_names_leaves_the_blinded_text_unchanged(names, rnd):
     other = [rnd.choice(NAMES) for _ in names]
     a, b = blind(template.format(*names), COMMON), blind(template.format(*other), COMMON)
     assert a.text == b.text
+
+
+@given(st.lists(st.sampled_from(NAMES), min_size=1, max_size=6), st.randoms(use_true_random=False))
+def test_swapping_names_for_each_other_leaves_a_reading_of_distinct_placeholders_unchanged(names, rnd):
+    template = " ".join(f"the officials of {{{i}}} said the plan would fail." for i in range(len(names)))
+    shuffled = rnd.sample(NAMES, len(NAMES))
+    swap = dict(zip(NAMES, shuffled))          # each name for another, as an audit swaps sides
+    a = blind(template.format(*names), COMMON, DISTINCT)
+    b = blind(template.format(*[swap[n] for n in names]), COMMON, DISTINCT)
+    assert a.text == b.text
+
+
+def test_distinct_placeholders_tell_names_apart_in_order_of_first_appearance():
+    text = "Moscow blames Kyiv. Kyiv blames Moscow, and Vladimir\u00a0Putin blames Vladimir Putin."
+    b = blind(text, COMMON, DISTINCT)
+    one, two, three = DISTINCT[:3]
+    # the same name (spaces aside) reads as the same word, a new one as the next
+    assert b.text == f"{one} blames {two}. {two} blames {one}, and {three} blames {three}."
+    start = b.text.rindex(three)
+    assert text[slice(*b.to_original(start, start + len(three)))] == "Vladimir Putin"
+    # beyond the list, the words come round again
+    many = " ".join(f"Name{chr(65 + i)} spoke." for i in range(len(DISTINCT) + 1))
+    assert blind(many, COMMON, DISTINCT).text.split()[-2] == DISTINCT[0]
+    # one placeholder: every name alike, as a model trained blind reads them
+    assert blind(text, COMMON).text.count(PLACEHOLDER) == 6
 
 
 def test_a_name_ending_a_line_leaves_the_full_stop_outside():

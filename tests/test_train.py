@@ -12,6 +12,7 @@ pytest.importorskip("transformers", reason="needs the train extra")
 
 from conftest import write_split  # noqa: E402
 from propscope.model.detector import Detector  # noqa: E402
+from propscope.model.names import DISTINCT, PLACEHOLDER  # noqa: E402
 from propscope.train.config import TrainConfig  # noqa: E402
 from propscope.train.data import fold_of, load_split  # noqa: E402
 from propscope.train.export import SEVEN_BIT  # noqa: E402
@@ -59,6 +60,9 @@ def test_train_export_tune_and_infer(split, trained):
     config = json.loads((out / "config.json").read_text())
     assert 0 < config["threshold"] < 1 and config["calibration"]["coef"]
     assert config["windows"] == "article"
+    sens = config["sensitive"]       # --sensitive: nowhere stricter than the default setting
+    assert sens["threshold"] <= config["threshold"] and sens["low_threshold"] <= config["low_threshold"]
+    assert sens["gap"] >= config["gap"]
     det = Detector(out)
     text = (split / "articles" / "article1000.txt").read_text(encoding="utf-8")
     probs = det.rank(text, [(10, 20)])
@@ -114,6 +118,22 @@ def test_a_refit_keeps_a_twin_trained_without_refit(split, trained, tmp_path):
     main(split, out, TrainConfig(**{**info["config"], "refit": True, "lr_heads": 0.002}),
          command="propscope train --data X --out Y", log=said.append)
     assert not any("already holds this recipe" in line for line in said)
+
+
+def test_the_same_command_again_tunes_a_trained_model_without_training_it_again(split, trained, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(trained / "twin", out)       # as if trained with --no-refit, stopped while tuning
+    info = json.loads((out / "training.json").read_text())
+    info["config"]["refit"] = False
+    (out / "training.json").write_text(json.dumps(info))
+    (out / "validation.json").unlink()
+    weights = (out / "encoder.onnx").stat().st_mtime_ns
+    said = []
+    main(split, out, TrainConfig(**info["config"]), command="propscope train --data X --out Y", log=said.append)
+    assert any("tuned again, not trained again" in line for line in said)
+    assert (out / "encoder.onnx").stat().st_mtime_ns == weights
+    assert json.loads((out / "validation.json").read_text())["cross_fitted"] == \
+        json.loads((trained / "twin" / "validation.json").read_text())["cross_fitted"]
 
 
 def test_an_interrupted_training_goes_on_from_its_last_epoch_to_the_same_weights(split, tmp_path, monkeypatch):
@@ -294,6 +314,7 @@ def test_a_model_trained_blind_reads_one_name_as_another(split, tmp_path):
     det = Detector(tmp_path, blind_names=False)      # trained so: always blind
     assert det.trained_blind and det.common is not None and "council" in det.common and "tuesday" not in det.common
     assert not det.version.endswith("+blind-names") and "blind" not in det.config
+    assert det.placeholders == (PLACEHOLDER,)        # every name one word, as in its training
     swap_invariant(det, (split / "articles" / "article1003.txt").read_text(encoding="utf-8"))
     assert "Blind to names" in (tmp_path / "MODEL_CARD.md").read_text()
 
@@ -310,6 +331,8 @@ def test_any_model_reads_names_blinded_by_default_with_its_own_settings(split, t
     blind = Detector(trained, blind_names=True)
     assert blind.version == plain.version + "+blind-names"
     assert blind.threshold == config["blind"]["threshold"] and blind.gap == config["blind"]["gap"]
+    # a model trained on names as written reads distinct names as distinct placeholders, as tuned
+    assert config["blind"]["placeholders"] == list(DISTINCT) and blind.placeholders == DISTINCT
     assert blind.validation()["cross_fitted"] == json.loads((trained / "validation.json").read_text())["blind"]["cross_fitted"]
     swap_invariant(blind, text)
     assert Detector(trained).common == blind.common       # the default reading

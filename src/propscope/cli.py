@@ -104,9 +104,9 @@ def _blind_names(func):
         return func(*args, **kwargs)
     return click.option("--blind-names/--no-blind-names", default=None, expose_value=False, is_eager=True,
                         callback=set_it,
-                        help="Read each run of names as one placeholder word, so that who is named cannot "
-                             "change what is flagged (the default), or read names as written: more accurate "
-                             "on the news the model learned from, but names then move results "
+                        help="Read each run of names as a placeholder word (the same name as the same word), "
+                             "so that who is named cannot change what is flagged (the default), or read names "
+                             "as written: more accurate on the news the model learned from, but names then move results "
                              "(see 'propscope model').")(noting)
 
 
@@ -477,8 +477,8 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--token-cues/--no-token-cues", default=None,
               help="Feed the encoder hand-made cues per token: repetition, capitals, quotes (default: the recipe's).")
 @click.option("--blind-names/--no-blind-names", default=None,
-              help="Read each run of names as one placeholder word, so that who is named cannot be a cue "
-                   "(default: the recipe's).")
+              help="Train on text with each run of names as one placeholder word, so that who is named "
+                   "cannot be a cue (default: the recipe's).")
 @click.option("--crf/--no-crf", default=None,
               help="Train the tagger with a CRF layer over its O/B/I tags (default: the recipe's).")
 @click.option("--refit/--no-refit", default=None,
@@ -490,7 +490,8 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
     """Train, export, tune and calibrate a model (needs the 'train' extra).
 
     Safe to interrupt: run the same command again to go on from the last finished epoch
-    (kept in OUT/checkpoint.pt), keeping a twin or teacher already trained.
+    (kept in OUT/checkpoint.pt), keeping a twin or teacher already trained. A model already
+    trained in OUT is tuned again, not trained again.
     """
     try:
         from .train.config import RECIPE, TrainConfig, windows_of

@@ -18,7 +18,7 @@ from .techniques import NAMES
 def detector(blind_names: bool | None = None) -> Detector:
     """The bundled model, loaded once per process (and once more if names are read both ways).
 
-    ``blind_names``: read each run of names as one placeholder (see the model card); None: the
+    ``blind_names``: read each run of names as a placeholder word (see the model card); None: the
     ``blind_names`` setting."""
     if blind_names is None:
         blind_names = settings.get_bool("blind_names")

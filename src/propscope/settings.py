@@ -30,7 +30,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "large (all 12, trained on text with names blinded: several times slower) or combined (the two read "
             "together: the most accurate, and the slowest; see The model)."),
     Setting("model_dir", "", "Folder of a model to use instead of the bundled ones."),
-    Setting("blind_names", "1", "1 reads each run of names as one placeholder word, so that who is named cannot "
+    Setting("blind_names", "1", "1 reads each run of names as a placeholder word (the same name as the same word), so that who is named cannot "
             "change what is flagged; 0 reads names as written (more accurate on the news the model learned "
             "from, but names then move results: see the model card)."),
     Setting("fetch_timeout", "15", "Seconds to wait for a web page to connect and for each read.", minimum=1),

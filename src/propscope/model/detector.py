@@ -117,7 +117,7 @@ class _Doc:
 class Detector:
     def __init__(self, folder: str | Path | None = None, threads: int | None = None,
                  blind_names: bool | None = None):
-        """``blind_names``: read each run of names as one placeholder (model/names.py), with the
+        """``blind_names``: read each run of names as a placeholder word (model/names.py), with the
         settings and calibration tuned for that reading; None: the ``blind_names`` setting.
         A model trained blind always reads that way."""
         folder = Path(folder or model_folder())
@@ -164,6 +164,9 @@ class Detector:
         """Thresholds from the config, those tuned for reading names blinded when it does."""
         if self.common is not None and not self.trained_blind and "blind" in self.config:
             self.config = {**self.config, **self.config["blind"]}
+        # the words a blind reading puts for names: those it was tuned with ("X" for every name in models
+        # tuned before 2026-12-06, and in those trained blind, as they were trained)
+        self.placeholders = tuple(self.config.get("placeholders", (names.PLACEHOLDER,)))
         self.threshold = float(self.config["threshold"])
         self.low_threshold = float(self.config.get("low_threshold", self.threshold))
         self.gap = int(self.config.get("gap", 0))
@@ -221,7 +224,7 @@ class Detector:
         """What the model reads of ``text``: the text itself, or its copy with names blinded."""
         reading = self._reading          # one article's reading is kept: tokens, cues and span features share it
         if reading is None or reading.original is not text:
-            reading = self._reading = names.Reading(text, self.common)
+            reading = self._reading = names.Reading(text, self.common, self.placeholders)
         return reading
 
     def tokens(self, text: str) -> Tokens:

@@ -1,4 +1,4 @@
-"""Blind the encoder to names: each run of names reads as one placeholder word.
+"""Blind the encoder to names: each run of names reads as a placeholder word.
 
 A detector should flag how something is said, not who is named. A model that reads
 "Russia" and "China" as different words can learn that one of them comes with propaganda;
@@ -8,6 +8,13 @@ write in lower case (less than half as often as capitalised inside a sentence), 
 in capitals ("US", "NATO") or with full stops ("U.S."). A run of names, with the capitalised
 words around it ("The White House"), becomes one placeholder, so long and short names read
 alike. The encoder reads the blinded text, and token offsets map back to the original.
+
+A model trained on blinded text reads every name as one placeholder, as it was trained. A model
+trained on names as written reads them as distinct placeholder words (``DISTINCT``): the same name
+as the same word, each new name as the next word, in order of first appearance. Who is named
+still cannot matter (swapping two names swaps nothing in the reading: the first name read is
+the first placeholder whoever it is), but which names recur and which differ, as they did in
+its training, stays readable: "X" everywhere made every name a repetition of every other.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ import numpy as np
 from ..audit.swap import Swapped, replaced
 
 PLACEHOLDER = "X"
+# in order of first appearance, then again from the start (11 distinct names cover most articles)
+DISTINCT = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Theta", "Kappa", "Lambda", "Sigma", "Omega")
 FILE = "common_words.txt"    # in a model folder: the words that are not names when capitalised
 _WORD = re.compile(r"(?:[^\W\d_]\.)+|[^\W\d_][^\W_]*")
 _OPENERS = "\"'“‘([«"
@@ -127,18 +136,25 @@ def _line_ends(text: str, at: int) -> bool:
     return not text[at:None if end < 0 else end].strip()
 
 
-def blind(text: str, common: frozenset[str]) -> Swapped:
-    """``text`` with every run of names replaced by the placeholder; offsets map both ways."""
-    return replaced(text, [(start, end, PLACEHOLDER) for start, end in name_runs(text, common)])
+def blind(text: str, common: frozenset[str], placeholders: tuple[str, ...] = (PLACEHOLDER,)) -> Swapped:
+    """``text`` with every run of names replaced by a placeholder word; offsets map both ways.
+    The same name (as written, spaces aside) gets the same word, each new one the next of
+    ``placeholders``."""
+    runs = name_runs(text, common)
+    order: dict[str, int] = {}
+    for start, end in runs:
+        order.setdefault(" ".join(text[start:end].split()), len(order))
+    return replaced(text, [(start, end, placeholders[order[" ".join(text[start:end].split())] % len(placeholders)])
+                           for start, end in runs])
 
 
 class Reading:
     """The text the encoder and the hand-made features read: the article itself, or its copy with
     names blinded. Offsets given and returned here are the article's."""
 
-    def __init__(self, text: str, common: frozenset[str] | None):
+    def __init__(self, text: str, common: frozenset[str] | None, placeholders: tuple[str, ...] = (PLACEHOLDER,)):
         self.original = text
-        self.blinded = blind(text, common) if common is not None else None
+        self.blinded = blind(text, common, placeholders) if common is not None else None
         self.text = self.blinded.text if self.blinded else text
 
     def to_view(self, start: int, end: int) -> tuple[int, int]:

@@ -32,6 +32,8 @@ def _settings(tuned: dict) -> dict:
     if "sensitive" in tuned:
         high, low, gap = tuned["sensitive"]["setting"]
         out["sensitive"] = {"threshold": high, "low_threshold": low, "gap": gap}
+    if "placeholders" in tuned:
+        out["placeholders"] = tuned["placeholders"]
     return out
 
 
@@ -228,10 +230,19 @@ def _data_use(info: dict) -> str:
             f"  saw those articles too, so its own accuracy on them is not measured.")
 
 
-_BLINDED = ("- Blind to names by default: the encoder reads each run of names (capitalised words that the\n"
+def _blinded(placeholders: list[str] | None) -> str:
+    """How the default reading blinds names: ``placeholders``, the words it puts for them in order
+    of first appearance (None: one word for every name, as models tuned before 2026-12-06)."""
+    how = ("as a placeholder word, the\n"
+           f"  same name as the same word and each new one as the next (\"{placeholders[0]}\", \"{placeholders[1]}\", "
+           f"... in order of first\n  appearance): swapping who is named leaves what the encoder reads unchanged, "
+           "while which names\n  recur still shows, so \"Russia\" and \"China\" cannot change what is flagged.\n") \
+        if placeholders and len(placeholders) > 1 else \
+        ("as one placeholder word,\n  so \"Russia\" and \"China\" read alike and who is named cannot change "
+         "what is flagged.\n")
+    return ("- Blind to names by default: the encoder reads each run of names (capitalised words that the\n"
             "  training articles seldom or never write in lower case, with the capitalised words around\n"
-            "  them, and acronyms: \"The White House\", \"President Obama\", \"US\") as one placeholder word,\n"
-            "  so \"Russia\" and \"China\" read alike and who is named cannot change what is flagged.\n"
+            "  them, and acronyms: \"The White House\", \"President Obama\", \"US\") " + how +
             "  Fragments are still reported on the original text. The figures below are this reading's,\n"
             "  with its own thresholds and calibration; `--no-blind-names` reads names as written.\n")
 
@@ -273,7 +284,7 @@ calibrated confidence.
   {cfg['lr_encoder']} (encoder) / {cfg['lr_heads']} (heads){_frozen(cfg)}, windows of {cfg['window']} tokens
   every {cfg['stride']} (every {cfg.get('inference_stride', cfg['stride'])} at inference), seed {cfg['seed']}, {_data_use(info)}
 - Data: PTC train split, SHA-256 over ids, texts and labels `{info['data_sha256']}`.
-{_counterfactual(cfg)}{_reading(cfg)}{_BLINDED if blinded else ''}{_shipped(cfg)}  each window goes through the encoder on its own, so an article's result never depends on
+{_counterfactual(cfg)}{_reading(cfg)}{_blinded(tuned.get('placeholders')) if blinded else ''}{_shipped(cfg)}  each window goes through the encoder on its own, so an article's result never depends on
   other articles.
 
 ## Validation (held-out PTC train articles, SemEval-2020 measures)

@@ -90,6 +90,7 @@ def version(cfg: TrainConfig) -> str:
 
 def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) -> dict:
     """Thresholds, calibration and the model card, from the held-out fold of a trained model."""
+    from ..model import names
     from ..model.detector import Detector
     from .tune import tune
     out = Path(out)
@@ -103,7 +104,9 @@ def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) ->
     tuned = tune(det, held, log=log)
     if not det.trained_blind:       # settings, calibration and figures for reading names blinded
         log("reading names blinded:")
-        tuned["blind"] = tune(Detector(out, blind_names=True), held, log=log)
+        blind = Detector(out, blind_names=True)
+        blind.placeholders = names.DISTINCT        # trained on names as written: distinct names stay distinct
+        tuned["blind"] = tune(blind, held, log=log) | {"placeholders": list(names.DISTINCT)}
     (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
     write_config(out, info, tuned)
     write_card(out, info, tuned, command)
@@ -119,6 +122,9 @@ def adopt(out: str | Path, twin: str | Path, command: str) -> dict:
     if not twin_info["held_out_ids"]:
         raise SystemExit(f"{twin} held no articles out: it has no validation figures to give")
     tuned = json.loads((twin / "validation.json").read_text())
+    # dated the day it takes its settings: a model given another twin's settings, or its twin's settings
+    # tuned again, finds other fragments, and a corpus store must tell its analyses apart
+    info["version"] = time.strftime("%Y.%m.%d") + info["version"][len("YYYY.MM.DD"):]
     info["twin"] = {k: twin_info[k] for k in ("version", "train_articles", "held_out_articles", "held_out_ids",
                                               "train_minutes")} | {"fold": twin_info["config"]["fold"]}
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -128,17 +134,31 @@ def adopt(out: str | Path, twin: str | Path, command: str) -> dict:
     return tuned
 
 
-def _finished(out: Path, cfg: TrainConfig, log=print) -> bool:
-    """A stage (teacher, twin) that an earlier run of the same recipe trained and tuned in ``out``
-    (the twin may be a ``--no-refit`` run of the recipe, copied in)."""
+def _trained(data: str | Path, out: Path, cfg: TrainConfig) -> bool:
+    """Whether ``out`` holds a model of this recipe and data that an earlier run trained and exported
+    (training.json is written last): the same command again tunes it instead of training it again."""
     try:
         info = json.loads((out / "training.json").read_text())
     except (OSError, ValueError):
         return False
-    if recipe(info.get("config", {})) == recipe(asdict(cfg)) and (out / "validation.json").exists():
+    return recipe(info.get("config", {})) == recipe(asdict(cfg)) and info.get("data_sha256") == data_hash(load_split(data))
+
+
+def _finished(data: str | Path, out: Path, cfg: TrainConfig, log=print) -> bool:
+    """A stage (teacher, twin) that an earlier run of the same recipe trained and tuned in ``out``
+    (the twin may be a ``--no-refit`` run of the recipe, copied in)."""
+    if _trained(data, out, cfg) and (out / "validation.json").exists():
         log(f"{out} already holds this recipe's trained and tuned model: kept")
         return True
     return False
+
+
+def _train(data: str | Path, out: str | Path, cfg: TrainConfig, log=print, extra: list | None = None) -> None:
+    """``train_and_export``, unless ``out`` holds that model already (a run stopped while tuning)."""
+    if _trained(data, Path(out), cfg):
+        log(f"{out} already holds this recipe's trained model: it is tuned again, not trained again")
+        return
+    train_and_export(data, out, cfg, log=log, extra=extra)
 
 
 def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=print) -> None:
@@ -154,19 +174,19 @@ def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=
         from .pseudo import pseudo_label
         teacher = Path(out) / "teacher"
         plain = replace(cfg, unlabelled="", semeval2021="")
-        if not _finished(teacher, plain, log):
-            train_and_export(data, teacher, plain, log=log)
+        if not _finished(data, teacher, plain, log):
+            _train(data, teacher, plain, log=log)
             tune_and_card(data, teacher, command, log=log)
         extra = pseudo_label(cfg.unlabelled, teacher, cfg.pseudo_min_confidence)
         log(f"teacher labelled {len(extra)} articles: {sum(len(a.spans) for a in extra)} fragments")
     if cfg.refit and cfg.fold >= 0:
         twin = Path(out) / "twin"
-        if not _finished(twin, cfg, log):
-            train_and_export(data, twin, cfg, log=log, extra=extra)
+        if not _finished(data, twin, cfg, log):
+            _train(data, twin, cfg, log=log, extra=extra)
             tune_and_card(data, twin, command, log=log)
-        train_and_export(data, out, replace(cfg, fold=-1), log=log, extra=extra)
+        _train(data, out, replace(cfg, fold=-1), log=log, extra=extra)
         adopt(out, twin, command)
         log(f"trained again on every article; thresholds, calibration and figures from {twin}")
         return
-    train_and_export(data, out, cfg, log=log, extra=extra)
+    _train(data, out, cfg, log=log, extra=extra)
     tune_and_card(data, out, command, log=log)

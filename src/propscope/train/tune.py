@@ -72,10 +72,14 @@ def choose(held: Held, ids: list[str]) -> tuple[tuple, float, list[float], float
     return setting, second, coef, icpt
 
 
-def choose_sensitive(held: Held, ids: list[str]) -> dict:
-    """A decoding setting for exploring: the best SI F1 among those with recall >= SENSITIVE_RECALL."""
+def choose_sensitive(held: Held, ids: list[str], default: tuple) -> dict:
+    """A decoding setting for exploring: the best SI F1 among those with recall >= SENSITIVE_RECALL
+    that are nowhere stricter than the ``default`` setting (thresholds no higher, gap no smaller), so
+    that it finds at least what the default finds."""
     gold = held.gold(ids)
-    scores = {st: si_scores(held.fragments(ids, st), gold) for st in SETTINGS}
+    high, low, gap = default
+    looser = [(h, lo, g) for h, lo, g in SETTINGS if h <= high and lo <= low and g >= gap]
+    scores = {st: si_scores(held.fragments(ids, st), gold) for st in looser}
     eligible = [st for st, sc in scores.items() if sc.recall >= SENSITIVE_RECALL] or [max(scores, key=lambda st: scores[st].recall)]
     best = max(eligible, key=lambda st: scores[st].f1)
     return {"setting": list(best), "si_precision": scores[best].precision, "si_recall": scores[best].recall,
@@ -98,7 +102,7 @@ def tune(det: Detector, articles: list[Article], log=print) -> dict:
     cross_ece = calibration.ece(np.array(conf), np.array(correct_flags(pred, gold), float))
     ids = [a.article_id for a in articles]
     (high, low, gap), second, coef, icpt = choose(held, ids)
-    sensitive = choose_sensitive(held, ids)
+    sensitive = choose_sensitive(held, ids, (high, low, gap))
     det.config.update(threshold=high, low_threshold=low, gap=gap, second_threshold=second,
                       calibration={"coef": coef, "intercept": icpt})
     scored = held.spans(ids, tuple(sensitive["setting"]), second)
