@@ -141,11 +141,10 @@ def blind(text: str, common: frozenset[str], placeholders: tuple[str, ...] = (PL
     The same name (as written, spaces aside) gets the same word, each new one the next of
     ``placeholders``."""
     runs = name_runs(text, common)
-    order: dict[str, int] = {}
-    for start, end in runs:
-        order.setdefault(" ".join(text[start:end].split()), len(order))
-    return replaced(text, [(start, end, placeholders[order[" ".join(text[start:end].split())] % len(placeholders)])
-                           for start, end in runs])
+    keys = [" ".join(text[start:end].split()) for start, end in runs]
+    order = {key: i for i, key in enumerate(dict.fromkeys(keys))}      # by first appearance
+    return replaced(text, [(start, end, placeholders[order[key] % len(placeholders)])
+                           for (start, end), key in zip(runs, keys)])
 
 
 class Reading:
