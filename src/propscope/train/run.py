@@ -106,7 +106,7 @@ def tune_and_card(data: str | Path, out: str | Path, command: str, log=print) ->
         log("reading names blinded:")
         blind = Detector(out, blind_names=True)
         blind.placeholders = names.DISTINCT        # trained on names as written: distinct names stay distinct
-        tuned["blind"] = tune(blind, held, log=log) | {"placeholders": list(names.DISTINCT)}
+        tuned["blind"] = tune(blind, held, log=log) | {"placeholders": list(blind.placeholders)}
     (out / "validation.json").write_text(json.dumps(tuned, indent=2) + "\n")
     write_config(out, info, tuned)
     write_card(out, info, tuned, command)
@@ -134,28 +134,29 @@ def adopt(out: str | Path, twin: str | Path, command: str) -> dict:
     return tuned
 
 
-def _trained(data: str | Path, out: Path, cfg: TrainConfig) -> bool:
+def _trained(data_sha256: str, out: Path, cfg: TrainConfig) -> bool:
     """Whether ``out`` holds a model of this recipe and data that an earlier run trained and exported
     (training.json is written last): the same command again tunes it instead of training it again."""
     try:
         info = json.loads((out / "training.json").read_text())
     except (OSError, ValueError):
         return False
-    return recipe(info.get("config", {})) == recipe(asdict(cfg)) and info.get("data_sha256") == data_hash(load_split(data))
+    return recipe(info.get("config", {})) == recipe(asdict(cfg)) and info.get("data_sha256") == data_sha256
 
 
-def _finished(data: str | Path, out: Path, cfg: TrainConfig, log=print) -> bool:
+def _finished(data_sha256: str, out: Path, cfg: TrainConfig, log=print) -> bool:
     """A stage (teacher, twin) that an earlier run of the same recipe trained and tuned in ``out``
     (the twin may be a ``--no-refit`` run of the recipe, copied in)."""
-    if _trained(data, out, cfg) and (out / "validation.json").exists():
+    if _trained(data_sha256, out, cfg) and (out / "validation.json").exists():
         log(f"{out} already holds this recipe's trained and tuned model: kept")
         return True
     return False
 
 
-def _train(data: str | Path, out: str | Path, cfg: TrainConfig, log=print, extra: list | None = None) -> None:
+def _train(data: str | Path, data_sha256: str, out: str | Path, cfg: TrainConfig, log=print,
+           extra: list | None = None) -> None:
     """``train_and_export``, unless ``out`` holds that model already (a run stopped while tuning)."""
-    if _trained(data, Path(out), cfg):
+    if _trained(data_sha256, Path(out), cfg):
         log(f"{out} already holds this recipe's trained model: it is tuned again, not trained again")
         return
     train_and_export(data, out, cfg, log=log, extra=extra)
@@ -169,24 +170,25 @@ def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=
     Safe to interrupt: the same command again keeps the stages already done and goes on from the
     last finished epoch."""
     from dataclasses import replace
+    hashed = data_hash(load_split(data))       # which data a model already in a folder was trained on
     extra = None
     if cfg.unlabelled:
         from .pseudo import pseudo_label
         teacher = Path(out) / "teacher"
         plain = replace(cfg, unlabelled="", semeval2021="")
-        if not _finished(data, teacher, plain, log):
-            _train(data, teacher, plain, log=log)
+        if not _finished(hashed, teacher, plain, log):
+            _train(data, hashed, teacher, plain, log=log)
             tune_and_card(data, teacher, command, log=log)
         extra = pseudo_label(cfg.unlabelled, teacher, cfg.pseudo_min_confidence)
         log(f"teacher labelled {len(extra)} articles: {sum(len(a.spans) for a in extra)} fragments")
     if cfg.refit and cfg.fold >= 0:
         twin = Path(out) / "twin"
-        if not _finished(data, twin, cfg, log):
-            _train(data, twin, cfg, log=log, extra=extra)
+        if not _finished(hashed, twin, cfg, log):
+            _train(data, hashed, twin, cfg, log=log, extra=extra)
             tune_and_card(data, twin, command, log=log)
-        _train(data, out, replace(cfg, fold=-1), log=log, extra=extra)
+        _train(data, hashed, out, replace(cfg, fold=-1), log=log, extra=extra)
         adopt(out, twin, command)
         log(f"trained again on every article; thresholds, calibration and figures from {twin}")
         return
-    _train(data, out, cfg, log=log, extra=extra)
+    _train(data, hashed, out, cfg, log=log, extra=extra)
     tune_and_card(data, out, command, log=log)
