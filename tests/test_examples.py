@@ -161,3 +161,15 @@ def test_fragment_without_technique_teaches_tagger_only(tokenizer):
     (ex,) = build([art], tokenizer, size=32, stride=16)
     assert ex.spans == []
     assert (ex.tags != O).sum() >= 2
+
+
+def test_blinded_names_read_as_one_word_or_as_distinct_words_in_order(tokenizer):
+    text = "Moscow blamed Paris. Paris blamed Moscow."
+    art = Article("1", text, (Span("1", 7, 13, LL),))
+    words = lambda ex: [tokenizer.id_to_token(int(i)) for i in ex.ids]       # noqa: E731
+    (one,) = build([art], tokenizer, size=32, stride=16, common=frozenset({"blamed"}))
+    (distinct,) = build([art], tokenizer, size=32, stride=16, common=frozenset({"blamed"}),
+                        placeholders=("alpha", "beta"))
+    assert words(one) == ["x", "blamed", "x", ".", "x", "blamed", "x", "."]
+    assert words(distinct) == ["alpha", "blamed", "beta", ".", "beta", "blamed", "alpha", "."]
+    assert one.tags.tolist() == distinct.tags.tolist() == [O, B, O, O, O, O, O, O]

@@ -125,11 +125,13 @@ def test_the_same_command_again_tunes_a_trained_model_without_training_it_again(
     shutil.copytree(trained / "twin", out)       # as if trained with --no-refit, stopped while tuning
     info = json.loads((out / "training.json").read_text())
     info["config"]["refit"] = False
+    config = TrainConfig(**info["config"])
+    del info["config"]["distinct_names"]         # trained before that setting existed: at its default
     (out / "training.json").write_text(json.dumps(info))
     (out / "validation.json").unlink()
     weights = (out / "encoder.onnx").stat().st_mtime_ns
     said = []
-    main(split, out, TrainConfig(**info["config"]), command="propscope train --data X --out Y", log=said.append)
+    main(split, out, config, command="propscope train --data X --out Y", log=said.append)
     assert any("tuned again, not trained again" in line for line in said)
     assert (out / "encoder.onnx").stat().st_mtime_ns == weights
     assert json.loads((out / "validation.json").read_text())["cross_fitted"] == \
@@ -307,16 +309,18 @@ def swap_invariant(det, text: str) -> None:
     assert [first, first + len("Saint Petersburg")] in tokens2.offsets.tolist()
 
 
-def test_a_model_trained_blind_reads_one_name_as_another(split, tmp_path):
+@pytest.mark.parametrize("distinct", [False, True])
+def test_a_model_trained_blind_reads_one_name_as_another(split, tmp_path, distinct):
     cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
-                      threads=1, blind_names=True, refit=False)
+                      threads=1, blind_names=True, distinct_names=distinct, refit=False)
     main(split, tmp_path, cfg, command="propscope train --data X --out Y --blind-names", log=lambda m: None)
     det = Detector(tmp_path, blind_names=False)      # trained so: always blind
     assert det.trained_blind and det.common is not None and "council" in det.common and "tuesday" not in det.common
     assert not det.version.endswith("+blind-names") and "blind" not in det.config
-    assert det.placeholders == (PLACEHOLDER,)        # every name one word, as in its training
+    assert det.placeholders == (DISTINCT if distinct else (PLACEHOLDER,))     # names read as in its training
     swap_invariant(det, (split / "articles" / "article1003.txt").read_text(encoding="utf-8"))
-    assert "Blind to names" in (tmp_path / "MODEL_CARD.md").read_text()
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert "Blind to names" in card and ("in order of first appearance" in card) == distinct
 
 
 def test_any_model_reads_names_blinded_by_default_with_its_own_settings(split, trained, monkeypatch):

@@ -479,6 +479,9 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--blind-names/--no-blind-names", default=None,
               help="Train on text with each run of names as one placeholder word, so that who is named "
                    "cannot be a cue (default: the recipe's).")
+@click.option("--distinct-names/--one-placeholder", default=None,
+              help="With --blind-names: each distinct name reads as its own placeholder word, in order of "
+                   "first appearance, instead of one word for every name (default: the recipe's).")
 @click.option("--crf/--no-crf", default=None,
               help="Train the tagger with a CRF layer over its O/B/I tags (default: the recipe's).")
 @click.option("--refit/--no-refit", default=None,
@@ -486,7 +489,7 @@ def evaluate(data, held_out, fmt, plot):
                    "and ship that with the twin's settings and figures (default: the recipe's).")
 @friendly
 def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_layers, frozen_embeddings, layers, counterfactual, unlabelled, semeval2021,
-          windows, window, batch_size, precision, threads, token_cues, blind_names, crf, refit):
+          windows, window, batch_size, precision, threads, token_cues, blind_names, distinct_names, crf, refit):
     """Train, export, tune and calibrate a model (needs the 'train' extra).
 
     Safe to interrupt: run the same command again to go on from the last finished epoch
@@ -503,7 +506,7 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
              "semeval2021": semeval2021 and str(semeval2021), "windows": windows, "batch_size": batch_size,
              "precision": precision, "threads": threads, "token_features": token_cues,
-             "blind_names": blind_names, "crf": crf, "refit": refit}
+             "blind_names": blind_names, "distinct_names": distinct_names, "crf": crf, "refit": refit}
     if window is not None:
         given |= windows_of(window)
     from dataclasses import replace

@@ -22,6 +22,9 @@ def write_config(out: Path, info: dict, tuned: dict | None) -> dict:
             config["blind"] = _settings(tuned["blind"])
     if cfg.get("blind_names"):
         config["blind_names"] = True
+        if cfg.get("distinct_names"):
+            from ..model.names import DISTINCT
+            config["placeholders"] = list(DISTINCT)
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     return config
 
@@ -96,10 +99,14 @@ def _reading(cfg: dict) -> str:
                 "  comes after in the article; a capital inside a sentence; all capitals; inside quotation\n"
                 "  marks. The encoder is uncased and reads 256 tokens at a time: these carry what it cannot see.\n")
     if cfg.get("blind_names"):
+        how = ("as a placeholder word, the same name as the same word and each new one\n"
+               "  as the next (\"Alpha\", \"Beta\", ... in order of first appearance), so who is named\n"
+               "  cannot be a cue while which names recur still shows.") if cfg.get("distinct_names") else \
+            ("as one placeholder word, so \"Russia\" and \"China\", \"Trump\" and \"Obama\"\n"
+             "  read alike and who is named cannot be a cue.")
         out += ("- Blind to names: the encoder reads each run of names (capitalised words that the training\n"
                 "  articles seldom or never write in lower case, with the capitalised words around them,\n"
-                "  and acronyms) as one placeholder word, so \"Russia\" and \"China\", \"Trump\" and \"Obama\"\n"
-                "  read alike and who is named cannot be a cue. Fragments are still reported on the original\n"
+                f"  and acronyms) {how} Fragments are still reported on the original\n"
                 "  text. Words that are not names (liberal, leftist, mosque) are read as they are. It has no\n"
                 "  reading of names as written: `--no-blind-names` does not apply to it.\n")
     if cfg.get("windows") == "lines":

@@ -29,6 +29,7 @@ class TrainConfig:
     span_hidden: int = 256
     token_features: bool = False  # hand-made cues per token (repetition, capitals, quotes) beside the token ids
     blind_names: bool = False  # read each run of names as one placeholder (model/names.py), so names cannot be cues
+    distinct_names: bool = False   # with blind_names: each distinct name its own placeholder word (names.DISTINCT)
     crf: bool = False          # a CRF layer over the O/B/I tags, trained with the tagger (si_weights then unused)
     si_weights: tuple[float, float, float] = (1.0, 2.0, 2.0)   # O, B, I
     class_weight_power: float = 0.25
@@ -44,6 +45,12 @@ class TrainConfig:
     semeval2021: str = ""      # folder of SemEval-2021 Task 6 files, added as extra training data
     counterfactual: float = 0.5   # share of training articles replaced by a copy with named sides swapped
     counterfactual_hold_out: tuple[str, ...] = ("Israel/Palestine", "Democrats/Republicans")  # divides kept for the audit
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The words names read as in training, with ``blind_names``."""
+        from ..model.names import DISTINCT, PLACEHOLDER
+        return DISTINCT if self.distinct_names else (PLACEHOLDER,)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")

@@ -8,7 +8,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from ..model.features import span_features, token_features
-from ..model.names import Reading
+from ..model.names import PLACEHOLDER, Reading
 from ..model.windows import plan, token_span, tokenize_reading
 from ..spans import merge_intervals
 from ..techniques import index
@@ -37,12 +37,14 @@ def bio_tags(offsets: np.ndarray, intervals: list[tuple[int, int]]) -> np.ndarra
 
 
 def build(articles: list[Article], tokenizer: Tokenizer, size: int, stride: int,
-          lines: bool = False, cues: bool = False, common: frozenset[str] | None = None) -> list[WindowExample]:
+          lines: bool = False, cues: bool = False, common: frozenset[str] | None = None,
+          placeholders: tuple[str, ...] = (PLACEHOLDER,)) -> list[WindowExample]:
     """Windows of every article with their tags and span examples; ``lines``: windows within lines;
-    ``cues``: with the hand-made token features; ``common``: names blinded (model/names.py)."""
+    ``cues``: with the hand-made token features; ``common``: names blinded (model/names.py), each
+    distinct name read as the next of ``placeholders``."""
     out: list[WindowExample] = []
     for art in articles:
-        reading = Reading(art.text, common)
+        reading = Reading(art.text, common, placeholders)
         toks = tokenize_reading(tokenizer, reading)
         if len(toks.ids) == 0:
             continue

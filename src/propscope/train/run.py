@@ -44,7 +44,7 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
         from .data import load_semeval2021
         extra += load_semeval2021(cfg.semeval2021)
     examples = build(train_set + extra, tokenizer, cfg.window, cfg.stride, cfg.windows == "lines", cfg.token_features,
-                     common if cfg.blind_names else None)
+                     common if cfg.blind_names else None, cfg.placeholders)
     log(f"{len(train_set)} training articles (+{len(extra)} extra), {len(held)} held out, {len(examples)} windows, "
         f"{sum(len(e.spans) for e in examples)} span examples")
     from ..model.windows import special_ids
@@ -136,12 +136,14 @@ def adopt(out: str | Path, twin: str | Path, command: str) -> dict:
 
 def _trained(data_sha256: str, out: Path, cfg: TrainConfig) -> bool:
     """Whether ``out`` holds a model of this recipe and data that an earlier run trained and exported
-    (training.json is written last): the same command again tunes it instead of training it again."""
+    (training.json is written last): the same command again tunes it instead of training it again.
+    A setting added since that run is at its default, which is how the run was trained."""
     try:
         info = json.loads((out / "training.json").read_text())
     except (OSError, ValueError):
         return False
-    return recipe(info.get("config", {})) == recipe(asdict(cfg)) and info.get("data_sha256") == data_sha256
+    saved = asdict(TrainConfig()) | info.get("config", {})
+    return recipe(saved) == recipe(asdict(cfg)) and info.get("data_sha256") == data_sha256
 
 
 def _finished(data_sha256: str, out: Path, cfg: TrainConfig, log=print) -> bool:
