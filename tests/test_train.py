@@ -190,6 +190,8 @@ def test_train_window_sets_how_the_model_is_trained_and_read(split, tmp_path):
     assert (det.window, det.stride) == (40, 35)
     refused = CliRunner().invoke(cli, ["train", "--data", str(split), "--out", str(tmp_path / "x"), "--window", "511"])
     assert refused.exit_code == 2 and "511" in refused.output and not (tmp_path / "x").exists()
+    refused = CliRunner().invoke(cli, ["train", "--data", str(split), "--out", str(tmp_path / "x"), "--distinct-names"])
+    assert refused.exit_code == 2 and "--blind-names" in refused.output and not (tmp_path / "x").exists()
 
 
 def test_a_model_without_token_cues_trained_in_bf16_exports_and_detects(split, tmp_path):

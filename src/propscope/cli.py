@@ -511,6 +511,8 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
         given |= windows_of(window)
     from dataclasses import replace
     cfg = replace(TrainConfig(), **(RECIPE | {k: v for k, v in given.items() if v is not None}))
+    if cfg.distinct_names and not cfg.blind_names:
+        raise click.UsageError("--distinct-names says how names read when blinded: give --blind-names too")
     run(data, out, cfg, command=" ".join(["propscope", *sys.argv[1:]]),
         log=lambda m: click.echo(m, err=True))
 
