@@ -69,8 +69,10 @@ def windows_of(size: int) -> dict:
 
 def recipe(config: dict) -> dict:
     """The settings that decide what a run learns, as JSON holds them (threads change its speed only;
-    refit says whether another run follows, on every article)."""
-    return {k: v for k, v in json.loads(json.dumps(config)).items() if k not in ("threads", "refit")}
+    refit says whether another run follows, on every article); a setting added after a run was
+    trained is at its default, which is how the run was trained."""
+    full = asdict(TrainConfig()) | config
+    return {k: v for k, v in json.loads(json.dumps(full)).items() if k not in ("threads", "refit")}
 
 
 # what may differ between the runs of one recipe over its folds: which fold is held out and whether
@@ -85,7 +87,5 @@ def differing(a: dict, b: dict) -> list[str]:
 
 
 def shared_recipe(config: dict) -> dict:
-    """The settings every run of one recipe shares, whatever fold it holds out; a setting added
-    after a run was trained is at its default, which is how the run was trained."""
-    full = recipe(asdict(TrainConfig())) | recipe(config)
-    return {k: v for k, v in full.items() if k not in PER_RUN}
+    """The settings every run of one recipe shares, whatever fold it holds out."""
+    return {k: v for k, v in recipe(config).items() if k not in PER_RUN}

@@ -136,14 +136,12 @@ def adopt(out: str | Path, twin: str | Path, command: str) -> dict:
 
 def _trained(data_sha256: str, out: Path, cfg: TrainConfig) -> bool:
     """Whether ``out`` holds a model of this recipe and data that an earlier run trained and exported
-    (training.json is written last): the same command again tunes it instead of training it again.
-    A setting added since that run is at its default, which is how the run was trained."""
+    (training.json is written last): the same command again tunes it instead of training it again."""
     try:
         info = json.loads((out / "training.json").read_text())
     except (OSError, ValueError):
         return False
-    saved = asdict(TrainConfig()) | info.get("config", {})
-    return recipe(saved) == recipe(asdict(cfg)) and info.get("data_sha256") == data_sha256
+    return recipe(info.get("config", {})) == recipe(asdict(cfg)) and info.get("data_sha256") == data_sha256
 
 
 def _finished(data_sha256: str, out: Path, cfg: TrainConfig, log=print) -> bool:
