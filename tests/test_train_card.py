@@ -128,6 +128,21 @@ def test_a_combined_card_quotes_only_folds_whose_techniques_were_read_its_way(tm
     (tmp_path / "folds.json").write_text(json.dumps(folds))
     write_combined_card(tmp_path)
     assert "each of 2 folds" in (tmp_path / "MODEL_CARD.md").read_text()
+    # a member's recipe recorded before one of its settings existed (or since): that setting at its default
+    training = json.loads((tmp_path / "training.json").read_text())
+    for member in training["config"]["members"]:
+        member["recipe"]["distinct_names"] = False
+    (tmp_path / "training.json").write_text(json.dumps(training))
+    for member in folds["config"]["members"]:
+        member["recipe"].pop("distinct_names", None)
+    (tmp_path / "folds.json").write_text(json.dumps(folds))
+    write_combined_card(tmp_path)
+    assert "each of 2 folds" in (tmp_path / "MODEL_CARD.md").read_text()
+    for member in folds["config"]["members"]:
+        member["recipe"]["distinct_names"] = True
+    (tmp_path / "folds.json").write_text(json.dumps(folds))
+    write_combined_card(tmp_path)
+    assert "each of 2 folds" not in (tmp_path / "MODEL_CARD.md").read_text()
     # folds measured when the first member alone named techniques (no "techniques" then)
     folds["config"] = shared_recipe({k: v for k, v in config.items() if k != "techniques"})
     (tmp_path / "folds.json").write_text(json.dumps(folds))
