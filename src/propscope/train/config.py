@@ -71,10 +71,11 @@ def recipe(config: dict) -> dict:
     """The settings that decide what a run learns, as JSON holds them (threads change its speed only;
     refit says whether another run follows, on every article); a setting added after a run was
     trained is at its default, which is how the run was trained. A combined model's config holds
-    each member's recipe, read the same way."""
+    no training settings of its own, but each member's recipe, read the same way."""
     if "members" in config:
-        config = config | {"members": [m | {"recipe": shared_recipe(m["recipe"])} for m in config["members"]]}
-    full = asdict(TrainConfig()) | config
+        full = config | {"members": [m | {"recipe": shared_recipe(m["recipe"])} for m in config["members"]]}
+    else:
+        full = asdict(TrainConfig()) | config
     return {k: v for k, v in json.loads(json.dumps(full)).items() if k not in ("threads", "refit")}
 
 
