@@ -1,6 +1,7 @@
 """The corpus commands (ingest, stats, export) through the CLI, on a SQLite store in a temp folder."""
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -53,6 +54,15 @@ def test_corpus_errors_are_one_line(tmp_path, monkeypatch):
     none = runner.invoke(main, ["stats"])
     assert none.exit_code == 2 and "has analysed no article" in none.output
     assert runner.invoke(main, ["export", "--format", "parquet"]).exit_code == 2
+    unanalysed = runner.invoke(main, ["export"])         # the default model: texts go out without spans
+    assert unanalysed.exit_code == 0 and json.loads(unanalysed.output)["spans"] is None
+    typo = runner.invoke(main, ["export", "--model", "2024.typo"])
+    assert typo.exit_code == 2 and "model 2024.typo has analysed no article" in typo.output
+    with sqlite3.connect(tmp_path / "app.db") as other:
+        other.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    foreign = runner.invoke(main, ["stats", "--db", "app.db"])
+    assert foreign.exit_code == 1 and "app.db is not a propscope store" in foreign.output
+    assert "Traceback" not in foreign.output
 
 
 def test_batch_writes_part_files_and_a_rerun_resumes(tmp_path, monkeypatch):

@@ -90,6 +90,12 @@ def test_folders_give_their_jsonl_and_parquet_files(tmp_path):
     job = plan([str(d)], tmp_path / "out", fmt="jsonl", part_size=10, sensitive=False)
     assert [Path(p).name for p, _ in job.inputs] == ["a.parquet", "b.jsonl"]
     assert [a["id"] for p in job.parts for a in read(p)] == ["a2", "a3", "a4", "a0", "a1"]
+    again = plan([str(d), str(d / "b.jsonl"), str(d / "b.jsonl")], tmp_path / "out2", fmt="jsonl",
+                 part_size=10, sensitive=False)
+    assert again.inputs == job.inputs           # each file once, however often it is named
+    with pytest.raises(InputError, match="the output folder cannot be an input folder too"):
+        plan([str(d)], d, fmt="jsonl", part_size=10, sensitive=False)
+    assert not (d / PLAN).exists()
 
 
 def test_the_plan_is_kept_and_another_run_into_its_folder_refused(tmp_path):

@@ -34,6 +34,32 @@ def test_text_files_and_folders(tmp_path):
     assert two.source == str(tmp_path / "two.html")
 
 
+def test_folders_read_suffixes_in_any_case(tmp_path):
+    (tmp_path / "NEWS.JSONL").write_text(json.dumps({"id": "n1", "text": BODY}) + "\n")
+    (tmp_path / "Other.TXT").write_text(BODY + " Again.")
+    (tmp_path / "notes.md").write_text(BODY)
+    assert sorted(a.id for a in load_all([tmp_path])) == ["Other", "n1"]
+
+
+def test_a_byte_order_mark_before_the_first_record_is_skipped(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": "b1", "text": BODY}).encode() + b"\n")
+    [a] = load_all([path])
+    assert a.id == "b1"
+
+
+def test_a_record_url_is_never_read_as_a_local_file(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text(BODY)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "x1", "url": "notes.txt"}) + "\n"
+                    + json.dumps({"id": "x2", "url": str(tmp_path / "notes.txt")}) + "\n")
+    items = list(expand([str(path)]))
+    assert [i.remote for i in items] == [False, False]
+    relative, absolute = load_all([path])
+    assert "url 'notes.txt' is not an http:// or https:// address" in str(relative)
+    assert isinstance(absolute, PropscopeError) and "is not an http:// or https:// address" in str(absolute)
+
 def test_jsonl_keeps_every_field(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text(json.dumps({"id": "x1", "text": BODY, "url": "https://flag.example/x1", "title": "T",
@@ -75,12 +101,12 @@ def test_foreign_records_are_refused_unless_any_language(tmp_path):
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>The Daily Flag</title>
 <item><title>Betrayed</title><link>{base}/betrayed.html</link><guid>flag-1</guid>
-<author>jane@flag.example (Jane Roe)</author><pubDate>Thu, 04 Mar 2021 09:30:00 GMT</pubDate></item>
+<author>jane@flag.example (Jane Roe)</author><pubDate>Thu, 04 Mar 2021 23:30:00 -0500</pubDate></item>
 <item><title>Gone</title><link>{base}/gone.html</link><pubDate>Fri, 05 Mar 2021 09:30:00 GMT</pubDate></item>
 </channel></rss>"""
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Post</title>
-<entry><title>One</title><id>urn:post:1</id><link href="{base}/betrayed.html"/><updated>2022-07-01T12:00:00Z</updated></entry>
+<entry><title>One</title><id>urn:post:1</id><link href="{base}/betrayed.html"/><updated>2022-07-01T01:00:00+02:00</updated></entry>
 </feed>"""
 
 
@@ -90,7 +116,7 @@ def test_rss_feed_url_fetches_each_entry(site):
     got = load_all([f"{site.url}/feed"], LOCAL)
     first, missing = got
     assert (first.id, first.outlet, first.title, first.published, first.url) == (
-        "flag-1", "The Daily Flag", "Betrayed", "2021-03-04T09:30:00", f"{site.url}/betrayed.html")
+        "flag-1", "The Daily Flag", "Betrayed", "2021-03-04T23:30:00-05:00", f"{site.url}/betrayed.html")
     assert "traitors" in first.text and "Cookie settings" not in first.text
     assert isinstance(missing, PropscopeError) and "404" in str(missing)
 
@@ -100,7 +126,7 @@ def test_atom_feed_file(tmp_path, site):
     path = tmp_path / "post.atom"
     path.write_text(ATOM.format(base=site.url))
     [entry] = load_all([path], LOCAL)
-    assert (entry.id, entry.outlet, entry.published) == ("urn:post:1", "Post", "2022-07-01T12:00:00")
+    assert (entry.id, entry.outlet, entry.published) == ("urn:post:1", "Post", "2022-07-01T01:00:00+02:00")
 
 
 def test_feed_urls_respect_the_core_address_rules(site):
@@ -118,7 +144,7 @@ def test_known_urls_are_not_fetched(site):
 @pytest.mark.parametrize("given, iso", [
     ("2024-03-05", "2024-03-05"), ("2024-03-05T08:01:02.5Z", "2024-03-05T08:01:02+00:00"),
     ("Tue, 05 Mar 2024 10:00:00 +0100", "2024-03-05T10:00:00+01:00"),
-    (time.struct_time((2021, 3, 4, 9, 30, 0, 3, 63, 0)), "2021-03-04T09:30:00"),
+    (time.struct_time((2021, 3, 4, 9, 30, 0, 3, 63, 0)), "2021-03-04T09:30:00+00:00"),   # feedparser's: UTC
     ("last Tuesday", None), ("", None), (None, None)])
 def test_published_dates_become_iso(given, iso):
     assert published(given) == iso

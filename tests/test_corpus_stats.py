@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from propscope.corpus.stats import PERIODS, UNDATED, UNKNOWN, compute, to_csv, to_json, to_table
-from propscope.corpus.store import Article, Filter, Store
+from propscope.corpus.stats import PERIODS, UNDATED, compute, to_csv, to_json, to_table
+from propscope.corpus.store import UNKNOWN_OUTLET as UNKNOWN, Article, Filter, Store
 from propscope.errors import InputError
 from propscope.spans import Span
 from propscope.techniques import NAMES

@@ -1,4 +1,5 @@
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -83,6 +84,8 @@ def test_articles_are_listed_with_their_spans_and_filtered(db_url):
         assert pick(Filter(search="ELITES")) == [k1]
         assert pick(Filter(search="100%")) == [k2]
         assert pick(Filter(search="1_0")) == []          # LIKE wildcards are taken literally
+        assert pick(Filter(outlets=("unknown",))) == [k3]   # as stats shows an article without one
+        assert pick(Filter(outlets=("Flag", "unknown"))) == [k1, k3]
 
 
 def test_a_store_from_a_newer_propscope_is_refused(tmp_path):
@@ -98,6 +101,30 @@ def test_a_file_that_is_not_a_store_is_a_clear_error(tmp_path):
     path.write_text("just some notes, not a database " * 100)
     with pytest.raises(PropscopeError, match="cannot open as a propscope store"):
         Store(str(path))
+
+
+def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path):
+    path = str(tmp_path / "app.db")
+    with closing(sqlite3.connect(path)) as other:
+        other.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+        other.commit()
+    with pytest.raises(PropscopeError, match=r"not a propscope store \(it holds other tables: users\)"):
+        Store(path)
+    with closing(sqlite3.connect(path)) as other:
+        assert [r[0] for r in other.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["users"]
+
+
+def test_a_damaged_store_is_a_clear_error(tmp_path):
+    path = tmp_path / "c.db"
+    with Store(str(path)) as store:
+        store.add([article(f"Article number {i}. " * 50, id=str(i)) for i in range(40)])
+    data = bytearray(path.read_bytes())
+    data[2 * 4096:3 * 4096] = b"\xff" * 4096         # the third page: the articles' first
+    path.write_bytes(data)
+    with pytest.raises(PropscopeError, match="the store .*c.db failed: database disk image is malformed"):
+        with Store(str(path)) as store:
+            store.count()
+            list(store.articles("m"))
 
 
 def test_an_unreachable_postgres_is_a_clear_error_without_the_password():

@@ -277,7 +277,7 @@ def _db_option(func):
 def _corpus_filters(func):
     """--outlet, --since, --until, --search and --model, shared by stats and export."""
     for option in reversed([
-            click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeat for several)."),
+            click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeat for several; unknown picks articles that name none)."),
             click.option("--since", help="Published on or after this date: YYYY, YYYY-MM or YYYY-MM-DD."),
             click.option("--until", help="Published on or before this date: YYYY, YYYY-MM or YYYY-MM-DD."),
             click.option("--search", help="Only articles whose text contains this (case-insensitive)."),
@@ -378,6 +378,8 @@ def export(db, outlets, since, until, search, model, fmt, output):
     fmt = fmt or (suffix if suffix in FORMATS else "jsonl")
     where = Filter(tuple(outlets), since, until, search)
     with open_existing(db or default_url()) as store:
+        if model:           # the default model may have analysed nothing yet: its articles go out unanalysed
+            store.require(model)
         n = run(store, fmt, output, model=model or current_version(), where=where, stdout=sys.stdout)
     if output:
         click.echo(f"{n} articles written to {output}", err=True)

@@ -122,7 +122,7 @@ def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: b
     one, saved there (the folder is made if missing)."""
     if part_size < 1:
         raise InputError("the part size is a number of articles: 1 or more")
-    files = input_files(inputs)
+    files = input_files(inputs, out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -157,12 +157,17 @@ def _load_plan(path: Path) -> Plan:
         raise InputError(f"{path}: not a propscope batch plan ({exc}); give another output folder") from None
 
 
-def input_files(inputs: list[str]) -> list[Path]:
-    """The .jsonl and .parquet files the inputs name, folders expanded, as absolute paths."""
+def input_files(inputs: list[str], out: Path | None = None) -> list[Path]:
+    """The .jsonl and .parquet files the inputs name, folders expanded, as absolute paths, each
+    once. A folder cannot be the output folder ``out`` too: its part files would be read as
+    input on the next run."""
     files: list[Path] = []
     for given in inputs:
         path = Path(given)
         if path.is_dir():
+            if out is not None and path.resolve() == out.resolve():
+                raise InputError(f"{path}: the output folder cannot be an input folder too (its part files "
+                                 "would be read as articles); give another -o")
             found = sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
             if not found:
                 raise InputError(f"{path}: folder holds no .jsonl or .parquet files")
@@ -174,7 +179,7 @@ def input_files(inputs: list[str]) -> list[Path]:
                              "with id and text)")
         else:
             files.append(path)
-    return [f.resolve() for f in files]
+    return list(dict.fromkeys(f.resolve() for f in files))      # a file named twice is read once
 
 
 def _parquet_file(path: Path):

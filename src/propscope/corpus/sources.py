@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -24,8 +24,8 @@ from ..inputs import Document, Options
 from ..text.read import check_size
 from .store import Article
 
-FOLDER_PATTERNS = ("*.txt", "*.html", "*.htm", "*.jsonl", "*.csv", "*.xml", "*.rss", "*.atom")
 FEED_SUFFIXES = {".xml", ".rss", ".atom"}
+FOLDER_SUFFIXES = {".txt", ".html", ".htm", ".jsonl", ".csv", *FEED_SUFFIXES}   # read in any case: NEWS.JSONL too
 FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
 CONTENT_FIELDS = ("text", "html", "url")
 OUTLET_FIELDS = ("outlet", "source", "site")
@@ -62,7 +62,7 @@ def _failing(name: str, error: PropscopeError) -> Item:
 
 def _path(path: Path, options: Options) -> Iterator[Item]:
     if path.is_dir():
-        found = sorted({p for pattern in FOLDER_PATTERNS for p in path.glob(pattern)})
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in FOLDER_SUFFIXES and p.is_file())
         if not found:
             yield _failing(str(path), InputError(f"{path}: folder holds no .txt, .html, .jsonl, .csv or feed files"))
         for p in found:
@@ -104,8 +104,8 @@ def published(value) -> str | None:
     it cannot be read."""
     if value is None or value == "":
         return None
-    if isinstance(value, time.struct_time):
-        value = datetime(*value[:6])
+    if isinstance(value, time.struct_time):    # as feedparser gives them: in UTC
+        value = datetime(*value[:6], tzinfo=timezone.utc)
     if isinstance(value, datetime):
         return value.replace(microsecond=0).isoformat()
     if isinstance(value, date):
@@ -141,6 +141,8 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict | PropscopeError]]:
     for number, line in _lines(path):
+        if number == 1:
+            line = line.removeprefix("\ufeff")     # a byte order mark, as some editors save UTF-8
         if not line.strip():
             continue
         name = f"{path}:{number}"
@@ -169,7 +171,7 @@ def _records(path: Path, rows, options: Options) -> Iterator[Item]:
             yield _failing(name, record)
             continue
         content = {k: record[k].strip() for k in CONTENT_FIELDS if isinstance(record.get(k), str) and record[k].strip()}
-        if "text" not in content and "html" not in content and "url" in content:
+        if "text" not in content and "html" not in content and inputs.is_url(content.get("url", "")):
             # a page to fetch: its address is its source, so a rerun does not fetch it again
             yield Item(content["url"], lambda r=record, n=name: from_record(r, n, options), remote=True)
         else:
@@ -198,6 +200,9 @@ def from_record(record: dict, name: str, options: Options = Options()) -> Articl
         text, meta = extract(record["html"], name, given["url"])
         doc = inputs.checked(Document(text, given["id"], name, meta), options, name)
     elif given["url"]:
+        if not inputs.is_url(given["url"]):     # never a path: a record must not read this machine's files
+            raise InputError(f"{name}: url {given['url']!r} is not an http:// or https:// address; "
+                             "give the article as text or html, or its web address as url")
         doc = inputs.expand([given["url"]], options)[0].load()
         return from_document(doc, **given, source=given["url"])
     else:
@@ -244,6 +249,8 @@ def _feed(body: bytes, where: str, options: Options) -> Iterator[Item]:
             continue
         given = {"id": entry.get("id") or None, "url": link, "title": entry.get("title") or None,
                  "author": entry.get("author") or None, "outlet": outlet,
-                 "published": entry.get("published_parsed") or entry.get("updated_parsed")}
+                 # the date as written keeps its time zone; feedparser's parsed one is in UTC
+                 "published": published(entry.get("published") or entry.get("updated"))
+                              or published(entry.get("published_parsed") or entry.get("updated_parsed"))}
         yield Item(link, lambda link=link, given=given: from_document(
             inputs.expand([link], options)[0].load(), **given, source=link), remote=True)

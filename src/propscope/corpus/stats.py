@@ -10,13 +10,12 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 
-from ..errors import InputError, NoCorpus
+from ..errors import InputError
 from ..techniques import NAMES
-from .store import Filter, Store, exists, open_existing
+from .store import UNKNOWN_OUTLET, Filter, Store, exists, open_existing
 
 PERIODS = {"day": 10, "week": 10, "month": 7, "year": 4, "all": 0}   # characters of the ISO date read
 UNDATED = "undated"
-UNKNOWN = "unknown"
 _DAY = "substr(a.published, 1, 10)"       # the date part of an ISO date or date-time
 
 
@@ -90,13 +89,9 @@ def compute(store: Store, where: Filter = Filter(), *, period: str = "month", mo
         raise InputError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
     from ..model.detector import current_version
     model = model or current_version()
-    known = store.models()
-    if model not in known:
-        have = ", ".join(f"{m} ({n} articles)" for m, n in known.items()) or "none"
-        raise NoCorpus(f"model {model} has analysed no article in {store!r}; run 'propscope ingest' to analyse "
-                         f"them, or pick a model with --model (analyses stored: {have})")
+    store.require(model)
     clause, params = where.where(store.dialect)
-    selected = (f"SELECT a.pk, coalesce(a.outlet, '{UNKNOWN}') AS outlet, {period_sql(period, store.dialect)} "
+    selected = (f"SELECT a.pk, coalesce(a.outlet, '{UNKNOWN_OUTLET}') AS outlet, {period_sql(period, store.dialect)} "
                 f"AS period, a.words, n.pk AS analysis FROM articles a JOIN analyses n ON n.article = a.pk AND n.model = ? WHERE {clause}")
     groups = store.rows(f"SELECT outlet, period, count(*), sum(words) FROM ({selected}) s GROUP BY outlet, period",
                         [model, *params])

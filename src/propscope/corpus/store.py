@@ -11,17 +11,19 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import InputError, PropscopeError, no_store
+from ..errors import InputError, NoCorpus, PropscopeError, no_store
 from .. import settings
 from ..spans import Span
 from .migrations import MIGRATIONS, statements
 
 PAGE = 500
+UNKNOWN_OUTLET = "unknown"        # what an article without an outlet is grouped and picked as
+OWN_TABLES = {"schema_migrations", "articles", "analyses", "spans"}
 DATE = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?"      # a date or its prefix: YYYY[-MM[-DD]]
 
 
@@ -101,7 +103,9 @@ class Filter:
     def where(self, dialect: str, alias: str = "a") -> tuple[str, list]:
         parts, params = [], []
         if self.outlets:
-            parts.append(f"{alias}.outlet IN ({', '.join('?' * len(self.outlets))})")
+            named = f"{alias}.outlet IN ({', '.join('?' * len(self.outlets))})"
+            # articles without an outlet are shown as "unknown", and picked by that name too
+            parts.append(f"({named} OR {alias}.outlet IS NULL)" if UNKNOWN_OUTLET in self.outlets else named)
             params += list(self.outlets)
         if self.since:
             parts.append(f"substr({alias}.published, 1, {len(self.since)}) >= ?")
@@ -117,12 +121,40 @@ class Filter:
         return (" AND ".join(parts) or "1 = 1"), params
 
 
+@contextmanager
+def _told(errors: tuple, where: str):
+    """The database driver's errors (a damaged file, a lock held too long, a lost server) as one
+    line for the user, never a traceback."""
+    try:
+        yield
+    except errors as exc:
+        said = str(exc).strip().splitlines()
+        raise PropscopeError(f"the store {where} failed: {said[0] if said else type(exc).__name__}") from None
+
+
+class _Rows:
+    """A query's result, its rows fetched under ``_told``."""
+
+    def __init__(self, cursor, told):
+        self.cursor, self.told = cursor, told
+
+    def fetchone(self):
+        with self.told():
+            return self.cursor.fetchone()
+
+    def fetchall(self):
+        with self.told():
+            return self.cursor.fetchall()
+
+
 class _SQLite:
     dialect = "sqlite"
+    TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
 
     def __init__(self, path: str):
         import sqlite3
         self.errors = (sqlite3.Error,)
+        self.told = lambda: _told(self.errors, path)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=60)
             self.conn.execute("PRAGMA journal_mode = WAL")
@@ -134,19 +166,24 @@ class _SQLite:
 
     @contextmanager
     def transaction(self):
-        self.conn.execute("BEGIN IMMEDIATE")     # take the write lock now: one writer at a time
+        with self.told():
+            self.conn.execute("BEGIN IMMEDIATE")     # take the write lock now: one writer at a time
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            with suppress(*self.errors):          # what went wrong is the error to show
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        with self.told():
+            self.conn.execute("COMMIT")
 
-    def execute(self, sql: str, params: Iterable = ()):
-        return self.conn.execute(sql, tuple(params))
+    def execute(self, sql: str, params: Iterable = ()) -> _Rows:
+        with self.told():
+            return _Rows(self.conn.execute(sql, tuple(params)), self.told)
 
     def executemany(self, sql: str, rows: list) -> None:
-        self.conn.executemany(sql, rows)
+        with self.told():
+            self.conn.executemany(sql, rows)
 
     def close(self) -> None:
         self.conn.close()
@@ -154,6 +191,7 @@ class _SQLite:
 
 class _Postgres:
     dialect = "postgresql"
+    TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
 
     def __init__(self, url: str):
         try:
@@ -161,6 +199,7 @@ class _Postgres:
         except ImportError:
             raise PropscopeError("a PostgreSQL store needs the corpus extra: pip install 'propscope[corpus]'") from None
         self.errors = (psycopg.Error,)
+        self.told = lambda: _told(self.errors, _redact(url))
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=15)
         except psycopg.Error as exc:
@@ -169,14 +208,15 @@ class _Postgres:
 
     @contextmanager
     def transaction(self):
-        with self.conn.transaction():
+        with self.told(), self.conn.transaction():
             yield
 
-    def execute(self, sql: str, params: Iterable = ()):
-        return self.conn.execute(sql.replace("?", "%s"), tuple(params))
+    def execute(self, sql: str, params: Iterable = ()) -> _Rows:
+        with self.told():
+            return _Rows(self.conn.execute(sql.replace("?", "%s"), tuple(params)), self.told)
 
     def executemany(self, sql: str, rows: list) -> None:
-        with self.conn.cursor() as cur:
+        with self.told(), self.conn.cursor() as cur:
             cur.executemany(sql.replace("?", "%s"), rows)
 
     def close(self) -> None:
@@ -197,7 +237,11 @@ class Store:
         self.url = url or default_url()
         self.db = _Postgres(self.url) if is_postgres(self.url) else _SQLite(self.url)
         self.dialect = self.db.dialect
-        self.migrate()
+        try:
+            self.migrate()
+        except BaseException:
+            self.db.close()
+            raise
 
     def __enter__(self) -> Store:
         return self
@@ -214,6 +258,13 @@ class Store:
     # -- schema ---------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply the migrations this store lacks, each in its own transaction; their names."""
+        tables = {r[0] for r in self.db.execute(self.db.TABLES).fetchall()}
+        # a database of something else is left as it is: on SQLite a file of any other tables (it
+        # is someone's), on PostgreSQL one whose tables would collide with the store's
+        theirs = tables if self.dialect == "sqlite" else tables & OWN_TABLES
+        if "schema_migrations" not in tables and theirs:
+            raise PropscopeError(f"{_redact(self.url)} is not a propscope store (it holds other tables: "
+                                 f"{', '.join(sorted(theirs)[:5])}); give another --db, or PROPSCOPE_DB")
         self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         known = {name for name, _ in MIGRATIONS}
         done = {r[0] for r in self.db.execute("SELECT name FROM schema_migrations").fetchall()}
@@ -304,6 +355,15 @@ class Store:
         """Model version -> number of articles it has analysed."""
         rows = self.db.execute("SELECT model, count(*) FROM analyses GROUP BY model ORDER BY model").fetchall()
         return {m: n for m, n in rows}
+
+    def require(self, model: str) -> None:
+        """A NoCorpus error unless ``model`` has analysed some article here: a mistyped version
+        is named, not read as a store of unanalysed articles."""
+        known = self.models()
+        if model not in known:
+            have = ", ".join(f"{m} ({n} articles)" for m, n in known.items()) or "none"
+            raise NoCorpus(f"model {model} has analysed no article in {self!r}; run 'propscope ingest' to analyse "
+                           f"them, or pick a model with --model (analyses stored: {have})")
 
     def spans(self, article: int, model: str) -> list[Span] | None:
         """The spans ``model`` found in an article, or None when it has not analysed it."""
