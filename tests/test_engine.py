@@ -49,3 +49,8 @@ def test_sensitive_finds_at_least_as_much_text_at_lower_thresholds():
     covered = lambda a: sum(e - s for s, e in merge_intervals((x.start, x.end) for x in a.spans))
     assert covered(more) >= covered(normal) and len(more.spans) >= 1
     assert all(0 <= s.confidence <= 1 for s in more.spans)
+
+
+def test_text_that_is_not_valid_unicode_is_an_input_error_not_a_crash():
+    with pytest.raises(propscope.errors.InputError, match=r"lone surrogate, U\+DC00, at character 12"):
+        propscope.analyze("The traitors\udc00 betrayed us again.")

@@ -110,3 +110,21 @@ def test_oversize_text_names_the_limit(tmp_path, monkeypatch):
     (tmp_path / "long.jsonl").write_text(json.dumps({"text": TEXT}) + "\n")
     [refused] = load_all([tmp_path / "long.jsonl"])
     assert "over the limit of 50 characters" in str(refused)
+
+
+def test_a_page_whose_declared_charset_is_wrong_or_unknown_is_read_as_undeclared(site):
+    site.pages["/unknown"] = (200, {"Content-Type": "text/html; charset=no-such-charset"}, ARTICLE_HTML.encode())
+    site.pages["/wrong"] = (200, {"Content-Type": "text/html; charset=utf-8"},
+                            ARTICLE_HTML.replace("patriot", "patri\u00f6t").encode("latin-1"))
+    unknown, wrong = load_all([site.url + "/unknown", site.url + "/wrong"], Options(allow_private=True))
+    assert "stabbed every hard-working patriot" in unknown.text
+    assert "stabbed every hard-working patri\u00f6t" in wrong.text
+
+
+def test_html_over_the_limit_is_refused_however_it_comes(tmp_path, site, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "200")
+    site.pages["/declared"] = (200, {"Content-Type": "text/html; charset=utf-8"}, ARTICLE_HTML.encode())
+    (tmp_path / "a.jsonl").write_text(json.dumps({"html": ARTICLE_HTML}) + "\n")
+    refused = load_all([site.url + "/declared", tmp_path / "a.jsonl"], Options(allow_private=True))
+    assert [type(r).__name__ for r in refused] == ["TooLarge", "TooLarge"]
+    assert all("over the limit of 200 characters" in str(r) for r in refused)

@@ -4,6 +4,7 @@ property-based fuzzing from the OpenAPI document."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import socket
 import time
@@ -317,6 +318,20 @@ def test_text_over_the_limit_is_413_naming_it():
         assert error["limit"] == {"name": "PROPSCOPE_SERVE_MAX_CHARS", "value": 100}
         assert "PROPSCOPE_SERVE_MAX_CHARS" in error["message"]
         error = refused(httpx.post(server.url + "/v1/analyze", json={"html": ARTICLE_HTML}), 413, "text_too_long")
+
+
+def test_html_over_the_librarys_limit_is_413_naming_it(api, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "200")        # read per request, as the CLI reads it
+    error = refused(api.post("/v1/analyze", json={"html": ARTICLE_HTML}), 413, "too_large")
+    assert error["limit"] == {"name": "PROPSCOPE_MAX_CHARS", "value": 200}
+
+
+@pytest.mark.model
+def test_text_that_is_not_valid_unicode_is_422(api):
+    body = json.dumps({"text": ARTICLE + "A lone \ud800 half of a pair."})    # as JSON's \\u escape can hold it
+    error = refused(api.post("/v1/analyze", content=body, headers={"Content-Type": "application/json"}), 422,
+                    "bad_input")
+    assert f"lone surrogate, U+D800, at character {len(ARTICLE) + len('A lone ')}" in error["message"]
 
 
 def test_a_body_that_arrives_too_slowly_is_408():

@@ -15,6 +15,14 @@ class InputError(PropscopeError):
     exit_code = 2
 
 
+class TooLarge(InputError):
+    """An article over the length limit (``limit`` characters)."""
+
+    def __init__(self, message: str, limit: int):
+        super().__init__(message)
+        self.limit = limit
+
+
 class NoCorpus(InputError):
     """There is no corpus to read: no store, or no analyses in it by the model asked for."""
 
@@ -64,9 +72,14 @@ def not_utf8(path: object, position: int) -> InputError:
                       "convert it to UTF-8 first, e.g. with iconv")
 
 
-def too_large(path: object, size: int, limit: int) -> InputError:
-    return InputError(f"{path}: {size:,} characters is over the limit of {limit:,} characters per article; "
-                      "split it, or raise the limit with PROPSCOPE_MAX_CHARS")
+def too_large(path: object, size: int, limit: int) -> TooLarge:
+    return TooLarge(f"{path}: {size:,} characters is over the limit of {limit:,} characters per article; "
+                    "split it, or raise the limit with PROPSCOPE_MAX_CHARS", limit)
+
+
+def not_unicode(path: object, text: str, at: int) -> InputError:
+    return InputError(f"{path}: not valid Unicode text (a lone surrogate, U+{ord(text[at]):04X}, at character "
+                      f"{at:,}, as a JSON \\u escape can hold); send the text as UTF-8")
 
 
 def no_articles(path: object) -> InputError:

@@ -17,7 +17,7 @@ from . import errors
 from .errors import InputError
 from .text import language
 from .text.html import extract, looks_like_html
-from .text.read import article_id, check_size, decode, read_article, read_bytes
+from .text.read import article_id, check_size, check_unicode, decode, read_article, read_bytes
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 FOLDER_PATTERNS = ("*.txt", "*.html", "*.htm", "*.jsonl")
@@ -121,7 +121,8 @@ def _from_bytes(data: bytes | None, aid: str, source: str, options: Options, tex
 
 
 def _html(html: str, aid: str, source: str, options: Options, url: str | None = None) -> Document:
-    text, meta = extract(html, source, url)
+    text, meta = extract(check_size(html, source), source, url)
+    check_size(text, source)
     return checked(Document(text, aid, source, meta), options)
 
 
@@ -139,8 +140,18 @@ def _from_url(url: str, options: Options) -> Document:
     if page.content_type not in ("text/html", "application/xhtml+xml", ""):
         raise InputError(f"{url}: is {page.content_type}, not a web page or text; "
                          "give the address of an HTML article")
-    html = page.body.decode(page.charset) if page.charset else decode_html(page.body, url)
-    return _html(html, aid, url, options, url=page.url)
+    return _html(_declared(page.body, page.charset, url), aid, url, options, url=page.url)
+
+
+def _declared(body: bytes, charset: str | None, where: str) -> str:
+    """A page's HTML in the charset its server declares; a charset unknown to Python, or one the
+    bytes do not fit, is read as if none were declared."""
+    if charset:
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_html(body, where)
 
 
 def _url_id(url: str) -> str:
@@ -183,14 +194,17 @@ def _jsonl_record(line: str, name: str, number: int, path: Path, options: Option
         doc = _from_url(record["url"], options)
         return Document(doc.text, aid, source, {**doc.meta, **meta})
     if kind == "html":
-        text, extracted = extract(record["html"], name)
+        text, extracted = extract(check_size(record["html"], name), name)
+        check_size(text, name)
         return checked(Document(text, aid, source, {**extracted, **meta}), options, name)
     check_size(record["text"], name)
     return checked(Document(record["text"], aid, source, meta), options, name)
 
 
 def checked(doc: Document, options: Options, where: str | None = None) -> Document:
-    """Note the language; refuse text that is confidently not English unless asked not to."""
+    """Note the language; refuse text that is not valid Unicode, or is confidently not English
+    unless asked not to."""
+    check_unicode(doc.text, where or doc.source)
     code, prob = language.guess(doc.text)
     if language.is_foreign(code, prob) and not options.any_language:
         raise errors.not_english(where or doc.source, language.name(code), prob)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from tokenizers import Tokenizer
 
+from ..text.read import check_unicode
 from .names import Reading
 
 
@@ -55,7 +56,9 @@ def tokenize(tokenizer: Tokenizer, text: str, common: frozenset[str] | None = No
 
 
 def tokenize_reading(tokenizer: Tokenizer, reading: Reading) -> Tokens:
-    """Tokens of what a ``names.Reading`` reads, offsets into its original text."""
+    """Tokens of what a ``names.Reading`` reads, offsets into its original text; an InputError for
+    text that is not valid Unicode (the tokenizer cannot take a lone surrogate)."""
+    check_unicode(reading.original, "the text")
     enc = tokenizer.encode(reading.text, add_special_tokens=False)
     ids = np.asarray(enc.ids, dtype=np.int64)
     offsets = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)

@@ -43,7 +43,8 @@ REFUSED = {
     400: "The body cannot be parsed (it is not UTF-8).",
     401: "No or wrong bearer token (when the server has one).",
     408: "The request body arrived too slowly (PROPSCOPE_SERVE_TIMEOUT).",
-    413: "The body (PROPSCOPE_SERVE_MAX_BODY) or the article text (PROPSCOPE_SERVE_MAX_CHARS) is too large.",
+    413: "The body (PROPSCOPE_SERVE_MAX_BODY), the article text (PROPSCOPE_SERVE_MAX_CHARS) or the HTML "
+         "(PROPSCOPE_MAX_CHARS) is too large.",
     422: "The request is not valid, or its input cannot be analysed: not English, no article text in the page, "
          "an unknown technique, a URL that cannot be fetched or is refused (loopback, private, link-local).",
     429: "The model is busy: as many requests as PROPSCOPE_SERVE_QUEUE allows already wait for it in this server "

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..errors import ExtraMissing, FetchError, InputError, ModelError, NoCorpus, PropscopeError
+from ..errors import ExtraMissing, FetchError, InputError, ModelError, NoCorpus, PropscopeError, TooLarge
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -83,13 +83,15 @@ def unknown_technique(name: str) -> ApiError:
 
 
 def from_library(exc: PropscopeError) -> ApiError:
-    """The library's errors: input that cannot be analysed 422 (a URL that cannot be fetched or is
+    """The library's errors: an article over the length limit 413, input that cannot be analysed 422 (a URL that cannot be fetched or is
     refused included: it is the request's input), no corpus 404, the model or a part not installed
     503, anything else 500."""
     if isinstance(exc, NoCorpus):
         return ApiError(404, "no_corpus", str(exc))
     if isinstance(exc, FetchError):
         return ApiError(422, "fetch_failed", str(exc))
+    if isinstance(exc, TooLarge):       # an HTML page or body over the library's limit
+        return ApiError(413, "too_large", str(exc), ("PROPSCOPE_MAX_CHARS", exc.limit))
     if isinstance(exc, InputError):
         return ApiError(422, "bad_input", str(exc))
     if isinstance(exc, ModelError):

@@ -41,6 +41,16 @@ def check_size(text: str, where: object, max_chars: int | None = None) -> str:
     return text
 
 
+def check_unicode(text: str, where: object) -> str:
+    """``text``, or an InputError if it is not valid Unicode: a lone surrogate, which a JSON
+    ``\\u`` escape can hold but UTF-8 and the tokenizer cannot."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise errors.not_unicode(where, text, exc.start) from None
+    return text
+
+
 def article_files(paths: list[str | Path]) -> list[Path]:
     """Expand folders into their article files (sorted); files are kept as given."""
     out: list[Path] = []
