@@ -83,6 +83,8 @@ def test_classify_rejects_spans_outside_the_article(folder, tmp_path):
     tmpl.write_text("101\t?\t4\t99999\n")
     r = run("classify", "--spans", str(tmpl), str(folder))
     assert r.returncode != 0 and "Traceback" not in r.stderr and "past its" in r.stderr
+    r = run("classify", "--spans", str(tmp_path), str(folder))         # a folder, not a template
+    assert r.returncode == 2 and r.stderr == f"propscope: {tmp_path}: not a regular file\n"
 
 
 @pytest.mark.parametrize("content, message", [
@@ -125,6 +127,19 @@ def test_batch_goes_on_past_a_bad_article(folder, tmp_path):
     assert r.returncode == 1
     assert "article103.txt" in r.stderr and "1 of 3 articles failed" in r.stderr
     assert {row[0] for row in parse(out.read_text())} == {"101", "102"}
+
+
+@pytest.mark.parametrize("command", [("detect",), ("analyze", "--format", "json"), ("analyze", "--format", "html")])
+def test_a_run_that_fails_before_writing_anything_leaves_the_output_file_alone(command, tmp_path):
+    out = tmp_path / "kept.txt"
+    out.write_text("last week's results\n")
+    (tmp_path / "article7.txt").write_bytes(b"caf\xe9\n")
+    for bad in (tmp_path / "article7.txt", tmp_path / "missing.txt"):
+        r = run(*command, "-o", str(out), str(bad))
+        assert r.returncode == 2 and "Traceback" not in r.stderr
+        assert out.read_text() == "last week's results\n"
+    r = run(*command, "-o", str(out), str(tmp_path / "article7.txt"), str(tmp_path / "missing.txt"))
+    assert r.returncode != 0 and out.read_text() == "last week's results\n"     # nothing to write: every one failed
 
 
 @pytest.mark.parametrize("command", [("detect", "--format", "semeval"), ("analyze", "--format", "json")])

@@ -31,7 +31,8 @@ def friendly(func):
 
 class Output:
     """-o FILE or stdout; a file is written whole at the end, so a failure never leaves half of one,
-    and a file that could not be written is refused before any work is done."""
+    and a file that could not be written is refused before any work is done. As a context, a run
+    that fails before it has written anything leaves an existing file as it was."""
 
     def __init__(self, path: str | None):
         self.path, self.parts = path, []
@@ -48,6 +49,13 @@ class Output:
             click.echo(text, nl=False)
         else:
             self.parts.append(text)
+
+    def __enter__(self) -> Output:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if kind is None or self.parts:     # what a failed run did produce is written
+            self.close()
 
     def close(self) -> None:
         if self.path is not None:
@@ -140,13 +148,11 @@ def detect(paths, fmt, output):
     """Find technique spans in article<ID>.txt files or folders of them (SemEval TSV)."""
     from .engine import detect_many
     from .render import semeval
-    articles, out = Articles(paths), Output(output)
-    try:
+    articles = Articles(paths)
+    with Output(output) as out:
         for _, spans in detect_many((aid, text) for _, aid, text in articles):
             out.write(semeval.lines(spans))
-    finally:
-        out.close()
-    articles.finish()
+        articles.finish()
 
 
 @main.command()
@@ -197,47 +203,47 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
     fmt = fmt or ("terminal" if sys.stdout.isatty() and not output else "json")
     keep = _technique_names(only)
     items = expand(list(sources), Options(allow_private, any_language), stdin=lambda: sys.stdin.buffer.read())
-    out, results, failed = Output(output), [], []
-    try:
-        for item in _progress(items):
-            try:
-                doc = item.load()
-            except PropscopeError as exc:
-                if len(items) == 1:
-                    raise
-                click.echo(f"propscope: {exc}", err=True)
-                failed.append(item.name)
-                continue
-            analysis = run(doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
-                           threshold=threshold, techniques=keep, sensitive=sensitive)
-            if fmt == "terminal":
-                print_analysis(analysis, hint=not sensitive)
-            elif fmt == "jsonl":
-                out.write(render_json.dumps(analysis, indent=None) + "\n")
-            elif fmt == "csv":
-                out.write(render_csv.rows([analysis], header=not results))
-                results.append(None)
-            elif fmt == "semeval":
-                out.write(semeval.lines(analysis.spans))
-            else:
-                results.append(analysis)
-    finally:
-        if fmt == "json" and results:
-            import json
-            body = (render_json.dumps(results[0]) if len(results) == 1
-                    else json.dumps([render_json.to_dict(a) for a in results], ensure_ascii=False, indent=2))
-            out.write(body + "\n")
-        elif fmt == "html" and results:
-            from .engine import detector
-            from .reliability import from_validation
-            from .render import card
-            from .render.html import report
-            model = detector()
-            out.write(report(results, threshold, from_validation(model.validation()), sensitive,
-                             card.read(model.folder)))
-        out.close()
-    if failed:
-        raise PropscopeError(f"{len(failed)} of {len(items)} inputs failed: {', '.join(failed)}")
+    results, failed = [], []
+    with Output(output) as out:
+        try:
+            for item in _progress(items):
+                try:
+                    doc = item.load()
+                except PropscopeError as exc:
+                    if len(items) == 1:
+                        raise
+                    click.echo(f"propscope: {exc}", err=True)
+                    failed.append(item.name)
+                    continue
+                analysis = run(doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
+                               threshold=threshold, techniques=keep, sensitive=sensitive)
+                if fmt == "terminal":
+                    print_analysis(analysis, hint=not sensitive)
+                elif fmt == "jsonl":
+                    out.write(render_json.dumps(analysis, indent=None) + "\n")
+                elif fmt == "csv":
+                    out.write(render_csv.rows([analysis], header=not results))
+                    results.append(None)
+                elif fmt == "semeval":
+                    out.write(semeval.lines(analysis.spans))
+                else:
+                    results.append(analysis)
+        finally:
+            if fmt == "json" and results:
+                import json
+                body = (render_json.dumps(results[0]) if len(results) == 1
+                        else json.dumps([render_json.to_dict(a) for a in results], ensure_ascii=False, indent=2))
+                out.write(body + "\n")
+            elif fmt == "html" and results:
+                from .engine import detector
+                from .reliability import from_validation
+                from .render import card
+                from .render.html import report
+                model = detector()
+                out.write(report(results, threshold, from_validation(model.validation()), sensitive,
+                                 card.read(model.folder)))
+        if failed:          # what the others gave is written; when none gave anything, the file is left alone
+            raise PropscopeError(f"{len(failed)} of {len(items)} inputs failed: {', '.join(failed)}")
 
 
 def _technique_names(given: tuple[str, ...]) -> list[str] | None:

@@ -82,6 +82,10 @@ def classify_template(spans_file, articles: dict[str, Path]) -> list[Span]:
         template = read_semeval(spans_file)
     except FileNotFoundError:
         raise errors.not_found(spans_file) from None
+    except IsADirectoryError:
+        raise errors.not_a_file(spans_file) from None
+    except OSError as exc:
+        raise errors.unreadable(spans_file, exc.strerror or str(exc)) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_span_file(spans_file, str(exc)) from None
     by_article: dict[str, list[int]] = defaultdict(list)
