@@ -104,6 +104,12 @@ def test_paste_analyse_and_hover_a_fragment(page, server):
     assert page.errors == []
 
 
+def test_characters_beyond_the_basic_plane_do_not_shift_the_highlights(page):
+    analyse(page, "\U0001F525\U0001F525 Breaking \U0001D4D7: " + ARTICLE)     # two UTF-16 units each in JavaScript
+    assert marks(page) == ["corrupt elites", "traitors", " will destroy", "proud again"]
+    assert page.errors == []
+
+
 def test_blind_to_names_is_asked_for_and_shown(page):
     assert page.locator("#blind-names").is_checked()       # the default reading
     analyse(page)

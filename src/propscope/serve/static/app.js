@@ -7,6 +7,7 @@
   var techniques = [];          // the catalogue, in order: number = index + 1
   var byName = {};
   var result = null;            // the last analysis, as the API returned it
+  var chars = [];               // its text as code points: the API's offsets count them, not UTF-16 units
   var asked = null;             // the request that produced it
   var on = {};                  // technique name -> shown
   var minimum = 0;
@@ -118,6 +119,7 @@
 
   function show(data) {
     result = data;
+    chars = Array.from(data.text);
     on = {};
     Object.keys(data.summary.counts).forEach(function (name) { on[name] = true; });
     var meta = data.meta || {};
@@ -170,14 +172,14 @@
 
   function draw() {
     hideTip();
-    var spans = visible(), text = result.text, article = $("article"), counts = {};
+    var spans = visible(), article = $("article"), counts = {};
     spans.forEach(function (s) { counts[s.technique] = (counts[s.technique] || 0) + 1; });
     document.querySelectorAll(".count").forEach(function (c) {
       c.textContent = counts[c.getAttribute("data-t")] || 0;
     });
     article.textContent = "";
-    segments(spans, text.length).forEach(function (seg) {
-      var piece = text.slice(seg[0], seg[1]), covering = seg[2];
+    segments(spans, chars.length).forEach(function (seg) {
+      var piece = chars.slice(seg[0], seg[1]).join(""), covering = seg[2];
       if (!covering.length) { article.appendChild(document.createTextNode(piece)); return; }
       covering.sort(function (x, y) { return (x.end - x.start) - (y.end - y.start); });
       var t = byName[covering[0].technique], mark = add(article, "mark", "frag", piece);
