@@ -12,12 +12,15 @@ PAGE = (200, {"Content-Type": "text/html; charset=utf-8"}, b"<html><body><p>hell
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "::1", "10.1.2.3", "172.16.0.9", "192.168.1.1",
                                      "169.254.169.254", "fe80::1", "fd00:ec2::254", "0.0.0.0",
-                                     "100.64.0.1", "::ffff:127.0.0.1", "224.0.0.1"])
+                                     "100.64.0.1", "::ffff:127.0.0.1", "224.0.0.1",
+                                     "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2002:a00:1::1",
+                                     "::127.0.0.1", "::"])
 def test_private_loopback_link_local_and_metadata_addresses_are_not_public(address):
     assert not is_public(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "2606:4700::6810:85e5", "8.8.8.8"])
+@pytest.mark.parametrize("address", ["93.184.215.14", "2606:4700::6810:85e5", "8.8.8.8", "64:ff9b::808:808",
+                                     "2002:808:808::1"])
 def test_global_addresses_are_public(address):
     assert is_public(address)
 
@@ -95,6 +98,27 @@ def test_a_silent_server_times_out(site, monkeypatch):
     with pytest.raises(FetchError, match="no answer within 1 s"):
         fetch(site.url + "/slow", allow_private=True)
     assert time.monotonic() - started < 2.9
+
+
+def test_a_server_that_trickles_its_page_is_cut_off_at_the_timeout(site, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
+
+    def trickle(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.end_headers()
+        try:
+            for _ in range(30):            # a byte every 0.2 s: each read is quick, the page never ends
+                handler.wfile.write(b"y")
+                handler.wfile.flush()
+                time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    site.pages["/trickle"] = trickle
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no answer within 1 s"):
+        fetch(site.url + "/trickle", allow_private=True)
+    assert time.monotonic() - started < 2.5
 
 
 def test_http_errors_and_bad_schemes_are_clear(site):

@@ -289,6 +289,29 @@ def test_loopback_urls_are_fetched_when_allowed(site):
                 422, "fetch_failed")
 
 
+@pytest.mark.model
+def test_slow_sites_do_not_hold_up_pasted_articles(site):
+    def slow(handler):
+        time.sleep(3)
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.end_headers()
+        handler.wfile.write(ARTICLE_HTML.encode())
+    site.pages["/slow.html"] = slow
+    done = []
+
+    def post(body):
+        r = httpx.post(server.url + "/v1/analyze", json=body, timeout=60)
+        done.append("url" if "url" in body else "text")
+        return r.status_code
+    with serving(allow_private=True) as server, ThreadPoolExecutor(9) as pool:
+        fetching = [pool.submit(post, {"url": site.url + "/slow.html"}) for _ in range(8)]   # every fetch thread
+        time.sleep(0.5)
+        assert post({"text": ARTICLE}) == 200
+        assert [f.result() for f in fetching] == [200] * 8
+    assert done[0] == "text"            # answered while all eight pages were still on their way
+
+
 def test_not_found_and_wrong_method_are_json(api):
     refused(api.get("/v2/nothing"), 404, "not_found")
     refused(api.get("/v1/analyze"), 405, "method_not_allowed")

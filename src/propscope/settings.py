@@ -33,7 +33,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("blind_names", "1", "1 reads each run of names as a placeholder word (the same name as the same word), so that who is named cannot "
             "change what is flagged; 0 reads names as written (more accurate on the news the model learned "
             "from, but names then move results: see the model card)."),
-    Setting("fetch_timeout", "15", "Seconds to wait for a web page to connect and for each read.", minimum=1),
+    Setting("fetch_timeout", "15", "Seconds a web page may take to arrive, redirects included.", minimum=1),
     Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused).", minimum=1),
     Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL.", minimum=0),
     Setting("db", "propscope.db", "The corpus store for ingest, stats, export and the web page's corpus charts: a SQLite "

@@ -1,4 +1,5 @@
-"""Analyses off the event loop: pages are fetched and parsed on a small thread pool, and the
+"""Analyses off the event loop: pages are fetched on a small thread pool, and text and HTML
+parsed on another (so slow sites cannot hold up pasted articles), and the
 model runs on one thread per process (onnxruntime spreads each call over its own threads),
 with a deadline for each request and a bounded wait for the model (``admission``)."""
 
@@ -32,6 +33,7 @@ class Runner:
         self.admission = Admission(config.queue, config.timeout)
         self._model = ThreadPoolExecutor(1, thread_name_prefix="propscope-model")
         self._pages = ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="propscope-pages")
+        self._fetches = ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="propscope-fetches")
 
     async def start(self) -> Detector:
         """Load the model before the first request."""
@@ -40,10 +42,11 @@ class Runner:
     def close(self) -> None:
         self._model.shutdown(wait=False, cancel_futures=True)
         self._pages.shutdown(wait=False, cancel_futures=True)
+        self._fetches.shutdown(wait=False, cancel_futures=True)
 
     async def analyze(self, request: AnalyzeRequest) -> Analysis:
         """The request's analysis, or an ApiError: busy (429), too long (413), late (504)."""
-        if self.held >= self.config.queue + 1 + PAGE_THREADS:     # the model's and the pages' work
+        if self.held >= self.config.queue + 1 + 2 * PAGE_THREADS:     # the model's, the pages' and the fetches' work
             raise problems.busy(self.config.queue, self.admission.retry_after())
         self.held += 1
         deadline = time.monotonic() + self.config.timeout
@@ -65,7 +68,7 @@ class Runner:
         if request.text is not None and len(request.text) > limit:
             raise problems.text_too_long(len(request.text), limit)
         options = Options(allow_private=self.config.allow_private, any_language=request.any_language)
-        doc = await self._on(self._pages, functools.partial(
+        doc = await self._on(self._fetches if request.url is not None else self._pages, functools.partial(
             document, text=request.text, html=request.html, url=request.url, options=options))
         if len(doc.text) > limit:
             raise problems.text_too_long(len(doc.text), limit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Callable
@@ -30,11 +31,19 @@ class Page:
     body: bytes
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address: NAT64 gateways, the deprecated IPv4-compatible form
+EMBEDDING = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+
+
 def is_public(address: str) -> bool:
-    """Globally routable unicast: not private, loopback, link-local (cloud metadata), reserved or multicast."""
+    """Globally routable unicast: not private, loopback, link-local (cloud metadata), reserved or
+    multicast; an IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is judged by that."""
     ip = ipaddress.ip_address(address)
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        inner = ip.ipv4_mapped or ip.sixtofour or (
+            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if any(ip in n for n in EMBEDDING) else None)
+        if inner is not None:
+            return is_public(str(inner))
     return ip.is_global and not ip.is_multicast
 
 
@@ -48,9 +57,11 @@ def resolve(host: str, port: int) -> list[str]:
 
 def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], bool] | None = None) -> Page:
     """GET ``url``; ``allowed(address)`` decides which addresses may be contacted
-    (default: public ones only, or any with ``allow_private``)."""
+    (default: public ones only, or any with ``allow_private``). The whole page, redirects
+    included, must arrive within the timeout: a server that trickles bytes is cut off too."""
     allowed = allowed or ((lambda _: True) if allow_private else is_public)
     timeout = float(settings.get_int("fetch_timeout"))
+    deadline = time.monotonic() + timeout
     max_bytes = settings.get_int("fetch_max_bytes")
     max_redirects = settings.get_int("fetch_max_redirects")
     with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"},
@@ -71,7 +82,7 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
             refused = [a for a in addresses if not allowed(a)]
             if refused:
                 raise errors.refused_address(url, refused[0])
-            response = _connect(client, url, target, addresses, timeout)
+            response = _connect(client, url, target, addresses, timeout, deadline)
             try:
                 if response.is_redirect:
                     url = urljoin(url, response.headers.get("location", ""))
@@ -79,7 +90,7 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
                 if response.status_code >= 400:
                     raise errors.unreachable(url, f"the server answered {response.status_code} "
                                                   f"{response.reason_phrase}")
-                body = _read_capped(response, url, max_bytes, timeout)
+                body = _read_capped(response, url, max_bytes, timeout, deadline)
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 return Page(url, content_type, response.charset_encoding, body)
             finally:
@@ -87,26 +98,33 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
         raise errors.unreachable(url, f"more than {max_redirects} redirects")
 
 
+def _late(url: str, timeout: float) -> errors.FetchError:
+    return errors.unreachable(url, f"no answer within {timeout:g} s")
+
+
 def _connect(client: httpx.Client, url: str, target: httpx.URL, addresses: list[str],
-             timeout: float) -> httpx.Response:
+             timeout: float, deadline: float) -> httpx.Response:
     """Send the request to the checked addresses in turn (the name still drives TLS and Host)."""
     reason = "no address"
     for address in addresses:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _late(url, timeout)
         request = client.build_request(
             "GET", target.copy_with(host=address), headers={"Host": target.netloc.decode("ascii")},
-            extensions={"sni_hostname": target.host} if target.scheme == "https" else {})
+            extensions={"sni_hostname": target.host} if target.scheme == "https" else {}, timeout=left)
         try:
             return client.send(request, stream=True)
         except httpx.ConnectError as exc:
             reason = str(exc) or "connection failed"
         except httpx.TimeoutException:
-            raise errors.unreachable(url, f"no answer within {timeout:g} s") from None
+            raise _late(url, timeout) from None
         except httpx.HTTPError as exc:
             raise errors.unreachable(url, str(exc) or type(exc).__name__) from None
     raise errors.unreachable(url, reason)
 
 
-def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: float) -> bytes:
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: float, deadline: float) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise errors.unreachable(url, f"the page is {int(declared):,} bytes, over the limit of {max_bytes:,}; "
@@ -119,8 +137,10 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: fl
                 raise errors.unreachable(url, f"the page is over the limit of {max_bytes:,} bytes; "
                                               "raise it with PROPSCOPE_FETCH_MAX_BYTES")
             chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise _late(url, timeout)
     except httpx.TimeoutException:
-        raise errors.unreachable(url, f"no answer within {timeout:g} s") from None
+        raise _late(url, timeout) from None
     except httpx.HTTPError as exc:
         raise errors.unreachable(url, str(exc) or type(exc).__name__) from None
     return b"".join(chunks)
