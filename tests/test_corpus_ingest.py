@@ -109,6 +109,16 @@ def test_pages_already_stored_are_not_fetched_again(site, tmp_path):
         again = ingest(store, [f"{site.url}/feed"], Options(allow_private=True), analyser=Marker())
         assert (again.added, again.skipped) == (0, 2)
         assert [path for path, _ in site.requests] == ["/feed"]
+        site.pages["/feed"] = (200, {"Content-Type": "application/rss+xml"}, (
+            f'<rss version="2.0"><channel><title>Flag</title><item><link>{site.url}/a.html</link></item>'
+            f'<item><link>{site.url}/copy.html</link></item></channel></rss>').encode())
+        site.pages["/copy.html"] = site.pages["/a.html"]          # the same article under another address
+        copied = ingest(store, [f"{site.url}/feed"], Options(allow_private=True), analyser=Marker())
+        assert (copied.added, copied.duplicates, copied.skipped) == (0, 1, 1)
+        site.requests.clear()
+        third = ingest(store, [f"{site.url}/feed"], Options(allow_private=True), analyser=Marker())
+        assert (third.added, third.duplicates, third.skipped) == (0, 0, 2)
+        assert [path for path, _ in site.requests] == ["/feed"]
 
 
 # -- killed mid-way (SIGKILL), then run again: a real ingest with the real model --------------------

@@ -37,6 +37,9 @@ def test_articles_are_deduplicated_by_their_text(db_url):
         assert store.count() == 2
         assert store.article(first).outlet == "Flag"        # the first copy is kept
         assert store.add([article()]) == [None]
+        assert store.add([article(source="https://copy.example/a")]) == [None]
+        assert store.has_source("https://copy.example/a") and store.has_source(article().source)
+        assert not store.has_source("https://elsewhere.example/a")
 
 
 def test_hash_ignores_whitespace_only():

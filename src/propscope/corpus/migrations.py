@@ -46,6 +46,15 @@ CREATE TABLE spans (
 );
 CREATE INDEX spans_analysis ON spans (analysis);
 """),
+    # where else a stored text was found (a page syndicated under another address, a file copied),
+    # so that a rerun does not fetch those pages again either
+    ("0002_duplicate_sources", """
+CREATE TABLE duplicate_sources (
+    source TEXT PRIMARY KEY,
+    article BIGINT NOT NULL REFERENCES articles (pk) ON DELETE CASCADE,
+    added_at TEXT NOT NULL
+);
+"""),
 ]
 
 

@@ -292,20 +292,28 @@ class Store:
     # -- articles ---------------------------------------------------------------------------
     def add(self, articles: Iterable[Article]) -> list[int | None]:
         """Store articles in one transaction; each one's key, or None where the same text is
-        already stored (the first copy and its metadata are kept)."""
+        already stored (the first copy and its metadata are kept, and the copy's source noted)."""
         sql = ("INSERT INTO articles (sha256, text, words, added_at, " + ", ".join(ARTICLE_COLUMNS) + ") "
                f"VALUES ({', '.join('?' * (4 + len(ARTICLE_COLUMNS)))}) "
                "ON CONFLICT (sha256) DO NOTHING RETURNING pk")
         keys = []
         with self.db.transaction():
             for a in articles:
-                row = self.db.execute(sql, [text_hash(a.text), a.text, a.words, now(),
+                digest = text_hash(a.text)
+                row = self.db.execute(sql, [digest, a.text, a.words, now(),
                                             *(getattr(a, c) for c in ARTICLE_COLUMNS)]).fetchone()
                 keys.append(row[0] if row else None)
+                if row is None:
+                    self.db.execute("INSERT INTO duplicate_sources (source, article, added_at) "
+                                    "SELECT ?, pk, ? FROM articles WHERE sha256 = ? AND source <> ? "
+                                    "ON CONFLICT (source) DO NOTHING", [a.source, now(), digest, a.source])
         return keys
 
     def has_source(self, source: str) -> bool:
-        return self.db.execute("SELECT 1 FROM articles WHERE source = ? LIMIT 1", [source]).fetchone() is not None
+        """Whether an article from ``source`` is stored, or was found there as a copy of one."""
+        return self.db.execute("SELECT 1 FROM articles WHERE source = ? UNION ALL "
+                               "SELECT 1 FROM duplicate_sources WHERE source = ? LIMIT 1",
+                               [source, source]).fetchone() is not None
 
     def article(self, pk: int) -> Article | None:
         row = self.db.execute(f"SELECT pk, text, {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE pk = ?",
