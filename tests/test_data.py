@@ -18,6 +18,12 @@ def write_split(root, labels="1\tSlogans\t0\t5\n1\tDoubt\t6\t11\n"):
     return root
 
 
+def test_a_byte_order_mark_before_the_first_label_line_is_not_part_of_the_id(tmp_path):
+    root = write_split(tmp_path / "d")
+    (root / "train-labels-task-flc-tc" / "article1.task-flc-tc.labels").write_text("\ufeff1\tSlogans\t0\t5\n")
+    assert {a.article_id: a.spans for a in load_split(root)}["1"] == (Span("1", 0, 5, "Slogans"),)
+
+
 def test_load_split_keeps_bom_and_reads_gold(tmp_path):
     arts = {a.article_id: a for a in load_split(write_split(tmp_path / "d"))}
     assert arts["1"].text.startswith("\ufeff")
@@ -63,6 +69,14 @@ def test_semeval2021_memes_map_to_ptc(tmp_path):
      "x.labels:1: malformed line"),
     (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_bytes(b"1\tSlogans\t0\t2\n\xff\n"),
      "not valid UTF-8"),
+    (lambda root: (shutil.rmtree(root / "train-labels-task-flc-tc"),
+                   (root / "train-labels-task-flc-tc").write_text("a file, not the folder")), "no labels"),
+    (lambda root: [p.unlink() for p in (root / "train-labels-task-flc-tc").iterdir()],
+     "no labels (train-labels-task-flc-tc/ holds no .labels files)"),
+    (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("1\t0\t2\n"),
+     "article 1 0-2: 'no technique' is not one of the 14 techniques"),
+    (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("1\tSlogan\t0\t2\n"),
+     "article 1 0-2: 'Slogan' is not one of the 14 techniques"),
 ])
 def test_a_damaged_split_is_refused_with_what_is_wrong(tmp_path, damage, message):
     root = write_split(tmp_path / "d")

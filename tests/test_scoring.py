@@ -123,9 +123,22 @@ def test_tc_keys_on_article_and_offsets():
 
 
 def test_empty_inputs():
-    for fn in (si_scores, span_technique_scores, tc_scores):
+    for fn in (si_scores, span_technique_scores):      # nothing to find, nothing found: F1 1, as officially
         s = fn([], [])
-        assert (s.precision, s.recall, s.f1, s.n_pred, s.n_gold) == (0.0, 0.0, 0.0, 0, 0)
+        assert (s.precision, s.recall, s.f1, s.n_pred, s.n_gold) == (0.0, 0.0, 1.0, 0, 0)
+    s = tc_scores([], [])
+    assert (s.precision, s.recall, s.f1, s.n_pred, s.n_gold) == (0.0, 0.0, 0.0, 0, 0)
+    assert si_scores([sp(0, 5, A)], []).f1 == si_scores([], [sp(0, 5, A)]).f1 == 0.0
+
+
+def test_spans_that_only_touch_are_not_merged():
+    # the official scorer merges spans sharing a character; [0, 2) and [2, 10) stay two
+    s = si_scores([sp(0, 2, A)], [sp(0, 2, A), sp(2, 10, B)])
+    assert (s.precision, s.recall, s.n_gold) == (1.0, 0.5, 2)
+    s = span_technique_scores([sp(0, 2, A), sp(2, 10, A)], [sp(0, 2, A)])
+    assert (s.precision, s.recall, s.n_pred) == (0.5, 1.0, 2)
+    s = si_scores([sp(0, 3, A)], [sp(0, 2, A), sp(1, 10, B)])         # sharing one: merged
+    assert (s.precision, s.recall, s.n_gold) == (1.0, 0.3, 1)
 
 
 def test_format_table():
@@ -195,7 +208,8 @@ def test_perfect_prediction(gold):
 def test_empty_prediction(gold):
     for fn in MEASURES:
         s = fn([], gold)
-        assert (s.precision, s.recall, s.f1, s.n_pred) == (0.0, 0.0, 0.0, 0)
+        perfect = not gold and fn is not tc_scores        # nothing to find, nothing found
+        assert (s.precision, s.recall, s.f1, s.n_pred) == (0.0, 0.0, 1.0 if perfect else 0.0, 0)
 
 
 @FAST

@@ -37,11 +37,12 @@ def _f1(p: float, r: float) -> float:
 
 
 def _merged(spans: Iterable[Span], key) -> dict[Hashable, list[Interval]]:
-    """Group spans by ``key(span)`` and merge each group's intervals."""
+    """Group spans by ``key(span)`` and merge each group's intervals that share a character
+    (as the official scorer does: spans that only touch stay two)."""
     groups: dict[Hashable, list[Interval]] = defaultdict(list)
     for s in spans:
         groups[key(s)].append((s.start, s.end))
-    return {k: merge_intervals(v) for k, v in groups.items()}
+    return {k: merge_intervals(v, touching=False) for k, v in groups.items()}
 
 
 def _overlap_sums(a: list[Interval], b: list[Interval]) -> tuple[float, float]:
@@ -73,7 +74,8 @@ def _partial_scores(pred: dict[Hashable, list[Interval]],
         r_sum += rs
     p = p_sum / n_pred if n_pred else 0.0
     r = r_sum / n_gold if n_gold else 0.0
-    return Scores(p, r, _f1(p, r), n_pred, n_gold)
+    # nothing to find and nothing found is a perfect score, as the official scorer has it
+    return Scores(p, r, 1.0 if n_pred == n_gold == 0 else _f1(p, r), n_pred, n_gold)
 
 
 def si_scores(pred: Iterable[Span], gold: Iterable[Span]) -> Scores:
@@ -152,7 +154,7 @@ def read_semeval(path: str | PathLike[str]) -> list[Span]:
     spans: list[Span] = []
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
+            line = line.rstrip("\r\n").removeprefix("\ufeff" if lineno == 1 else "")
             if not line.strip():
                 continue
             fields = line.split("\t")

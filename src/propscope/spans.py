@@ -36,11 +36,12 @@ class Span:
                        confidence=self.confidence if confidence is None else confidence)
 
 
-def merge_intervals(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Union of half-open intervals, as sorted disjoint intervals (touching ones join)."""
+def merge_intervals(intervals: Iterable[tuple[int, int]], touching: bool = True) -> list[tuple[int, int]]:
+    """Union of half-open intervals, as sorted disjoint intervals; touching ones join unless
+    ``touching`` is false (then only those that share a character do)."""
     merged: list[list[int]] = []
     for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
+        if merged and (start < merged[-1][1] or touching and start == merged[-1][1]):
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])

@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import errors
 from ..scoring import read_semeval
 from ..spans import Span
+from ..techniques import NAMES
 from ..text.read import article_id, read_article
 
 
@@ -23,14 +24,15 @@ class Article:
 def load_split(root: str | Path) -> list[Article]:
     """Articles under ``root/articles`` with gold from ``root/*-labels-task-flc-tc/`` files."""
     root = Path(root)
-    label_dir = next(iter(sorted(root.glob("*labels-task-flc-tc"))), None)
+    label_dir = next(iter(sorted(p for p in root.glob("*labels-task-flc-tc") if p.is_dir())), None)
     label_files = sorted(label_dir.glob("*.labels")) if label_dir else sorted(root.glob("*task-flc-tc.labels"))
     paths = sorted((root / "articles").glob("article*.txt"))
     if not paths:
         raise errors.bad_split(root, "no articles/article*.txt files; a labelled split is laid out like "
                                      "PTC's train/: articles/ and a *-labels-task-flc-tc/ folder")
-    if label_dir is None and not label_files:
-        raise errors.bad_split(root, "no labels (a *-labels-task-flc-tc/ folder or *task-flc-tc.labels file)")
+    if not label_files:
+        raise errors.bad_split(root, f"no labels ({label_dir.name}/ holds no .labels files)" if label_dir else
+                               "no labels (a *-labels-task-flc-tc/ folder or *task-flc-tc.labels file)")
     gold: dict[str, list[Span]] = defaultdict(list)
     for path in label_files:
         try:
@@ -42,6 +44,10 @@ def load_split(root: str | Path) -> list[Article]:
         except OSError as exc:
             raise errors.unreadable(path, exc.strerror or str(exc)) from None
         for span in spans:
+            if span.technique not in NAMES:       # gold that could never be matched would lower every score
+                raise errors.InputError(f"{path}: article {span.article_id} {span.start}-{span.end}: "
+                                        f"{span.technique or 'no technique'!r} is not one of the 14 techniques "
+                                        "(lines are id, technique, start, end)")
             gold[span.article_id].append(span)
     articles = []
     for path in paths:
