@@ -88,6 +88,12 @@ def test_snap_trims_edge_punctuation_and_odd_spaces():
     assert text[s:e] == "hello world"
 
 
+def test_snap_trims_every_kind_of_space_and_invisible_character():
+    text = "x.\u2003\u200b\u200dcorrupt elites\u202f\u3000\u2028\x0c."
+    s, e = snap(text, 1, len(text))
+    assert text[s:e] == "corrupt elites"
+
+
 def test_snap_keeps_inner_punctuation():
     text = "no, never. ever"
     s, e = snap(text, 0, len(text))

@@ -72,6 +72,17 @@ def test_bom_offsets_survive(det):
     assert tokenize(det.tokenizer, text).offsets[0, 0] >= 1
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r", "\u2028"])
+def test_lines_however_they_are_broken_read_as_line_feeds(det, newline):
+    text = TEXT.replace("\n", newline)
+    assert len(text) == len(TEXT) + (len(newline) - 1) * TEXT.count("\n")
+    fragments = lambda t, spans: [(t[s.start:s.end].replace(newline, "\n"), s.technique) for s in spans]  # noqa: E731
+    assert fragments(text, det.detect(text)) == fragments(TEXT, det.detect(TEXT))
+    [(start, end)] = [(s.start, s.end) for s in det.detect(TEXT)[:1]]
+    moved = TEXT[:start].count("\n") * (len(newline) - 1)
+    assert det.rank(text, [(start + moved, end + moved)]).argmax() == det.rank(TEXT, [(start, end)]).argmax()
+
+
 def test_detect_many_equals_one_by_one(det):
     texts = [TEXT, "", TEXT * 3, "Short calm note.\n", "\ufeff" + TEXT]
     many = list(det.detect_many((str(i), t) for i, t in enumerate(texts)))

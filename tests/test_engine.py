@@ -54,3 +54,26 @@ def test_sensitive_finds_at_least_as_much_text_at_lower_thresholds():
 def test_text_that_is_not_valid_unicode_is_an_input_error_not_a_crash():
     with pytest.raises(propscope.errors.InputError, match=r"lone surrogate, U\+DC00, at character 12"):
         propscope.analyze("The traitors\udc00 betrayed us again.")
+
+
+@pytest.mark.parametrize("threshold", [1.5, -0.1, float("nan"), "0.5", True])
+def test_a_threshold_that_is_not_a_confidence_is_refused(threshold):
+    with pytest.raises(propscope.errors.InputError, match="give a confidence from 0 to 1"):
+        propscope.analyze("The traitors betrayed us again.", threshold=threshold)
+
+
+def test_techniques_are_named_as_the_cli_names_them_and_unknown_ones_refused():
+    text = "The corrupt elites in the capital have once again stabbed every hard-working patriot in the back."
+    every = propscope.analyze(text)
+    assert every.spans, "the filters below would be vacuous"
+    first = every.spans[0].technique
+    label = propscope.techniques.BY_NAME[first].label
+    for given in ([first], [label], first):           # a name, a label, or one name alone
+        assert propscope.analyze(text, techniques=given).spans == tuple(s for s in every.spans if s.technique == first)
+    with pytest.raises(propscope.errors.InputError, match="unknown technique 'Bogus'"):
+        propscope.analyze(text, techniques=["Bogus"])
+
+
+def test_classify_refuses_a_span_past_the_end_of_the_text():
+    with pytest.raises(propscope.errors.InputError, match="span 60-500 ends past the text's 31 characters"):
+        propscope.classify("The traitors betrayed us again.", [Span("a", 60, 500, "?")])

@@ -128,3 +128,11 @@ def test_html_over_the_limit_is_refused_however_it_comes(tmp_path, site, monkeyp
     refused = load_all([site.url + "/declared", tmp_path / "a.jsonl"], Options(allow_private=True))
     assert [type(r).__name__ for r in refused] == ["TooLarge", "TooLarge"]
     assert all("over the limit of 200 characters" in str(r) for r in refused)
+
+
+def test_jsonl_records_may_hold_unicode_line_separators_and_follow_a_bom(tmp_path):
+    records = [{"id": "sep", "text": "Wake up, people!\u2028" + TEXT}, {"id": "nel", "text": TEXT + "\x85Again."}]
+    (tmp_path / "a.jsonl").write_text("\ufeff" + "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\r\n",
+                                      encoding="utf-8")
+    docs = load_all([tmp_path / "a.jsonl"])
+    assert [(d.id, d.text) for d in docs] == [(r["id"], r["text"]) for r in records]

@@ -41,3 +41,11 @@ def test_terminal_shows_text_fragments_and_legend():
     out = console.export_text()
     assert "They are traitors" in out and "9-17" in out and "0.81" in out
     assert "Name calling or labelling" in out and "3 fragments" in out
+
+
+def test_terminal_colours_stay_on_their_fragments_after_carriage_returns_and_form_feeds():
+    from propscope.render.terminal import render
+    text = "Report.\r\nMore.\x0c\rThe corrupt elites are destroying our great nation!"
+    start = text.index("The corrupt")
+    body = render(Analysis(text, (Span("1", start, len(text), "Loaded_Language", 0.7),))).renderables[0]
+    assert [body.plain[s.start:s.end] for s in body.spans] == ["The corrupt elites are destroying our great nation!"]

@@ -11,8 +11,9 @@ import numpy as np
 
 from . import settings
 from .model.detector import Detector, load
+from .errors import InputError
 from .spans import Analysis, Span
-from .techniques import NAMES
+from .techniques import NAMES, lookup
 
 
 def detector(blind_names: bool | None = None) -> Detector:
@@ -47,10 +48,31 @@ def analyze(text: str, *, article_id: str = "", source: str | None = None, thres
             sensitive: bool = False, blind_names: bool | None = None) -> Analysis:
     """The article's text with its detected spans and their summary.
 
+    ``threshold`` keeps spans of that confidence or more (0 to 1); ``techniques`` keeps those
+    techniques only (names, labels or SemEval-2023 names, as ``propscope techniques`` lists them).
     ``meta`` (title, author, published, site, url, language) is carried into the result."""
+    threshold, keep = _threshold(threshold), _technique_names(techniques)
     return Analysis(text, tuple(detect(text, article_id, sensitive, blind_names)), article_id=article_id,
                     source=source, model=detector(blind_names).version,
-                    meta=dict(meta or {})).filtered(threshold, techniques)
+                    meta=dict(meta or {})).filtered(threshold, keep)
+
+
+def _threshold(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:   # NaN too
+        raise InputError(f"threshold {value!r}: give a confidence from 0 to 1")
+    return float(value)
+
+
+def _technique_names(given: Iterable[str] | str | None) -> list[str] | None:
+    if given is None:
+        return None
+    names = []
+    for name in [given] if isinstance(given, str) else given:
+        try:
+            names.append(lookup(name).name)
+        except (KeyError, AttributeError):
+            raise InputError(f"unknown technique {name!r}; 'propscope techniques' lists the names") from None
+    return names
 
 
 def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[Span]:
@@ -58,6 +80,9 @@ def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[
 
     A fragment listed k times gets its k most likely techniques, one per line.
     """
+    outside = next((s for s in spans if s.end > len(text)), None)
+    if outside is not None:
+        raise InputError(f"span {outside.start}-{outside.end} ends past the text's {len(text):,} characters")
     positions = list(dict.fromkeys((s.start, s.end) for s in spans))
     det = det or detector()
     probs = det.rank(text, positions) if text.strip() else np.full((len(positions), len(NAMES)), 1 / len(NAMES))

@@ -163,7 +163,9 @@ def _url_id(url: str) -> str:
 
 def _jsonl_items(path: Path, options: Options) -> list[Item]:
     try:
-        lines = read_article(path, max_chars=sys.maxsize).splitlines()    # each record is size-checked
+        text = read_article(path, max_chars=sys.maxsize)                   # each record is size-checked
+        # lines end at line feeds only: JSON may hold U+2028 or U+0085 raw, which splitlines() breaks at
+        lines = text.removeprefix("\ufeff").split("\n")
     except errors.PropscopeError as exc:
         return [_failing(str(path), exc)]
     items = []

@@ -8,7 +8,7 @@ import unicodedata
 import numpy as np
 
 O = 0   # tag columns: O, B, I
-_TRIM = " \t\n\r\u00a0\ufeff.,:;"
+_TRIM = ".,:;"       # and any space or invisible character: see _edge
 
 
 def token_runs(probs: np.ndarray, high: float, low: float | None = None, gap: int = 0) -> list[tuple[int, int]]:
@@ -40,6 +40,12 @@ def _wordish(ch: str) -> bool:
     return ch.isalnum() or unicodedata.category(ch)[0] == "M"
 
 
+def _edge(ch: str) -> bool:
+    """Trimmed from a fragment's ends: spaces of any kind (an em space, a line separator), invisible
+    characters (zero-width spaces and joiners, a byte order mark, controls) and ``_TRIM``."""
+    return ch in _TRIM or ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
 def _opens_unclosed(fragment: str) -> bool:
     """The fragment starts with a quotation mark that it does not close."""
     if fragment.startswith("\u201c"):
@@ -54,13 +60,13 @@ def snap(text: str, start: int, end: int) -> tuple[int, int]:
         start -= 1
     while end < len(text) and _wordish(text[end]) and _wordish(text[end - 1]):
         end += 1
-    while start < end and text[start] in _TRIM:
+    while start < end and _edge(text[start]):
         start += 1
-    while end > start and text[end - 1] in _TRIM:
+    while end > start and _edge(text[end - 1]):
         end -= 1
     if _opens_unclosed(text[start:end]):
         start += 1
-        while start < end and text[start] in _TRIM:
+        while start < end and _edge(text[start]):
             start += 1
     return start, end
 

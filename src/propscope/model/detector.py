@@ -6,6 +6,7 @@ No torch here. One Detector loads the model once and serves any number of articl
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,16 @@ class Candidate:
     end: int
     span_prob: float
     tech_probs: np.ndarray   # (14,)
+
+
+_LONE_BREAK = re.compile(r"\r(?!\n)|[\u2028\u2029]")
+
+
+def as_lines(text: str) -> str:
+    """``text`` with its line breaks as the model learned them, where that keeps every offset: a
+    carriage return alone (as old Macs saved text) and Unicode's line and paragraph separators
+    read as line feeds (CRLF already reads as LF)."""
+    return _LONE_BREAK.sub("\n", text)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -318,6 +329,7 @@ class Detector:
             high, low, gap = float(chosen["threshold"]), float(chosen["low_threshold"]), int(chosen["gap"])
         keep = (lambda _, probs: (1.0 - probs[:, 0]) >= low)
         for aid, text in articles:
+            text = as_lines(text)
             found = self.candidates_from(text, self.encode(text, keep), high, low, gap)
             yield aid, self.to_spans(found, aid)
 
@@ -325,6 +337,7 @@ class Detector:
         """Technique probabilities (n, 14) for given character spans (the TC setting)."""
         if not spans:
             return np.zeros((0, len(NAMES)), dtype=np.float32)
+        text = as_lines(text)
         tokens = self.tokens(text)
         need = np.zeros(len(tokens.ids), bool)
         bounds = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -10,8 +12,18 @@ from ..spans import Analysis, segments
 from ..techniques import BY_NAME
 
 
+# rich drops these control characters from a Text, which would move every colour after one
+_INVISIBLE = {0x07: " ", 0x08: " ", 0x0B: " ", 0x0C: " "}
+
+
+def shown(text: str) -> str:
+    """The text as the terminal shows it, each character where it was: a CR before a LF is a
+    space, one alone a line break, other dropped controls spaces."""
+    return re.sub(r"\r(?=\n)", " ", text).replace("\r", "\n").translate(_INVISIBLE)
+
+
 def render(analysis: Analysis) -> Group:
-    body = Text(analysis.text)
+    body = Text(shown(analysis.text))
     spans = analysis.spans
     # each piece takes the colour of its shortest (innermost) span; overlaps are underlined
     for start, end, covering in segments(spans, len(analysis.text)):
