@@ -196,6 +196,22 @@ def test_blind_names_reads_one_side_as_the_other(tmp_path):
     assert r.returncode == 0 and "--blind-names" in r.stdout
 
 
+@pytest.mark.parametrize("damaged, size", [("encoder.onnx", 100_000), ("span_head.npz", 1000)])
+def test_a_damaged_model_file_is_one_line_and_exit_3(tmp_path, folder, damaged, size):
+    model = tmp_path / "damaged"
+    shutil.copytree(BUNDLED["fast"], model)
+    with open(model / damaged, "r+b") as f:
+        f.truncate(size)                    # a download cut short
+    r = run("detect", str(folder), env={"PROPSCOPE_MODEL_DIR": str(model), "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+    assert r.stderr.startswith(f"propscope: model folder {model} is incomplete or damaged") and r.stderr.count("\n") == 1
+
+
+def test_a_bad_setting_read_before_the_command_is_one_line_too(folder):
+    r = run("detect", str(folder), env={"PROPSCOPE_BLIND_NAMES": "maybe"})
+    assert r.returncode == 1 and r.stderr == "propscope: PROPSCOPE_BLIND_NAMES='maybe' should be 1 or 0\n"
+
+
 def test_a_model_trained_blind_says_it_reads_names_blinded_when_asked_not_to(tmp_path):
     model = tmp_path / "blind"
     shutil.copytree(BUNDLED["fast"], model)

@@ -81,6 +81,17 @@ def test_parquet_parts_hold_every_row_once_as_strings(tmp_path):
     assert got[0]["published"] == "2024-03-05T12:00:00" and got[0]["url"] is None and "extra" not in got[0]
 
 
+@pytest.mark.parametrize("kind", ["jsonl", "parquet"])
+def test_the_outlet_is_read_from_source_or_site_as_analyze_and_ingest_read_it(tmp_path, kind):
+    given = [{"source": "Flag"}, {"site": "Post"}, {"outlet": "Own", "source": "Flag"}, {}]
+    records = [{"id": str(i), "text": f"Article {i}.", "outlet": None, "source": None, "site": None, **g}
+               for i, g in enumerate(given)]
+    write = write_jsonl if kind == "jsonl" else write_parquet
+    source = write(tmp_path / f"in.{kind}", records)
+    job = plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=10, sensitive=False)
+    assert [a["outlet"] for p in job.parts for a in read(p)] == ["Flag", "Post", "Own", None]
+
+
 def test_folders_give_their_jsonl_and_parquet_files(tmp_path):
     d = tmp_path / "in"
     d.mkdir()

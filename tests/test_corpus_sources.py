@@ -145,6 +145,7 @@ def test_known_urls_are_not_fetched(site):
     ("2024-03-05", "2024-03-05"), ("2024-03-05T08:01:02.5Z", "2024-03-05T08:01:02+00:00"),
     ("Tue, 05 Mar 2024 10:00:00 +0100", "2024-03-05T10:00:00+01:00"),
     (time.struct_time((2021, 3, 4, 9, 30, 0, 3, 63, 0)), "2021-03-04T09:30:00+00:00"),   # feedparser's: UTC
+    ("2025-03", "2025-03"), ("2025", "2025"), ("2025-13", None),
     ("last Tuesday", None), ("", None), (None, None)])
 def test_published_dates_become_iso(given, iso):
     assert published(given) == iso

@@ -17,7 +17,7 @@ from propscope.techniques import NAMES
 OUTLETS = ["Flag", "Post", None]
 # ISO weeks across year ends (2024-12-30 is in 2025-W01, 2021-01-03 in 2020-W53); 02-30 is no date
 DATES = ["2024-01-05", "2024-01-20T10:00:00+01:00", "2024-02-01", "2025-02-01", None,
-         "2024-12-30", "2021-01-03T23:30:00-05:00", "2024-02-30"]
+         "2024-12-30", "2021-01-03T23:30:00-05:00", "2024-02-30", "2024-03", "2023"]   # a month, a year only
 TECHNIQUES = list(NAMES[:4])
 
 
@@ -35,7 +35,7 @@ def articles(draw):
     return out
 
 
-filters = st.builds(Filter, outlets=st.sampled_from([(), ("Flag",), ("Flag", "Post")]),
+filters = st.builds(Filter, outlets=st.sampled_from([(), ("Flag",), ("Flag", "Post"), ("Post", UNKNOWN)]),
                     since=st.sampled_from([None, "2024-01", "2024-01-20"]),
                     until=st.sampled_from([None, "2024-02", "2024-12-31"]),
                     search=st.sampled_from([None, "a", "B", "b a", "日"]))
@@ -50,13 +50,13 @@ def period_of(published: str | None, period: str) -> str:
         except ValueError:
             return UNDATED
         return f"{year}-W{week:02d}"
-    return published[:PERIODS[period]] if published else UNDATED
+    return published[:PERIODS[period]] if published and len(published) >= PERIODS[period] else UNDATED
 
 
 def recount(data, where: Filter, period: str, threshold: float, top: int):
     """The statistics by plain Python, straight from the generated articles."""
     def chosen(outlet, published, text):
-        return ((not where.outlets or outlet in where.outlets)
+        return ((not where.outlets or (outlet or UNKNOWN) in where.outlets)
                 and (where.since is None or (published is not None and published[:len(where.since)] >= where.since))
                 and (where.until is None or (published is not None and published[:len(where.until)] <= where.until))
                 and (where.search is None or where.search.lower() in text.lower()))

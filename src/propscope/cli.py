@@ -99,6 +99,7 @@ def _blind_names(func):
         return value
 
     @functools.wraps(func)
+    @friendly                   # a bad PROPSCOPE_BLIND_NAMES is one line too
     def noting(*args, **kwargs):
         if not settings.get_bool("blind_names"):
             from .model.detector import model_folder, trained_blind
@@ -182,9 +183,10 @@ FORMATS = ["terminal", "json", "jsonl", "csv", "semeval", "html"]
               help="Default: terminal on a TTY, else json.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.0, help="Hide spans below this confidence.")
 @click.option("--techniques", "only", multiple=True, metavar="NAMES",
-              help="Show only these techniques (comma-separated names or labels; see 'propscope techniques').")
+              help="Show only these techniques (comma-separated names, labels or SemEval-2023 names; see 'propscope techniques').")
 @click.option("--sensitive", is_flag=True,
-              help="Find more fragments, with lower confidences: for exploring an article, not for scoring.")
+              help="Mark more of the text: fragments the model is less sure of, and longer ones (neighbours "
+                   "join), with lower confidences; for exploring an article, not for scoring.")
 @click.option("--allow-private", is_flag=True, help="Let URLs reach loopback, private and link-local addresses.")
 @click.option("--any-language", is_flag=True, help="Analyse text that does not look English too.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
@@ -405,7 +407,7 @@ def export(db, outlets, since, until, search, model, fmt, output):
 @click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True,
               help="Format of the part files.")
 @click.option("--part-size", type=click.IntRange(1), default=1000, show_default=True, help="Articles per part file.")
-@click.option("--sensitive", is_flag=True, help="Decode with the model's lower thresholds: more fragments, lower confidences.")
+@click.option("--sensitive", is_flag=True, help="Decode with the model's lower thresholds: more of the text marked, lower confidences.")
 @_model
 @friendly
 def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sensitive):

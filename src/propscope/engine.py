@@ -34,7 +34,7 @@ def _detector(blind_names: bool) -> Detector:
 def detect(text: str, article_id: str = "", sensitive: bool = False, blind_names: bool | None = None) -> list[Span]:
     """Every fragment that uses one of the 14 techniques, with a calibrated confidence.
 
-    ``sensitive`` finds more fragments at lower confidence (see the model card)."""
+    ``sensitive`` marks more of the text, at lower confidence (see the model card)."""
     return detector(blind_names).detect(text, article_id, sensitive) if text.strip() else []
 
 

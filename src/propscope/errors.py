@@ -102,7 +102,7 @@ class FetchError(InputError):
 def refused_address(url: object, address: str) -> FetchError:
     return FetchError(f"{url}: refused, it resolves to {address}, a private, loopback or link-local address; "
                       "to fetch from your own network, allow private addresses "
-                      "(analyze --allow-private; for the server, PROPSCOPE_SERVE_ALLOW_PRIVATE=1)")
+                      "(--allow-private; for the server, PROPSCOPE_SERVE_ALLOW_PRIVATE=1)")
 
 
 def unreachable(url: object, reason: str) -> FetchError:
@@ -117,4 +117,4 @@ def no_article_text(where: object) -> InputError:
 
 def not_english(where: object, language: str, probability: float) -> InputError:
     return InputError(f"{where}: looks like {language} ({probability:.0%} sure), and the model knows English "
-                      "news only; to analyse it anyway, allow any language (analyze --any-language)")
+                      "news only; to analyse it anyway, allow any language (--any-language; in the API, \"any_language\": true)")

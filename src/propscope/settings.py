@@ -46,7 +46,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("serve_timeout", "60", "Seconds a request may take, fetching included, before it is refused.", minimum=1),
     Setting("serve_queue", "64", "Requests a server process lets wait for the model while it analyses another; "
             "the next is refused at once (429 with Retry-After).", minimum=0),
-    Setting("serve_token", "", "Bearer token every request but /health must carry; empty: no token needed."),
+    Setting("serve_token", "", "Bearer token every API request must carry (not /health, /model or the web page itself); empty: no token needed."),
     Setting("serve_cors_origins", "", "Comma-separated origins allowed to call the API from a browser; empty: none."),
     Setting("serve_allow_private", "0", "1 lets the server fetch URLs on loopback, private and link-local addresses."),
 )}

@@ -22,6 +22,7 @@ from .. import errors
 from ..errors import InputError, ModelError
 from ..spans import Span
 from .export import atomic
+from .store import OUTLET_FIELDS
 
 COLUMNS = ("id", "text", "url", "outlet", "title", "author", "published", "language")   # kept from the input
 REQUIRED = ("id", "text")
@@ -247,7 +248,7 @@ def read(part: Part) -> Iterator[dict]:
 
 def _parquet_rows(path: Path, start: int, end: int) -> Iterator[dict]:
     f = _parquet_file(path)
-    columns = [c for c in COLUMNS if c in f.schema_arrow.names]
+    columns = [c for c in dict.fromkeys((*COLUMNS, *OUTLET_FIELDS)) if c in f.schema_arrow.names]
     groups, at, offset = [], None, 0
     for g in range(f.num_row_groups):
         n = f.metadata.row_group(g).num_rows
@@ -282,7 +283,10 @@ def _article(record, path: Path, at: int, unit: str = "line at byte") -> dict:
             raise InputError(f"{where}: no {name}; batch needs id and text for every article")
     if not isinstance(record["text"], str):
         raise InputError(f"{where}: text is not a string")
-    return {c: _string(record.get(c)) for c in COLUMNS}
+    article = {c: _string(record.get(c)) for c in COLUMNS}
+    # the outlet, as analyze and ingest read it: outlet, else source, else site
+    article["outlet"] = next((_string(record[k]) for k in OUTLET_FIELDS if record.get(k) is not None), None)
+    return article
 
 
 def _string(value) -> str | None:

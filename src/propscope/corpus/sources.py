@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,13 +23,12 @@ from .. import errors, inputs
 from ..errors import InputError, PropscopeError
 from ..inputs import Document, Options
 from ..text.read import check_size
-from .store import Article
+from .store import OUTLET_FIELDS, Article
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom"}
 FOLDER_SUFFIXES = {".txt", ".html", ".htm", ".jsonl", ".csv", *FEED_SUFFIXES}   # read in any case: NEWS.JSONL too
 FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
 CONTENT_FIELDS = ("text", "html", "url")
-OUTLET_FIELDS = ("outlet", "source", "site")
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,9 @@ def from_document(doc: Document, **given) -> Article:
 
 # -- dates ----------------------------------------------------------------------------------
 def published(value) -> str | None:
-    """A publication date as ISO 8601 (the date, or date and time with the given offset), from
-    ISO text, RFC 822 text (feeds, e-mail), a date, a datetime or a time.struct_time; None if
-    it cannot be read."""
+    """A publication date as ISO 8601 (a year, a month, a date, or a date and time with the given
+    offset), from ISO text, RFC 822 text (feeds, e-mail), a date, a datetime or a time.struct_time;
+    None if it cannot be read."""
     if value is None or value == "":
         return None
     if isinstance(value, time.struct_time):    # as feedparser gives them: in UTC
@@ -111,6 +111,8 @@ def published(value) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value).strip()
+    if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):     # a year, or a month: kept as precise as given
+        return text
     try:
         if len(text) == 10:
             return date.fromisoformat(text).isoformat()

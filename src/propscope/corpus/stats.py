@@ -40,13 +40,14 @@ def _week_postgresql() -> str:
 
 def period_sql(period: str, dialect: str) -> str:
     """The SQL expression of an article's (alias ``a``) period: a prefix of its ISO date, its ISO
-    week (2025-W07), or 'all'; 'undated' without a date (for weeks: without a full, valid one)."""
+    week (2025-W07), or 'all'; 'undated' without a date precise enough (for weeks: a full, valid one)."""
     if period == "all":
         return "'all'"
     if period == "week":
         week = _week_postgresql() if dialect == "postgresql" else _week_sqlite()
         return f"coalesce({week}, '{UNDATED}')"
-    return f"coalesce(substr(a.published, 1, {PERIODS[period]}), '{UNDATED}')"
+    n = PERIODS[period]         # a date given to the month only has no day, one to the year no month
+    return f"coalesce(CASE WHEN length(a.published) >= {n} THEN substr(a.published, 1, {n}) END, '{UNDATED}')"
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ class Article:
 
 
 ARTICLE_COLUMNS = ("id", "url", "outlet", "title", "author", "published", "source", "language")
+OUTLET_FIELDS = ("outlet", "source", "site")     # where a record names its outlet, first found wins
 
 
 @dataclass(frozen=True)
@@ -371,7 +372,7 @@ class Store:
         if model not in known:
             have = ", ".join(f"{m} ({n} articles)" for m, n in known.items()) or "none"
             raise NoCorpus(f"model {model} has analysed no article in {self!r}; run 'propscope ingest' to analyse "
-                           f"them, or pick a model with --model (analyses stored: {have})")
+                           f"them, or pick a model (--model; in the API, ?model=) (analyses stored: {have})")
 
     def spans(self, article: int, model: str) -> list[Span] | None:
         """The spans ``model`` found in an article, or None when it has not analysed it."""

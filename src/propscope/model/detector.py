@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,7 +141,7 @@ class Detector:
             self.crf = Transitions(head["crf_start"], head["crf_end"], head["crf_pairs"]) \
                 if "crf_pairs" in head else None
             self.tokenizer = load_tokenizer(str(folder / "tokenizer.json"))
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
             raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
         import onnxruntime as ort
         opts = ort.SessionOptions()
@@ -149,7 +150,13 @@ class Detector:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # idle encoder threads must not spin: the decoding between batches needs the cores
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(frozen.encoder_path(folder)), opts, providers=["CPUExecutionProvider"])
+        encoder = frozen.encoder_path(folder)
+        try:
+            self.session = ort.InferenceSession(str(encoder), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:        # onnxruntime's own types: a file cut short, or not a model at all
+            said = str(exc).strip().splitlines()
+            raise ModelError(f"model folder {folder} is incomplete or damaged ({encoder.name}: "
+                             f"{said[0][:200] if said else type(exc).__name__}); reinstall propscope") from None
         # numpy's BLAS threads spin after each small span-head product and slow the encoder's
         # next call (pipeline/encoder time 1.22 -> 1.03 on 2 cores): the encoder has the cores
         from threadpoolctl import threadpool_limits
@@ -321,7 +328,7 @@ class Detector:
                     sensitive: bool = False) -> Iterator[tuple[str, list[Span]]]:
         """(article id, spans) for a stream of (article id, text), in order.
 
-        ``sensitive`` decodes with the model's lower thresholds: more fragments, each with a
+        ``sensitive`` decodes with the model's lower thresholds: more of the text marked, each fragment with a
         (lower) calibrated confidence, for exploring an article rather than scoring it."""
         high, low, gap = self.threshold, self.low_threshold, self.gap
         if sensitive and "sensitive" in self.config:

@@ -74,11 +74,11 @@ def _clip(fragment: str, width: int = 70) -> str:
 
 
 def print_analysis(analysis: Analysis, console: Console | None = None, hint: bool = False) -> None:
-    """``hint``: say that --sensitive shows more (for output at the default setting)."""
+    """``hint``: say that --sensitive marks more (for output at the default setting)."""
     console = console or Console()
     if analysis.source:
         console.rule(analysis.source)
     console.print(render(analysis))
     if hint:
-        console.print("Only fragments the model is fairly sure of; --sensitive shows more, each with its "
+        console.print("Only fragments the model is fairly sure of; --sensitive marks more of the text, at "
                       "lower confidence.", style="dim")
