@@ -48,6 +48,9 @@ def test_whole_words_only():
 def test_case_as_written_plus_capitalised_and_all_caps():
     assert swapped("russia and RUSSIA").text == "russia and UKRAINE"
     assert swapped("liberal views. Liberal views", 2).text == "conservative views. Conservative views"
+    # capitalised inside a sentence, a lower-case form is part of a name: "the Liberal Party" stays
+    assert swapped("the Liberal Party said: \u201cLiberal hacks\u201d", 2).text == (
+        "the Liberal Party said: \u201cConservative hacks\u201d")
 
 
 def test_longest_name_wins_over_a_name_inside_it():
@@ -63,6 +66,7 @@ def test_a_full_stop_ending_an_abbreviation_is_kept_at_a_line_end():
     text = "Sanctions on the U.S.\nThe U.S. says\u201d"
     assert swapped(text, 2).text == "Sanctions on the Beijing.\nThe Beijing says\u201d"
     assert swapped("made in the U.S.", 2).text == "made in the Beijing."
+    assert swapped("we fight the U.S.\u201d \nand the U.S. \n", 2).text == "we fight the Beijing.\u201d \nand the Beijing. \n"
 
 
 def test_names_at_text_edges():
@@ -178,6 +182,8 @@ def test_shipped_forms_are_unambiguous():
     ({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine"]},
                 {"divide": "e", "forms": ["Russia <-> Ukraine", "Moscow <-> Kyiv"]}]}, "listed twice"),
     ({"pairs": [{"forms": ["Russia <-> Ukraine"]}]}, "needs a 'divide'"),
+    ({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine", "Moscow <- Kyiv <- Kiev"]}]}, "should read"),
+    ({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine", "Moscow -> Kyiv <-> Kiev"]}]}, "should read"),
 ])
 def test_bad_pair_lists_are_refused_with_the_reason(data, message):
     with pytest.raises(InputError, match=re.escape(message)):
@@ -298,6 +304,7 @@ def test_report_table_and_json():
 def test_no_article_names_a_side():
     report = neutrality.audit([("1", "Nothing to see.")], TOY_PAIRS, detect=long_words)
     assert report.copies == 0 and "nothing to compare" in report.table()
+    assert report.to_dict()["meets_target"] is None          # nothing measured is no pass
 
 
 def test_audit_folder_reads_plain_and_labelled_layouts(tmp_path):

@@ -77,8 +77,9 @@ class NeutralityReport:
     pair_list: str = ""
 
     @property
-    def meets_target(self) -> bool:
-        return self.span_technique.f1 >= TARGET
+    def meets_target(self) -> bool | None:
+        """Whether the agreement reaches the target; None when no copy was made (nothing measured)."""
+        return self.span_technique.f1 >= TARGET if self.copies else None
 
     def table(self) -> str:
         lines = [f"neutrality audit: {self.articles} articles, {self.named} name a side of a pair; "

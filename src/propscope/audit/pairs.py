@@ -115,6 +115,6 @@ def _split(form: object, number: int, where: str) -> tuple[str, str, str]:
     if isinstance(form, str):
         for arrow in ARROWS:
             left, found, right = form.partition(arrow)
-            if found and left.strip() and right.strip() and not any(x in right for x in ARROWS):
+            if found and left.strip() and right.strip() and not any(x in left or x in right for x in ARROWS):
                 return left.strip(), arrow, right.strip()
     raise bad_pairs(where, f"pair {number}: {form!r} should read 'A <-> B', 'A -> B' or 'A <- B'")

@@ -15,6 +15,24 @@ from ..spans import Span
 from .pairs import Pair
 
 CLOSERS = "\"'”’)]»"
+OPENERS = "\"'“‘([«"
+
+
+def sentence_start(text: str, at: int) -> bool:
+    """Whether the word at ``at`` opens a sentence or a line (quotes and brackets skipped)."""
+    i = at - 1
+    while i >= 0 and (text[i] in OPENERS or text[i] in " \t\u00a0"):
+        i -= 1
+    return i < 0 or text[i] in ".!?:;\n\r"
+
+
+def ends_line(text: str, at: int) -> bool:
+    """Whether only closing quotes or brackets and spaces stand between ``at`` and the end of its
+    line (or of the text): a full stop there ends a sentence ("the U.S.\"" as "China.\"")."""
+    i = at
+    while i < len(text) and (text[i] in CLOSERS or text[i] in " \t\u00a0"):
+        i += 1
+    return i == len(text) or text[i] in "\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,25 +118,31 @@ def _map_array(pos: np.ndarray, is_end: bool, starts: list[int], spans: list[tup
 class Swapper:
     """Replaces whole-word forms in one pass, longest first, so A->B and B->A never cascade.
 
-    Besides each form as written it matches: a lower-case form capitalised (a sentence start),
-    the form in ALL CAPS, and a form with ' written with a curly apostrophe. ``keep`` names are
-    matched too but left as they are, so a name inside them is not swapped.
+    Besides each form as written it matches: a lower-case form capitalised at a sentence start
+    (not inside one: "the Church of England" keeps its church), the form in ALL CAPS, and a form
+    with ' written with a curly apostrophe. ``keep`` names are matched too but left as they are,
+    so a name inside them is not swapped.
     """
 
     def __init__(self, mapping: dict[str, str], keep: Iterable[str] = ()):
         table = dict(mapping)
         for name in keep:
             table.setdefault(name, name)
+        self.opening: set[str] = set()      # forms matched only where they open a sentence
         for source, target in list(table.items()):
             for s, t in _variants(source, target):
-                table.setdefault(s, t)
+                if s not in table:
+                    table[s] = t
+                    if s[0] != source[0] and not s.isupper():
+                        self.opening.add(s)
         self.table = table
         alternatives = "|".join(re.escape(s) for s in sorted(table, key=len, reverse=True))
         # a zero-width search finds, at every position, the longest form that is a whole word there
         self.pattern = re.compile(rf"(?<!\w)(?=({alternatives})(?!\w))")
 
     def __call__(self, text: str) -> Swapped:
-        found = [(m.start(1), m.end(1)) for m in self.pattern.finditer(text)]
+        found = [(m.start(1), m.end(1)) for m in self.pattern.finditer(text)
+                 if m.group(1) not in self.opening or sentence_start(text, m.start(1))]
         chosen: list[tuple[int, int]] = []
         taken = _Taken()
         for start, end in sorted(found, key=lambda se: (se[0] - se[1], se[0])):
@@ -177,10 +201,8 @@ def _differing(start: int, end: int, target: str, source: str) -> tuple[int, int
 
 def _fit_stop(target: str, source: str, text: str, end: int) -> str:
     """Keep a full stop that an abbreviation ("U.S.") ends a sentence with, and do not double one."""
-    if source.endswith(".") and not target.endswith("."):
-        rest = text[end:end + 4].lstrip(CLOSERS)
-        if rest == "" or rest[0] in "\r\n":
-            return target + "."
+    if source.endswith(".") and not target.endswith(".") and ends_line(text, end):
+        return target + "."
     if target.endswith(".") and not source.endswith(".") and text[end:end + 1] == ".":
         return target[:-1]
     return target

@@ -26,23 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audit.swap import Swapped, replaced
+from ..audit.swap import Swapped, replaced, sentence_start
 
 PLACEHOLDER = "X"
 # in order of first appearance, then again from the start (11 distinct names cover most articles)
 DISTINCT = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Theta", "Kappa", "Lambda", "Sigma", "Omega")
 FILE = "common_words.txt"    # in a model folder: the words that are not names when capitalised
 _WORD = re.compile(r"(?:[^\W\d_]\.)+|[^\W\d_][^\W_]*")
-_OPENERS = "\"'“‘([«"
 _JOINERS = {" ", "\u00a0"}
-
-
-def sentence_start(text: str, at: int) -> bool:
-    """Whether the word at ``at`` opens a sentence or a line (quotes and brackets skipped)."""
-    i = at - 1
-    while i >= 0 and (text[i] in _OPENERS or text[i] in " \t\u00a0"):
-        i -= 1
-    return i < 0 or text[i] in ".!?:;\n\r"
 
 
 def common_words(texts: Iterable[str], min_count: int = 2) -> frozenset[str]:
