@@ -38,6 +38,7 @@ def test_tables_and_links_without_styles_or_images():
     assert '<th class="right">value</th>' in html and "style=" not in html      # the pages' CSP forbids styles
     assert '<a href="https://example.org/paper" rel="noopener noreferrer">a link</a>' in html
     assert "<img" not in html                                                   # no request leaves the page
+    assert html.count('<div class="table-wrap"><table>') == html.count("<table>") > 0   # wide tables scroll alone
 
 
 def test_the_card_page_has_no_script_and_escapes_the_version():

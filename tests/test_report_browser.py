@@ -130,3 +130,32 @@ def test_about_the_model_opens_the_embedded_card(browser, tmp_path):
     page.screenshot(path=str(OUTPUT / "report-about-model.png"), full_page=True)
     assert requests == [path.as_uri()] and errors == []
     page.close()
+
+
+def test_a_threshold_between_the_sliders_steps_hides_nothing_above_it(browser, tmp_path):
+    path = tmp_path / "report.html"
+    path.write_text(report([analysis()], threshold=0.125), encoding="utf-8")   # Slogans at 0.12 is below it
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(path.as_uri())
+    assert visible_marks(page) == ["traitors", " and liars", "reckless"]
+    page.close()
+
+
+def test_on_a_phone_the_report_fits_the_screen_with_its_tables_open(browser, tmp_path):
+    long = "They are " + "the most reckless, " * 40 + "traitors.\n"
+    spans = (Span("l", 9, len(long) - 2, "Loaded_Language", 0.7),)
+    path = tmp_path / "report.html"
+    path.write_text(report([analysis(), Analysis(long, spans, article_id="l")],
+                           card="# card\n\n| a very wide column heading | another very wide column heading | and one more |\n"
+                                "|---|---|---|\n| 1 | 2 | 3 |\n"), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    page.goto(path.as_uri())
+    for summary in page.locator("summary").all():
+        summary.click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.evaluate("getComputedStyle(document.querySelector('header.top')).position") == "static"
+    table = page.locator("table.spans").nth(1).inner_text()
+    assert long[9:len(long) - 2] in " ".join(table.split("\t"))       # the whole fragment, not its first 400 characters
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "report-phone.png"), full_page=True)
+    page.close()

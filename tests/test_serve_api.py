@@ -220,6 +220,7 @@ def test_report_is_a_self_contained_download(api):
     assert "Content-Security-Policy" in r.text and "corrupt elites" in r.text
     assert 'id="about-model"' in r.text and "Model card: propscope" in r.text      # the card, embedded
     assert "Model: often" in r.text or "Model: sometimes" in r.text              # reliability per technique
+    assert "<title>propscope report: Your article</title>" in r.text               # as the page names pasted text
 
 
 def test_the_page_and_its_files_are_served(api):

@@ -209,6 +209,14 @@ def test_keyboard_only(page):
     assert tip.is_visible() and "Name calling" in tip.inner_text()
 
 
+@pytest.mark.parametrize("before", ['<?xml version="1.0" encoding="utf-8"?>\n', "\ufeff  \n"])
+def test_a_pasted_web_page_is_read_as_one_however_it_begins(page, before):
+    from conftest import ARTICLE_HTML
+    analyse(page, before + ARTICLE_HTML.removeprefix("<!DOCTYPE html>\n"))
+    assert page.locator("#title").inner_text() == "Our Nation Betrayed"
+    assert "<head>" not in page.locator("#article").inner_text()
+
+
 def test_hostile_article_text_stays_text(page, server):
     analyse(page, HOSTILE)
     page.locator("mark.frag").first.hover()

@@ -33,7 +33,10 @@ def to_html(card: str) -> str:
             token.attrSet("class", ALIGN.get(str(style), ""))
         if token.type == "link_open":
             token.attrSet("rel", "noopener noreferrer")
-    return md.renderer.render(tokens, md.options, {})
+    html = md.renderer.render(tokens, md.options, {})
+    # wide tables scroll on their own on a phone (markup written in the card is escaped, so these
+    # are the card's own tables)
+    return html.replace("<table>", '<div class="table-wrap"><table>').replace("</table>", "</table></div>")
 
 
 def _all(tokens):

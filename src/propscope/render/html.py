@@ -35,12 +35,14 @@ def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: di
     can be trusted for each technique, and ``card`` (the model card's Markdown) a section about
     the model, its markup escaped."""
     reliability = reliability or {}
-    spans, docs = [], []
+    spans, docs, fragments = [], [], []
     for d, analysis in enumerate(analyses):
         first = len(spans)
         for s in analysis.spans:
+            fragment = analysis.fragment(s)
+            fragments.append(fragment)
             spans.append({"d": d, "t": index(s.technique), "c": round(s.confidence, 4), "s": s.start, "e": s.end,
-                          "f": analysis.fragment(s)[:FRAGMENT_PREVIEW]})
+                          "f": fragment[:FRAGMENT_PREVIEW], "cut": len(fragment) > FRAGMENT_PREVIEW})
         pieces = []
         for start, end, covering in segments(analysis.spans, len(analysis.text)):
             ids = [first + i for i in covering]
@@ -61,9 +63,9 @@ def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: di
     top = max(counts.values(), default=0)
     chart = [t for t in sorted(techniques, key=lambda t: -t["count"]) if t["count"]]
     return _environment().get_template("report.html.j2").render(
-        docs=docs, spans=spans, techniques=techniques, chart=chart, top=top, threshold=threshold,
+        docs=docs, spans=spans, fragments=fragments, techniques=techniques, chart=chart, top=top, threshold=threshold,
         sensitive=sensitive, card=Markup(model_card.to_html(card)) if card else None,
         nonce=secrets.token_urlsafe(16),
-        data={"spans": spans, "techniques": [{k: t[k] for k in ("label", "definition", "example", "colour",
+        data={"threshold": threshold, "spans": spans, "techniques": [{k: t[k] for k in ("label", "definition", "example", "colour",
                                                                 "reliability")}
                                              for t in techniques]})

@@ -52,10 +52,16 @@
     });
   }
 
+  // A saved web page, by the rule the command line uses (propscope.text.html.looks_like_html).
+  function looksLikeHtml(text) {
+    var head = text.replace(/^[\ufeff \t\r\n]+/, "").slice(0, 200).toLowerCase();
+    return /^(<!doctype html|<html|<\?xml)/.test(head) || (head.indexOf("<head") >= 0 && /<body/i.test(text));
+  }
+
   function request() {
     var url = $("url").value.trim(), text = $("text").value, body = {};
     if (url) { body.url = url; }
-    else if (/^\s*(<!doctype html|<html[\s>])/i.test(text)) { body.html = text; }
+    else if (looksLikeHtml(text)) { body.html = text; }
     else { body.text = text; }
     if ($("sensitive").checked) { body.sensitive = true; }
     body.blind_names = $("blind-names").checked;
@@ -286,7 +292,8 @@
       swatch(name, t);
       add(name, "span", "", t.number + " " + t.label);
       add(item, "div", "conf", "confidence " + s.confidence.toFixed(2));
-      var f = s.fragment.length > 300 ? s.fragment.slice(0, 300) + "…" : s.fragment;
+      var points = Array.from(s.fragment);     // cut between characters, not inside an emoji
+      var f = points.length > 300 ? points.slice(0, 300).join("") + "…" : s.fragment;
       add(item, "div", "fragment", "“" + f + "”");
       add(item, "div", "definition", t.definition);
       if (t.reliability) {
