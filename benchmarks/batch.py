@@ -97,8 +97,10 @@ def main() -> None:
             parts = sorted(folder.glob("part-*"), key=lambda f: f.stat().st_mtime)
             size = sum(f.stat().st_size for f in parts)
             later = sum(pq.ParquetFile(f).metadata.num_rows for f in parts[1:])
-            running = later / (parts[-1].stat().st_mtime - parts[0].stat().st_mtime)
-            print(f"{engine:5} x{workers}    {n / seconds:5.2f} articles/s over {seconds:5.1f} s ({running:.2f} once running), "
+            span = parts[-1].stat().st_mtime - parts[0].stat().st_mtime if parts else 0
+            # from the first part written to the last: the pace once every worker has loaded its model
+            running = f"{later / span:.2f}" if span > 0 else "n/a: one part"
+            print(f"{engine:5} x{workers}    {n / seconds:5.2f} articles/s over {seconds:5.1f} s ({running} once running), "
                   f"peak RSS {peak / 2**20:,.0f} MiB, output {size / n * 1000 / 2**20:.2f} MiB per 1,000 articles")
 
 

@@ -28,6 +28,7 @@ from propscope.scoring import si_scores
 from propscope.spans import Span
 from propscope.train.data import load_split
 from propscope.train.tune import SETTINGS, Held
+from common import held_out_articles, one_line_errors, trained_model
 from folds import READINGS, reading  # the same held-out figures, read the same way
 
 
@@ -49,6 +50,7 @@ def repeated(spans: list[Span], texts: dict[str, str], words: int) -> list[Span]
     return out
 
 
+@one_line_errors
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="fold runs of one recipe, each with its fold held out")
@@ -56,17 +58,19 @@ def main() -> None:
     parser.add_argument("--words", type=int, action="append", help="repeat fragments of up to this many words "
                         "(repeatable; default 1, 2, 4)")
     args = parser.parse_args()
+    if len(args.runs) < 2:
+        raise SystemExit("give two fold runs or more: each fold is decoded with the settings the others chose")
     articles = load_split(args.data)
     texts = {a.article_id: a.text for a in articles}
     for name in READINGS:
         blinded = name == "blinded"
         held, frags = {}, {}
         for run in args.runs:
-            det = Detector(run, blind_names=blinded)
+            det = Detector(trained_model(run), blind_names=blinded)
             if name == "as written" and det.trained_blind:
                 break
             ids = det.held_out_ids()
-            held[run] = Held(det, [a for a in articles if a.article_id in ids])
+            held[run] = Held(det, held_out_articles(articles, ids, run, args.data))
             frags.update({(run, st): held[run].fragments(held[run].articles, st) for st in SETTINGS})
         if len(held) < len(args.runs):
             continue

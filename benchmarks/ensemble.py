@@ -24,6 +24,7 @@ from propscope.model.combined import projected
 from propscope.model.detector import Detector, Encoded
 from propscope.train.data import load_split
 from propscope.train.tune import tune
+from common import one_line_errors, trained_model
 from windows import FIGURES, figures  # the windows benchmark's table row
 
 
@@ -65,6 +66,7 @@ class Averaged:
         return Detector.rank(self, text, spans)     # the lead's span head on its states, read once
 
 
+@one_line_errors
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, type=Path, help="the labelled split the models were trained on")
@@ -73,16 +75,23 @@ def main() -> None:
                    help="one weight per model, comma-separated (repeatable)")
     p.add_argument("--reading", choices=["blinded", "written"], default="blinded", help="how names are read")
     a = p.parse_args()
-    weightings = [[float(w) for w in ws.split(",")] for ws in a.weights]
+    try:
+        weightings = [[float(w) for w in ws.split(",")] for ws in a.weights]
+    except ValueError:
+        raise SystemExit("--weights: give numbers, comma-separated") from None
     if any(len(ws) != len(a.model) or sum(ws) <= 0 or min(ws) < 0 for ws in weightings):
         raise SystemExit(f"each --weights needs {len(a.model)} weights, none negative, not all 0")
-    held_ids = [set(json.loads((m / "training.json").read_text())["held_out_ids"]) for m in a.model]
+    held_ids = [set(json.loads((trained_model(m) / "training.json").read_text()).get("held_out_ids", ()))
+                for m in a.model]
     if not held_ids[0] or any(ids != held_ids[0] for ids in held_ids):
         raise SystemExit("the models must hold out the same articles")
     held = [x for x in load_split(a.data) if x.article_id in held_ids[0]]
     if not held:
         raise SystemExit(f"the models held no articles of {a.data} out")
     dets = [Detector(m, blind_names=a.reading == "blinded") for m in a.model]
+    if a.reading == "written" and any(d.trained_blind for d in dets):
+        raise SystemExit("a model trained on blinded text reads names blinded whatever it is asked: "
+                         "--reading written would measure the blinded reading under another name")
     print(f"{len(held)} held-out articles, names {a.reading}; models: " + ", ".join(str(m) for m in a.model))
     print(f"{'weights':>16} {FIGURES}")
     cache: dict = {}

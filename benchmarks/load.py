@@ -166,6 +166,10 @@ def main() -> None:
     p.add_argument("--text", type=Path, default=SAMPLE, help="the article every client posts")
     p.add_argument("--warmup", type=float, default=5, help="seconds of load before RSS is first read")
     args = p.parse_args()
+    if args.clients < 1 or args.workers < 1 or args.seconds <= 0 or args.think < 0 or args.warmup < 0:
+        raise SystemExit("--clients and --workers are 1 or more, --seconds more than 0, --think and --warmup 0 or more")
+    if not args.text.is_file():
+        raise SystemExit(f"--text {args.text}: no such file")
 
     body = {"text": args.text.read_text(encoding="utf-8")}
     port = free_port()
@@ -208,8 +212,9 @@ def main() -> None:
     print(f"  dropped connections {run.dropped:>10}")
     print(f"  server RSS          {rss_before:10.1f} MiB before, {rss_after:.1f} MiB after ({growth:+.1%})")
     # what one client waits for an answer when the server shares its throughput evenly: Little's law
-    print(f"  clients / throughput: {args.clients / (answered / elapsed) * 1000:.1f} ms (the mean time to an "
-          f"answer at this throughput, by Little's law, however the server queues or refuses)")
+    if answered:
+        print(f"  clients / throughput: {args.clients / (answered / elapsed) * 1000:.1f} ms (the mean time to an "
+              f"answer at this throughput, by Little's law, however the server queues or refuses)")
 
 
 if __name__ == "__main__":

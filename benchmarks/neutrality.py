@@ -4,8 +4,10 @@ Also runs a placebo list (weekdays and months swapped: names with no side) over 
 articles, so that the audit's figure can be read against how much any name change moves the
 model.
 
-    python benchmarks/neutrality.py --data ../shared/data/ptc/train --held-out
-    python benchmarks/neutrality.py --data ../shared/data/ptc/test/articles
+    python benchmarks/neutrality.py --data path/to/ptc/test/articles
+    PROPSCOPE_MODEL_DIR=runs/model/twin python benchmarks/neutrality.py --data path/to/ptc/train --held-out
+
+(--held-out needs a model that held articles out: a fold run, or a refit's twin.)
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+from common import one_line_errors
 
 PLACEBO = {"pairs": [
     {"divide": "weekdays", "forms": ["Monday <-> Tuesday", "Monday's <-> Tuesday's"]},
@@ -26,6 +30,7 @@ PLACEBO = {"pairs": [
 ]}
 
 
+@one_line_errors
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, type=Path,
@@ -36,6 +41,8 @@ def main() -> None:
     p.add_argument("--no-placebo", action="store_true", help="skip the placebo run")
     p.add_argument("--json", type=Path, default=None, help="also write the report as JSON here")
     args = p.parse_args()
+    if args.json and not args.json.parent.is_dir():         # found out now, not after the audit
+        raise SystemExit(f"--json {args.json}: no folder {args.json.parent}")
 
     from propscope.audit import neutrality, pairs
     articles = neutrality.read_folder(args.data, args.held_out)

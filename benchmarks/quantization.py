@@ -16,14 +16,19 @@ from propscope.evaluation import evaluate_articles
 from propscope.model.detector import Detector
 from propscope.train.data import load_split
 
+from common import held_out_articles, one_line_errors, trained_model
 
+
+@one_line_errors
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True, type=Path, help="a trained model folder holding encoder.fp32.onnx")
     p.add_argument("--data", required=True, type=Path)
     a = p.parse_args()
-    quantised = Detector(a.model)
-    held = [x for x in load_split(a.data) if x.article_id in quantised.held_out_ids()]
+    if not (a.model / "encoder.fp32.onnx").is_file():
+        raise SystemExit(f"{a.model} holds no encoder.fp32.onnx: give a training run's folder")
+    quantised = Detector(trained_model(a.model))
+    held = held_out_articles(load_split(a.data), quantised.held_out_ids(), a.model, a.data)
     with tempfile.TemporaryDirectory() as tmp:
         fp32_dir = Path(tmp)
         for f in a.model.iterdir():

@@ -28,7 +28,7 @@ def whole_command(data: Path, threads: int) -> tuple[float, float]:
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
     if status != 0:
-        raise SystemExit(f"propscope detect failed with status {status}")
+        raise SystemExit(f"propscope detect failed with exit code {os.waitstatus_to_exitcode(status)}")
     return seconds, usage.ru_maxrss / 1024
 
 
@@ -63,17 +63,31 @@ def in_process(texts: list[str], threads: int) -> tuple[float, float, int]:
     return pipeline, bare, windows
 
 
+def _threads(given: str) -> list[int]:
+    try:
+        counts = [int(n) for n in given.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("give whole numbers, comma-separated (e.g. 1,2)") from None
+    if min(counts) < 1:
+        raise argparse.ArgumentTypeError("a thread count is 1 or more")
+    return counts
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, type=Path, help="folder of article*.txt files")
-    p.add_argument("--threads", default="1,2")
+    p.add_argument("--threads", default="1,2", type=_threads, help="thread counts, comma-separated")
     a = p.parse_args()
+    if not a.data.is_dir():
+        raise SystemExit(f"{a.data}: not a folder of article*.txt files")
     files = sorted(a.data.glob("article*.txt")) or sorted(a.data.glob("*.txt"))
+    if not files:
+        raise SystemExit(f"{a.data}: no article*.txt or *.txt files")
     texts = [f.read_text(encoding="utf-8") for f in files]
     print(f"{len(files)} articles, {sum(map(len, texts)):,} characters")
     print(f"{'threads':>7} {'cmd s':>7} {'art/s':>7} {'peak MiB':>9} {'pipeline s':>11} {'encoder s':>10} "
           f"{'ratio':>6} {'windows':>8}")
-    for threads in map(int, a.threads.split(",")):
+    for threads in a.threads:
         seconds, rss = whole_command(a.data, threads)
         pipeline, bare, windows = in_process(texts, threads)
         print(f"{threads:>7} {seconds:>7.2f} {len(files) / seconds:>7.2f} {rss:>9.0f} {pipeline:>11.2f} "

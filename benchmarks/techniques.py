@@ -24,6 +24,8 @@ from propscope.model.detector import Detector
 from propscope.scoring import tc_scores
 from propscope.train.data import Article, load_split
 
+from common import one_line_errors, trained_model
+
 
 class Averaged:
     """What ``engine.classify`` asks of a model: technique probabilities of given fragments, here
@@ -48,6 +50,7 @@ def tc(articles: list[Article], ranker: Averaged) -> float:
     return tc_scores([s for art in articles for s in engine.classify(art.text, list(art.spans), ranker)], gold).f1
 
 
+@one_line_errors
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, type=Path, help="the labelled split the models were trained on")
@@ -55,14 +58,21 @@ def main() -> None:
     p.add_argument("--weights", action="append", default=[], help="one weight per model, comma-separated (repeatable)")
     p.add_argument("--reading", choices=["blinded", "written"], default="blinded", help="how names are read")
     a = p.parse_args()
-    weightings = [[float(w) for w in ws.split(",")] for ws in a.weights]
+    try:
+        weightings = [[float(w) for w in ws.split(",")] for ws in a.weights]
+    except ValueError:
+        raise SystemExit("--weights: give numbers, comma-separated") from None
     if any(len(ws) != len(a.model) or sum(ws) <= 0 or min(ws) < 0 for ws in weightings):
         raise SystemExit(f"each --weights needs {len(a.model)} weights, none negative, not all 0")
-    held = set.intersection(*(set(json.loads((m / "training.json").read_text())["held_out_ids"]) for m in a.model))
+    held = set.intersection(*(set(json.loads((trained_model(m) / "training.json").read_text()).get("held_out_ids", ()))
+                              for m in a.model))
     articles = [art for art in load_split(a.data) if art.article_id in held]
     if not articles:
         raise SystemExit("no article was held out of every model's training")
     dets = [Detector(m, blind_names=a.reading == "blinded") for m in a.model]
+    if a.reading == "written" and any(d.trained_blind for d in dets):
+        raise SystemExit("a model trained on blinded text reads names blinded whatever it is asked: "
+                         "--reading written would measure the blinded reading under another name")
     read: dict = {}
     print(f"{len(articles)} articles held out by every model, {sum(len(art.spans) for art in articles):,} gold "
           f"fragments, names {a.reading}")

@@ -24,6 +24,8 @@ from propscope.train.data import fold_of, load_split
 from propscope.train.examples import B, I, O, bio_tags
 from propscope.train.tune import SETTINGS, Held
 
+from common import held_out_articles, one_line_errors, trained_model
+
 GRID = list(itertools.product([0, 0.25, 0.5, 0.75, 1.0], [0.5, 1, 2, 4]))
 
 
@@ -65,15 +67,16 @@ def runs(path: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
+@one_line_errors
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", required=True, type=Path, help="a trained model folder that held articles out")
     p.add_argument("--data", required=True, type=Path)
     a = p.parse_args()
-    det = Detector(a.model)
+    det = Detector(trained_model(a.model))
     held_ids = set(det.held_out_ids())
     articles = load_split(a.data)
-    held = Held(det, [x for x in articles if x.article_id in held_ids])
+    held = Held(det, held_out_articles(articles, held_ids, a.model, a.data))
     trans, start, prior = bigrams(det, [x for x in articles if x.article_id not in held_ids])
 
     def spans(i: str, a_: float, b_: float) -> list[Span]:

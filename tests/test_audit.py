@@ -321,3 +321,16 @@ def test_audit_folder_reads_plain_and_labelled_layouts(tmp_path):
     pair_file.write_text(json.dumps({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine"]}]}), encoding="utf-8")
     report = neutrality.audit_folder(plain, pair_file, detect=long_words)
     assert report.copies == 2 and report.pair_list == str(pair_file)
+
+
+def test_a_fragment_whose_boundary_moved_is_quoted_as_each_side_found_it():
+    def shifty(text, article_id):
+        """'big Russia' in the original, only 'Ukraine' in the copy."""
+        if "Ukraine" in text:
+            return [Span(article_id, text.index("Ukraine"), text.index("Ukraine") + 7, "Loaded_Language", 0.5)]
+        at = text.index("Russia")
+        return [Span(article_id, at - 4, at + 6, "Loaded_Language", 0.5)]
+    report = neutrality.audit([("1", "The big Russia now.")], TOY_PAIRS, detect=shifty)
+    [change] = report.changes
+    assert (change.original, change.swapped, change.before, change.after) == ("big Russia", "Ukraine", 0.5, 0.5)
+    assert "original: \u201cbig Russia\u201d" in report.table() and "swapped:  \u201cUkraine\u201d" in report.table()

@@ -31,8 +31,9 @@ TARGET = 0.95
 class Change:
     """A fragment the detector treats differently once the pair's sides are swapped.
 
-    ``start``/``end`` are offsets into the original article; ``before``/``after`` the
-    confidence in the original and in the copy (None: not found there)."""
+    ``start``/``end`` are offsets into the original article, around both fragments; ``before``/
+    ``after`` the confidence in the original and in the copy (None: not found there), ``original``
+    and ``swapped`` each one's own text (empty: not found there)."""
 
     article_id: str
     pair: str
@@ -258,14 +259,15 @@ def _differences(aid: str, pair: Pair, swapped: Swapped, before: list[Span], aft
             continue
         present = [s for s in (b, a) if s is not None]
         start, end = min(s.start for s in present), max(s.end for s in present)
-        copy_start, copy_end = swapped.to_copy(start, end)
         line_start = text.rfind("\n", 0, start) + 1
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
         near = any(r.start < line_end and r.end > line_start for r in swapped.replacements)
+        # each side's own fragment: a boundary that moved shows as a different quote
         out.append(Change(aid, pair.name, present[0].technique, start, end,
                           b.confidence if b else None, a.confidence if a else None,
-                          text[start:end], swapped.text[copy_start:copy_end], near))
+                          text[b.start:b.end] if b else "", swapped.text[slice(*swapped.to_copy(a.start, a.end))] if a else "",
+                          near))
     return out
 
 
@@ -274,6 +276,8 @@ def _conf(value: float | None) -> str:
 
 
 def _quote(fragment: str, limit: int = 100) -> str:
+    if not fragment:
+        return "(not found)"
     flat = " ".join(fragment.split())
     if len(flat) > limit:
         flat = flat[:limit - 1] + "\u2026"
