@@ -173,6 +173,34 @@ def test_an_interrupted_training_goes_on_from_its_last_epoch_to_the_same_weights
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_a_training_stopped_while_exporting_goes_on_after_its_last_epoch(split, trained, tmp_path, monkeypatch):
+    from propscope.errors import ModelError
+    from propscope.model.detector import load
+    from propscope.train import run
+    cfg = TrainConfig(epochs=1, batch_size=4, window=30, stride=20, inference_stride=25, folds=3, fold=0,
+                      threads=1, refit=False, seed=7)
+    out = tmp_path / "again"
+    shutil.copytree(trained, out)                       # a folder holding another model, its figures too
+    (out / "neutrality.json").write_text('{"copies": 589}')
+    export = run.export
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(run, "export", stop)
+    with pytest.raises(KeyboardInterrupt):
+        run.train_and_export(split, out, cfg, log=lambda m: None)
+    # nothing of the other model passes for this one: not loadable, no card, no figures
+    assert not any((out / name).exists() for name in run.STALE)
+    assert (out / "checkpoint.pt").exists()
+    monkeypatch.setattr(run, "export", export)
+    said = []
+    run.train_and_export(split, out, cfg, log=said.append)
+    assert any("1 of 1 epochs done" in line for line in said)     # not trained again
+    assert not (out / "checkpoint.pt").exists()
+    with pytest.raises(ModelError, match="trained but not tuned"):
+        load(out)                                        # exported, not yet tuned
+
+
 def test_train_window_sets_how_the_model_is_trained_and_read(split, tmp_path):
     from click.testing import CliRunner
     from propscope.cli import main as cli

@@ -51,6 +51,15 @@ def _folds(model: Path, **settings) -> dict:
             "folds": [_fold(1, 0.50, 0.44), _fold(0, 0.40, 0.36)], "config": shared_recipe(config)}
 
 
+def test_the_card_names_the_data_trained_on_besides_ptc_and_the_layers_kept_beside_lora():
+    from propscope.train.card import _data_use, _frozen
+    info = {"config": {"fold": 0, "folds": 5, "semeval2021": "memes/"}, "train_minutes": 3.0,
+            "train_articles": 301, "held_out_articles": 70, "extra_articles": 63}
+    assert "on 301 PTC train articles and 63 more (SemEval-2021 Task 6 meme texts);" in _data_use(info)
+    assert "and 63 more" not in _data_use({**info, "extra_articles": 0})
+    assert _frozen({"layers": 4, "lora_rank": 8}).startswith(", only its bottom 4 layers kept, the encoder kept")
+
+
 def test_the_card_gives_the_mean_over_folds_leading_with_the_default_reading(tmp_path):
     model = _fast_model_without_folds(tmp_path)
     folds = _folds(model, fold=3, refit=False, seed=7, precision="bf16")    # the same recipe, another run of it

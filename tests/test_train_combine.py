@@ -108,6 +108,7 @@ def test_bundled_models_are_tuned_through_their_twins(split, twins, tmp_path):
     (["fast", "large", "--weights", "1"], "one weight per model"),
     (["fast", "large", "--weights", "0,1"], "the first above 0"),
     (["fast", "large", "--weights", "1,x"], "numbers separated by commas"),
+    (["fast", "large", "--weights", "nan,1"], "each a number"),
     (["fast", "large"], "no article of"),            # the bundled fast model trained on every article
     (["fast", "combined"], "is a combined model"),
 ])
@@ -115,6 +116,12 @@ def test_bad_combinations_are_refused_with_a_clear_message(args, message, split,
     r = run("combine", *args, "--data", str(split), "--out", str(tmp_path / "out"))
     assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_out_folder_under_a_file_is_refused_before_any_tuning(split, tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    r = run("combine", "fast", "large", "--data", str(split), "--out", str(tmp_path / "afile" / "c"))
+    assert r.returncode == 2 and r.stderr == f"propscope: {tmp_path / 'afile' / 'c'}: cannot write (not a folder)\n"
 
 
 def test_a_folder_holding_a_trained_model_is_not_written_over(split, twins, tmp_path):

@@ -450,8 +450,9 @@ def evaluate(data, held_out, fmt, plot):
 @main.command()
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False))
-@click.option("--epochs", type=int, default=None, help="Override the recipe's epochs.")
-@click.option("--fold", type=int, default=None, help="Fold held out for tuning (default: the recipe's).")
+@click.option("--epochs", type=click.IntRange(1), default=None, help="Override the recipe's epochs.")
+@click.option("--fold", type=click.IntRange(0, 4), default=None,
+              help="Fold held out for tuning, 0 to 4 of 5 (default: the recipe's).")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the recipe's).")
 @click.option("--base", type=click.Choice(["all-MiniLM-L6-v2", "all-mpnet-base-v2"]), default=None,
               help="Pretrained encoder (default: the recipe's, all-mpnet-base-v2; MiniLM is smaller and faster).")

@@ -10,6 +10,7 @@ tuned for the mean (``train/combine.py``), like a trained model's.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -67,7 +68,7 @@ class Combined(Detector):
             paths = [member_folder(folder, m["model"]) for m in listed]
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"combined model {folder} is incomplete or damaged ({exc})") from None
-        if len(paths) < 2 or min(self.weights) < 0 or self.weights[0] <= 0:
+        if len(paths) < 2 or not all(math.isfinite(w) and w >= 0 for w in self.weights) or self.weights[0] <= 0:
             raise ModelError(f"combined model {folder} needs two members or more, the first weighted")
         self.members = [Detector(p, threads, blind_names) for p in paths]
         self.lead = self.members[0]

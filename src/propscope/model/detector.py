@@ -43,7 +43,11 @@ def load(folder: str | Path | None = None, threads: int | None = None,
          blind_names: bool | None = None) -> Detector:
     """The model in ``folder`` (default: the one the settings choose), trained or combined."""
     folder = Path(folder or model_folder())
-    if "members" in _config(folder):
+    config = _config(folder)
+    if config.get("untuned"):
+        raise ModelError(f"model folder {folder} was trained but not tuned (its training stopped before "
+                         "tuning): run the same propscope train command again to finish it")
+    if "members" in config:
         from .combined import Combined
         return Combined(folder, threads, blind_names)
     return Detector(folder, threads, blind_names)

@@ -20,6 +20,8 @@ def write_config(out: Path, info: dict, tuned: dict | None) -> dict:
         config.update(_settings(tuned))
         if "blind" in tuned:
             config["blind"] = _settings(tuned["blind"])
+    else:
+        config["untuned"] = True      # exported, not yet tuned: not for analysis
     if cfg.get("blind_names"):
         config["blind_names"] = True
         if cfg.get("distinct_names"):
@@ -46,10 +48,11 @@ BASES = {"all-MiniLM-L6-v2": ("22.7M parameters, Apache-2.0", "the PyPI package\
 
 
 def _frozen(cfg: dict) -> str:
-    if cfg.get("lora_rank"):
-        return f", the encoder kept as pretrained and learning low-rank updates (LoRA, rank {cfg['lora_rank']}) of its layers"
-    k = cfg.get("frozen_layers", 0)
     out = f", only its bottom {cfg['layers']} layers kept" if cfg.get("layers") else ""
+    if cfg.get("lora_rank"):
+        return out + (f", the encoder kept as pretrained and learning low-rank updates (LoRA, rank "
+                      f"{cfg['lora_rank']}) of its layers")
+    k = cfg.get("frozen_layers", 0)
     if k:
         return out + f", with the embeddings and the bottom {k} layers kept as pretrained"
     return out + (", with the embeddings kept as pretrained" if cfg.get("frozen_embeddings") else "")
@@ -225,16 +228,28 @@ def _data_use(info: dict) -> str:
     """Which articles trained the model, and which chose its thresholds and calibration."""
     cfg, minutes = info["config"], info["train_minutes"]
     twin = info.get("twin")
+    extra = _extra(info)
     if twin is None:
-        return (f"on {info['train_articles']} PTC train articles; {info['held_out_articles']}\n"
+        return (f"on {info['train_articles']} PTC train articles{extra}; {info['held_out_articles']}\n"
                 f"  articles (fold {cfg['fold']} of {cfg['folds']}, by a hash of the article id) held out for choosing\n"
                 f"  thresholds, calibrating and reporting. Training took {minutes} min on a 2-core CPU.")
-    return (f"on all {info['train_articles']} PTC train articles\n"
+    return (f"on all {info['train_articles']} PTC train articles{extra}\n"
             f"  ({minutes} min on a 2-core CPU). Its thresholds, calibration and the figures below come from\n"
             f"  its twin: the same recipe trained on {twin['train_articles']} of them with {twin['held_out_articles']} "
             f"(fold {twin['fold']} of {cfg['folds']}, by a hash\n"
             f"  of the article id) held out for choosing thresholds, calibrating and reporting. This model\n"
             f"  saw those articles too, so its own accuracy on them is not measured.")
+
+
+def _extra(info: dict) -> str:
+    """The articles trained on besides PTC's, if any."""
+    n, cfg = info.get("extra_articles", 0), info["config"]
+    if not n:
+        return ""
+    sources = [what for what, given in (("SemEval-2021 Task 6 meme texts", cfg.get("semeval2021")),
+                                        ("unlabelled articles as a teacher model labelled them", cfg.get("unlabelled")))
+               if given]
+    return f" and {n} more ({' and '.join(sources) or 'other data'})"
 
 
 def _blinded(placeholders: list[str] | None) -> str:

@@ -8,10 +8,11 @@ recipe with a fold held out, to tune on instead, as a refit takes its twin's set
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, unwritable
 from ..model.combined import Combined, member_folder
 from ..model.detector import BUNDLED, trained_blind
 from .card import _folds, _settings
@@ -48,8 +49,8 @@ def _training(out: Path, members: list[dict]) -> dict:
 def _check(models: list[str], weights: list[float], twins: list[str] | None) -> None:
     if len(models) < 2:
         raise InputError("combine needs two models or more")
-    if len(weights) != len(models) or min(weights) < 0 or weights[0] <= 0:
-        raise InputError(f"one weight per model ({len(models)}), none negative, the first above 0")
+    if len(weights) != len(models) or not all(math.isfinite(w) and w >= 0 for w in weights) or weights[0] <= 0:
+        raise InputError(f"one weight per model ({len(models)}), each a number, none negative, the first above 0")
     if twins and len(twins) != len(models):
         raise InputError(f"one twin per model ({len(models)}), or none")
     for m in [*models, *(twins or [])]:
@@ -70,6 +71,8 @@ def combine(data: str | Path, out: str | Path, models: list[str], weights: list[
     none of them trained on, and write the combined model to ``out``."""
     out = Path(out)
     _check(models, weights, twins)
+    if out.exists() and not out.is_dir() or any(p.is_file() for p in out.parents):
+        raise unwritable(out, "not a folder")       # found out now, not after the tuning
     if (out / "config.json").exists():
         try:
             combined = "members" in json.loads((out / "config.json").read_text())

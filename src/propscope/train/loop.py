@@ -150,6 +150,6 @@ def train(model: SpanModel, examples: list[WindowExample], cfg: TrainConfig, cls
                     f"span {totals['span'] / totals['n']:.4f} {time.time() - t0:.0f}s")
         log(f"epoch {epoch + 1} done: tag {totals['tag'] / totals['n']:.4f} span {totals['span'] / totals['n']:.4f} "
             f"{time.time() - t0:.0f}s")
-        if checkpoint is not None and epoch + 1 < cfg.epochs:
+        if checkpoint is not None:         # the last epoch too: a run stopped while exporting keeps its training
             _save(checkpoint, identity, model, opt, sched, rng, epoch + 1, step, time.time() - t0)
     return time.time() - t0

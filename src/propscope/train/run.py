@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import InputError, unwritable
 from ..model.pretrained import encoder_dir
 from .config import TrainConfig, recipe
 from .data import data_hash, load_split, split
@@ -18,16 +19,29 @@ from .card import write_card, write_config
 from .model import SpanModel
 
 
+# what a model folder holds of the model last trained into it, besides its weights
+STALE = ("training.json", "validation.json", "config.json", "MODEL_CARD.md", "neutrality.json")
+
+
 def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=print,
                      extra: list | None = None) -> dict:
-    """Train on the split's training folds (plus ``extra`` articles), export, write the first config."""
+    """Train on the split's training folds (plus ``extra`` articles), export, write the first config
+    (marked untuned: such a folder is refused for analysis until it is tuned or adopts its twin's
+    settings)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    for stale in STALE:      # another model's: nothing of it may pass for this one's, even if this run stops
+        (out / stale).unlink(missing_ok=True)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     base_dir, base_hash = encoder_dir(cfg.base)
     articles = load_split(data)
     train_set, held = split(articles, cfg.fold, cfg.folds) if cfg.fold >= 0 else (articles, [])
+    if cfg.fold >= 0 and not held:
+        raise InputError(f"{data}: fold {cfg.fold} of {cfg.folds} holds none of its {len(articles)} articles: "
+                         "nothing to tune on; give another --fold, or more articles")
+    if not any(a.spans for a in train_set):
+        raise InputError(f"{data}: the {len(train_set)} articles left to train on hold no labelled fragment")
     from ..model.names import common_words
     common = common_words(a.text for a in train_set)    # for reading names blinded (always, or on request)
     if cfg.counterfactual > 0:
@@ -56,7 +70,6 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
     minutes = train(model, examples, cfg, *specials, log=log, checkpoint=checkpoint) / 60
     state = out / "state.pt"
     torch.save(model.state_dict(), state)
-    checkpoint.unlink(missing_ok=True)
     cfg.save(out / "train_config.json")
     rank = cfg.lora_rank
     if cfg.ship_rank:         # shipped as pretrained + low-rank updates, like a LoRA model
@@ -72,8 +85,9 @@ def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=pr
             "held_out_articles": len(held),
             "held_out_ids": [a.article_id for a in held], "train_minutes": round(minutes, 1),
             "config": asdict(cfg)}
-    (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
     write_config(out, info, None)
+    (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
+    checkpoint.unlink(missing_ok=True)      # kept until now: a run stopped while exporting resumes after its last epoch
     log(f"trained in {minutes:.1f} min, exported to {out}")
     return info
 
@@ -170,6 +184,10 @@ def main(data: str | Path, out: str | Path, cfg: TrainConfig, command: str, log=
     Safe to interrupt: the same command again keeps the stages already done and goes on from the
     last finished epoch."""
     from dataclasses import replace
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise unwritable(out, exc.strerror or str(exc)) from None
     hashed = data_hash(load_split(data))       # which data a model already in a folder was trained on
     extra = None
     if cfg.unlabelled:
