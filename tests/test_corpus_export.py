@@ -92,3 +92,12 @@ def test_clear_errors(store, tmp_path):
         export(store, "xlsx", tmp_path / "x", model="m")
     with pytest.raises(InputError, match="cannot write"):
         export(store, "jsonl", tmp_path / "missing" / "c.jsonl", model="m")
+
+
+def test_an_export_is_readable_as_any_file_the_user_writes(store, tmp_path):
+    import os
+    out = tmp_path / "c.jsonl"
+    export(store, "jsonl", out, model="m")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask        # not mkstemp's private 0600

@@ -1,11 +1,13 @@
 import sqlite3
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
 from propscope.corpus.migrations import MIGRATIONS
-from propscope.corpus.store import Article, Filter, Store, text_hash
-from propscope.errors import PropscopeError
+from propscope.corpus.stats import overview
+from propscope.corpus.store import Article, Filter, Store, open_existing, text_hash
+from propscope.errors import NoCorpus, PropscopeError
 from propscope.spans import Span
 
 
@@ -132,9 +134,45 @@ def test_a_damaged_store_is_a_clear_error(tmp_path):
 
 def test_an_unreachable_postgres_is_a_clear_error_without_the_password():
     pytest.importorskip("psycopg")
-    with pytest.raises(PropscopeError, match="cannot connect") as info:
-        Store("postgresql://me:secret@127.0.0.1:1/corpus")
-    assert "secret" not in str(info.value)
+    for url in ("postgresql://me:secret@127.0.0.1:1/corpus", "postgresql://127.0.0.1:1/corpus?user=me&password=secret"):
+        with pytest.raises(PropscopeError, match="cannot connect") as info:
+            Store(url)
+        assert "secret" not in str(info.value) and "***" in str(info.value)
+
+
+def _tables(url: str) -> set[str]:
+    if url.startswith("postgresql"):
+        import psycopg
+        with psycopg.connect(url) as conn:
+            return {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables "
+                                               "WHERE table_schema = current_schema()")}
+    with closing(sqlite3.connect(url)) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_a_reader_finds_no_corpus_in_an_empty_database_and_creates_none(db_url):
+    if db_url.endswith(".db"):
+        Path(db_url).write_bytes(b"")            # an empty file, as a mistaken touch leaves
+    with pytest.raises(NoCorpus, match="no corpus at"):
+        open_existing(db_url)
+    assert _tables(db_url) == set()
+    assert overview(db_url) == {"present": False, "articles": 0, "models": {}}
+    assert _tables(db_url) == set()
+
+
+def test_a_database_holding_a_table_named_like_one_of_the_stores_is_refused_and_left_alone(db_url):
+    if db_url.endswith(".db"):
+        conn = closing(sqlite3.connect(db_url))
+    else:
+        import psycopg
+        conn = psycopg.connect(db_url, autocommit=True)
+    with conn as c:
+        c.execute("CREATE TABLE duplicate_sources (url TEXT PRIMARY KEY)")     # another app's
+        if db_url.endswith(".db"):
+            c.commit()
+    with pytest.raises(PropscopeError, match="not a propscope store .it holds other tables: duplicate_sources"):
+        Store(db_url)
+    assert _tables(db_url) == {"duplicate_sources"}
 
 
 def test_default_store_is_propscope_db_or_the_environment(monkeypatch, tmp_path):

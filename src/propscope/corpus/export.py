@@ -8,6 +8,7 @@ under a temporary name and renamed when complete: a failed export never leaves h
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import tempfile
@@ -107,6 +108,14 @@ def _parquet(rows: Iterator[dict], path: Path) -> int:
     return n
 
 
+@functools.cache
+def _umask() -> int:
+    """The process's umask (read once: reading it means setting it for a moment)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic(path: Path, mode: str):
     """A file at ``path``, there only once it is completely written."""
@@ -118,6 +127,7 @@ def atomic(path: Path, mode: str):
     try:
         with open(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
             yield f
+        os.chmod(tmp, 0o666 & ~_umask())      # as open() would make it: mkstemp's are private
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

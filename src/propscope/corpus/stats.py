@@ -10,9 +10,9 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 
-from ..errors import InputError
+from ..errors import InputError, NoCorpus
 from ..techniques import NAMES
-from .store import UNKNOWN_OUTLET, Filter, Store, exists, open_existing
+from .store import UNKNOWN_OUTLET, Filter, Store, open_existing
 
 PERIODS = {"day": 10, "week": 10, "month": 7, "year": 4, "all": 0}   # characters of the ISO date read
 UNDATED = "undated"
@@ -127,10 +127,11 @@ def of_store(url: str, where: Filter = Filter(), **options) -> Stats:
 def overview(url: str) -> dict:
     """What the store at ``url`` holds, without creating one: whether it is there, its articles,
     and how many of them each model version has analysed."""
-    if not url or not exists(url):
+    try:
+        with open_existing(url) as store:
+            return {"present": True, "articles": store.count(), "models": store.models()}
+    except NoCorpus:            # nothing there, or a database that holds no store
         return {"present": False, "articles": 0, "models": {}}
-    with Store(url) as store:
-        return {"present": True, "articles": store.count(), "models": store.models()}
 
 
 def _fragments(store: Store, selected: str, params: list, threshold: float, top: int) -> dict[str, list]:

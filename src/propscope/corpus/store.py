@@ -23,7 +23,7 @@ from .migrations import MIGRATIONS, statements
 
 PAGE = 500
 UNKNOWN_OUTLET = "unknown"        # what an article without an outlet is grouped and picked as
-OWN_TABLES = {"schema_migrations", "articles", "analyses", "spans"}
+OWN_TABLES = {"schema_migrations", *(re.findall(r"CREATE TABLE (\w+)", "".join(sql for _, sql in MIGRATIONS)))}
 DATE = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?"      # a date or its prefix: YYYY[-MM[-DD]]
 
 
@@ -47,7 +47,7 @@ def open_existing(url: str | None) -> Store:
     that a mistyped --db names the mistake instead of reading an empty store."""
     if not url or not exists(url):
         raise no_store(url)
-    return Store(url)
+    return Store(url, create=False)
 
 
 def text_hash(text: str) -> str:
@@ -158,7 +158,7 @@ class _SQLite:
         self.told = lambda: _told(self.errors, path)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=60)
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("SELECT count(*) FROM sqlite_master")     # a database at all?
             self.conn.execute("PRAGMA synchronous = NORMAL")   # WAL: a killed process loses nothing committed
             self.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
@@ -188,6 +188,12 @@ class _SQLite:
 
     def close(self) -> None:
         self.conn.close()
+
+    def own(self) -> None:
+        """The file is a propscope store now: write-ahead logging, one writer beside readers
+        (recorded in the file; set only once it is known to be the store's own)."""
+        with self.told():
+            self.conn.execute("PRAGMA journal_mode = WAL")
 
 
 class _Postgres:
@@ -225,7 +231,9 @@ class _Postgres:
 
 
 def _redact(url: str) -> str:
-    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+    """``url`` without its password, given before the host or as a ``password=`` parameter."""
+    url = re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url, flags=re.IGNORECASE)
 
 
 class Store:
@@ -234,12 +242,16 @@ class Store:
     Use one Store from one thread: it is the single writer of its process.
     """
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, create: bool = True):
+        """``create``: make the store's tables where there are none (ingest); else such a database
+        is a NoCorpus error and left as it is (a reader)."""
         self.url = url or default_url()
         self.db = _Postgres(self.url) if is_postgres(self.url) else _SQLite(self.url)
         self.dialect = self.db.dialect
         try:
-            self.migrate()
+            self.migrate(create)
+            if self.dialect == "sqlite" and create:
+                self.db.own()
         except BaseException:
             self.db.close()
             raise
@@ -257,8 +269,18 @@ class Store:
         return f"Store({_redact(self.url)!r})"
 
     # -- schema ---------------------------------------------------------------------------
-    def migrate(self) -> list[str]:
-        """Apply the migrations this store lacks, each in its own transaction; their names."""
+    def migrate(self, create: bool = True) -> list[str]:
+        """Apply the migrations this store lacks, each in its own transaction; their names. On
+        PostgreSQL one process at a time: two opening a new store at once would both create it."""
+        if self.dialect == "postgresql":
+            self.db.execute("SELECT pg_advisory_lock(7091526)")
+            try:
+                return self._migrate(create)
+            finally:
+                self.db.execute("SELECT pg_advisory_unlock(7091526)")
+        return self._migrate(create)
+
+    def _migrate(self, create: bool) -> list[str]:
         tables = {r[0] for r in self.db.execute(self.db.TABLES).fetchall()}
         # a database of something else is left as it is: on SQLite a file of any other tables (it
         # is someone's), on PostgreSQL one whose tables would collide with the store's
@@ -266,6 +288,8 @@ class Store:
         if "schema_migrations" not in tables and theirs:
             raise PropscopeError(f"{_redact(self.url)} is not a propscope store (it holds other tables: "
                                  f"{', '.join(sorted(theirs)[:5])}); give another --db, or PROPSCOPE_DB")
+        if "schema_migrations" not in tables and not create:
+            raise no_store(_redact(self.url))
         self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         known = {name for name, _ in MIGRATIONS}
         done = {r[0] for r in self.db.execute("SELECT name FROM schema_migrations").fetchall()}
@@ -277,8 +301,6 @@ class Store:
             if name in done:
                 continue
             with self.db.transaction():
-                if self.dialect == "postgresql":     # two processes opening a new store at once
-                    self.db.execute("SELECT pg_advisory_xact_lock(7091526)")
                 if self.db.execute("SELECT 1 FROM schema_migrations WHERE name = ?", [name]).fetchone():
                     continue
                 for statement in statements(sql, self.dialect):
@@ -299,6 +321,8 @@ class Store:
                "ON CONFLICT (sha256) DO NOTHING RETURNING pk")
         keys = []
         with self.db.transaction():
+            if self.dialect == "postgresql":    # one writer of articles at a time, as SQLite has it: two
+                self.db.execute("SELECT pg_advisory_xact_lock(7091527)")   # adding the same texts would deadlock
             for a in articles:
                 digest = text_hash(a.text)
                 row = self.db.execute(sql, [digest, a.text, a.words, now(),
