@@ -376,6 +376,20 @@ def test_serve_answers_health_on_loopback_and_stops_cleanly():
         proc.wait(timeout=30)
 
 
+@pytest.mark.parametrize("env, said", [
+    ({"PROPSCOPE_THREADS": "abc"}, "PROPSCOPE_THREADS='abc' is not a whole number"),
+    ({"PROPSCOPE_MAX_CHARS": "0"}, "PROPSCOPE_MAX_CHARS=0 should be at least 1"),
+    ({"PROPSCOPE_SERVE_TIMEOUT": "9" * 320}, "should be at most 86,400"),
+    ({"PROPSCOPE_SERVE_WORKERS": "0"}, "PROPSCOPE_SERVE_WORKERS=0 should be at least 1"),
+    ({"PROPSCOPE_MODEL_DIR": "/nonexistent"}, "/nonexistent: no model there"),
+    ({"PROPSCOPE_SERVE_TOKEN": "   "}, "PROPSCOPE_SERVE_TOKEN is only spaces"),
+    ({"PROPSCOPE_SERVE_TOKEN": "\u20acuro"}, "use printable ASCII"),
+])
+def test_serve_refuses_a_bad_setting_in_one_line_before_it_starts(env, said):
+    r = run("serve", "--port", "9", "--workers", "2", env=env)
+    assert r.returncode == 1 and said in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
 def test_model_combined_reads_with_fast_and_large_and_says_so(folder):
     r = run("analyze", "--model", "combined", "--format", "json", str(folder / "article101.txt"))
     assert r.returncode == 0, r.stderr

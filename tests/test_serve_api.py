@@ -313,6 +313,29 @@ def test_slow_sites_do_not_hold_up_pasted_articles(site):
     assert done[0] == "text"            # answered while all eight pages were still on their way
 
 
+def test_an_address_idna_cannot_read_is_422(api):
+    refused(api.post("/v1/analyze", json={"url": "http://xn--a.com/"}), 422, "bad_input")
+
+
+def test_an_unforeseen_failure_is_500_json_with_the_security_headers(monkeypatch):
+    import propscope.engine
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(propscope.engine, "analyze", broken)
+    with serving(cors_origins=("https://good.example",)) as server:
+        r = httpx.post(server.url + "/v1/analyze", json={"text": ARTICLE}, headers={"Origin": "https://good.example"})
+    refused(r, 500, "internal")
+    assert "a bug" not in r.text
+    assert r.headers["x-content-type-options"] == "nosniff" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["access-control-allow-origin"] == "https://good.example"
+
+
+def test_the_openapi_document_says_exactly_one_of_text_html_or_url(api):
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["AnalyzeRequest"]
+    assert [alternative["required"] for alternative in schema["oneOf"]] == [["text"], ["html"], ["url"]]
+
+
 def test_not_found_and_wrong_method_are_json(api):
     refused(api.get("/v2/nothing"), 404, "not_found")
     refused(api.get("/v1/analyze"), 405, "method_not_allowed")
@@ -556,7 +579,7 @@ def test_fuzzing_the_corpus_endpoints_over_a_corpus_finds_no_server_error(case, 
 
 @pytest.mark.parametrize("args, env, message", [
     (["--port", "99999"], {}, "99999 is not in the range 0<=x<=65535"),
-    ([], {"PROPSCOPE_SERVE_PORT": "70000"}, "PROPSCOPE_SERVE_PORT=70000 is not a port (0 to 65535)"),
+    ([], {"PROPSCOPE_SERVE_PORT": "70000"}, "PROPSCOPE_SERVE_PORT=70000 should be at most 65,535"),
 ])
 def test_serve_refuses_a_port_that_cannot_be(args, env, message):
     import os

@@ -39,6 +39,23 @@ def test_a_switch_set_to_something_else_is_a_clear_error(monkeypatch):
         settings.get_bool("serve_allow_private")
 
 
+def test_check_reads_every_number_and_switch(monkeypatch):
+    settings.check()
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "soon")
+    with pytest.raises(PropscopeError, match="PROPSCOPE_FETCH_TIMEOUT='soon' is not a whole number"):
+        settings.check()
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "15")
+    monkeypatch.setenv("PROPSCOPE_SERVE_PORT", "70000")
+    with pytest.raises(PropscopeError, match="PROPSCOPE_SERVE_PORT=70000 should be at most 65,535"):
+        settings.check()
+
+
+def test_a_blank_host_is_the_default_loopback_address(monkeypatch):
+    from propscope.serve.config import ServeConfig
+    monkeypatch.setenv("PROPSCOPE_SERVE_HOST", " ")
+    assert ServeConfig.from_env().host == "127.0.0.1"
+
+
 def test_a_number_below_its_least_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "-1")
     with pytest.raises(PropscopeError, match=r"PROPSCOPE_MAX_CHARS=-1 should be at least 1"):

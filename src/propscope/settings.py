@@ -14,6 +14,8 @@ class Setting:
     default: str
     help: str
     minimum: int | None = None      # a number setting's least value
+    maximum: int | None = None      # and its greatest
+    kind: str = "text"              # "number" (get_int), "switch" (get_bool) or "text"
 
     @property
     def env(self) -> str:
@@ -24,32 +26,54 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
-    Setting("max_chars", "2000000", "Longest article accepted, in characters (longer ones are refused).", minimum=1),
-    Setting("threads", "0", "Threads for model inference; 0 lets onnxruntime choose (all cores).", minimum=0),
+    Setting("max_chars", "2000000", "Longest article accepted, in characters (longer ones are refused).", minimum=1,
+            maximum=10**9, kind="number"),
+    Setting("threads", "0", "Threads for model inference; 0 lets onnxruntime choose (all cores).", minimum=0,
+            maximum=1024, kind="number"),
     Setting("model", "fast", "Which bundled model reads articles: fast (the bottom 4 layers of MPNet-base), "
             "large (all 12, trained on text with names blinded: several times slower) or combined (the two read "
             "together: the most accurate, and the slowest; see The model)."),
     Setting("model_dir", "", "Folder of a model to use instead of the bundled ones."),
     Setting("blind_names", "1", "1 reads each run of names as a placeholder word (the same name as the same word), so that who is named cannot "
             "change what is flagged; 0 reads names as written (more accurate on the news the model learned "
-            "from, but names then move results: see the model card)."),
-    Setting("fetch_timeout", "15", "Seconds a web page may take to arrive, redirects included.", minimum=1),
-    Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused).", minimum=1),
-    Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL.", minimum=0),
+            "from, but names then move results: see the model card).", kind="switch"),
+    Setting("fetch_timeout", "15", "Seconds a web page may take to arrive, redirects included.", minimum=1,
+            maximum=3600, kind="number"),
+    Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused).", minimum=1,
+            maximum=10**10, kind="number"),
+    Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL.", minimum=0, maximum=100,
+            kind="number"),
     Setting("db", "propscope.db", "The corpus store for ingest, stats, export and the web page's corpus charts: a SQLite "
             "file, or a postgresql:// URL."),
     Setting("serve_host", "127.0.0.1", "Address `propscope serve` listens on."),
-    Setting("serve_port", "8000", "Port `propscope serve` listens on.", minimum=0),
-    Setting("serve_workers", "1", "Server processes, each with its own copy of the model."),
-    Setting("serve_max_body", "4000000", "Largest request body the server accepts, in bytes.", minimum=1),
-    Setting("serve_max_chars", "200000", "Longest article text the server analyses, in characters.", minimum=1),
-    Setting("serve_timeout", "60", "Seconds a request may take, fetching included, before it is refused.", minimum=1),
+    Setting("serve_port", "8000", "Port `propscope serve` listens on.", minimum=0, maximum=65535,
+            kind="number"),
+    Setting("serve_workers", "1", "Server processes, each with its own copy of the model.", minimum=1,
+            maximum=256, kind="number"),
+    Setting("serve_max_body", "4000000", "Largest request body the server accepts, in bytes.", minimum=1,
+            maximum=10**10, kind="number"),
+    Setting("serve_max_chars", "200000", "Longest article text the server analyses, in characters.", minimum=1,
+            maximum=10**9, kind="number"),
+    Setting("serve_timeout", "60", "Seconds a request may take, fetching included, before it is refused.",
+            minimum=1, maximum=86400, kind="number"),
     Setting("serve_queue", "64", "Requests a server process lets wait for the model while it analyses another; "
-            "the next is refused at once (429 with Retry-After).", minimum=0),
+            "the next is refused at once (429 with Retry-After).", minimum=0,
+            maximum=100000, kind="number"),
     Setting("serve_token", "", "Bearer token every API request must carry (not /health, /model or the web page itself); empty: no token needed."),
     Setting("serve_cors_origins", "", "Comma-separated origins allowed to call the API from a browser; empty: none."),
-    Setting("serve_allow_private", "0", "1 lets the server fetch URLs on loopback, private and link-local addresses."),
+    Setting("serve_allow_private", "0", "1 lets the server fetch URLs on loopback, private and link-local addresses.",
+            kind="switch"),
 )}
+
+
+def check() -> None:
+    """Read every number and switch setting: a bad value is a PropscopeError now, not when a later
+    request or a server worker first reads it."""
+    for name, setting in SETTINGS.items():
+        if setting.kind == "number":
+            get_int(name)
+        elif setting.kind == "switch":
+            get_bool(name)
 
 
 def get(name: str) -> str:
@@ -64,6 +88,8 @@ def get_int(name: str) -> int:
         raise PropscopeError(f"{setting.env}={value!r} is not a whole number") from None
     if setting.minimum is not None and number < setting.minimum:
         raise PropscopeError(f"{setting.env}={number} should be at least {setting.minimum}")
+    if setting.maximum is not None and number > setting.maximum:
+        raise PropscopeError(f"{setting.env}={number} should be at most {setting.maximum:,}")
     return number
 
 

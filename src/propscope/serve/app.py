@@ -26,7 +26,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
-from .. import __version__
+from .. import __version__, settings
+from ..errors import PropscopeError
 from ..corpus import chart as corpus_chart, stats as corpus_stats
 from ..reliability import from_validation
 from ..render import card as model_card, json as render_json
@@ -174,6 +175,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     # added inside out: the last one added sees the request first
+    app.add_middleware(guards.Unexpected)
     app.add_middleware(guards.BodyLimit, limit=config.max_body, timeout=config.timeout)
     app.add_middleware(guards.BearerToken, token=config.token, open_paths=OPEN_PATHS)
     if config.cors_origins:
@@ -206,10 +208,14 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
 
     import uvicorn
     config = ServeConfig.from_env()
-    workers = workers or config.workers
+    settings.check()            # every setting the workers will read: a bad one is one line now, not later
+    from ..model.detector import model_folder
+    if not (model_folder() / "config.json").is_file():
+        raise PropscopeError(f"{model_folder()}: no model there (no config.json); see PROPSCOPE_MODEL_DIR")
+    workers = workers if workers is not None else config.workers
     if workers > 1 and "PROPSCOPE_THREADS" not in os.environ:
         # one model per worker: share the cores out rather than oversubscribe them
         os.environ["PROPSCOPE_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
-    uvicorn.run("propscope.serve.app:create_app", factory=True, host=host or config.host,
-                port=port or config.port, workers=workers, proxy_headers=False, server_header=False,
+    uvicorn.run("propscope.serve.app:create_app", factory=True, host=host if host else config.host,
+                port=port if port is not None else config.port, workers=workers, proxy_headers=False, server_header=False,
                 timeout_graceful_shutdown=int(config.timeout), log_level="info")

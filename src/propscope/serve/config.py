@@ -26,10 +26,16 @@ class ServeConfig:
 
     @classmethod
     def from_env(cls) -> ServeConfig:
-        port = _int("serve_port")
-        if not 0 <= port <= 65535:
-            raise PropscopeError(f"{settings.SETTINGS['serve_port'].env}={port} is not a port (0 to 65535)")
-        return cls(host=_get("serve_host"), port=port, workers=max(1, _int("serve_workers")),
+        port = _int("serve_port")           # 0 to 65535, as the setting says
+        token = _get("serve_token")
+        if token and not token.strip():
+            raise PropscopeError(f"{settings.SETTINGS['serve_token'].env} is only spaces: give a token, or leave it "
+                                 "unset for none")
+        if not token.strip().isascii() or not token.strip().isprintable():
+            raise PropscopeError(f"{settings.SETTINGS['serve_token'].env} holds characters an HTTP header cannot "
+                                 "carry as they are: use printable ASCII")
+        return cls(host=_get("serve_host").strip() or settings.SETTINGS["serve_host"].default, port=port,
+                   workers=_int("serve_workers"),
                    max_body=_int("serve_max_body"), max_chars=_int("serve_max_chars"),
                    timeout=float(_int("serve_timeout")), queue=_int("serve_queue"),
                    token=_get("serve_token").strip(),

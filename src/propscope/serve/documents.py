@@ -32,9 +32,10 @@ def document(*, text: str | None = None, html: str | None = None, url: str | Non
 def _from_url(url: str, options: Options) -> Document:
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
+        host = parsed.host          # decoded from IDNA here: "xn--a.com" fails
+    except (httpx.InvalidURL, UnicodeError) as exc:
         raise InputError(f"{url!r}: not a valid address ({exc})") from None
-    if not is_url(url) or parsed.scheme not in ("http", "https") or not parsed.host:
+    if not is_url(url) or parsed.scheme not in ("http", "https") or not host:
         raise InputError(f"{url!r}: give an http:// or https:// address")
     try:
         return expand([url], options)[0].load()

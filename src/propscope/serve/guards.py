@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,6 +41,31 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class Unexpected:
+    """A failure no handler foresaw: logged with its traceback, answered 500 as JSON inside the
+    other guards, so that the answer still carries the security and CORS headers."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def noting(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+        try:
+            await self.app(scope, receive, noting)
+        except Exception:
+            logging.getLogger("propscope.serve").exception("failed on %s %s", scope.get("method"), scope.get("path"))
+            if started:             # too late for another answer: the connection is closed on it
+                raise
+            await problems.response(problems.internal())(scope, receive, send)
 
 
 class BearerToken:

@@ -14,7 +14,9 @@ from ..corpus.store import DATE, Filter
 class AnalyzeRequest(BaseModel):
     """Exactly one of ``text``, ``html`` or ``url``."""
 
-    model_config = ConfigDict(extra="forbid")
+    # the rule in the OpenAPI document too: one of the three is a string, the others absent or null
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": [k], "properties": {k: {"type": "string"}}} for k in ("text", "html", "url")]})
 
     text: str | None = Field(None, description="The article as plain text; offsets in the answer count its "
                                                "code points.")

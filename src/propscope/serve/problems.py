@@ -130,8 +130,12 @@ async def on_invalid_request(request: Request, exc: RequestValidationError) -> J
     return response(ApiError(422, "invalid_request", "; ".join(problems) or "the request is not valid"))
 
 
+def internal() -> ApiError:
+    return ApiError(500, "internal", "the server failed on this request; it has been logged")
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    return response(ApiError(500, "internal", "the server failed on this request; it has been logged"))
+    return response(internal())
 
 
 HANDLERS = {ApiError: on_api_error, PropscopeError: on_library_error, HTTPException: on_http_error,
