@@ -27,8 +27,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from .. import __version__, settings
-from ..errors import PropscopeError
 from ..corpus import chart as corpus_chart, stats as corpus_stats
+from ..errors import PropscopeError
 from ..reliability import from_validation
 from ..render import card as model_card, json as render_json
 from ..render.html import report as render_report
