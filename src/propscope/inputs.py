@@ -121,9 +121,14 @@ def _from_bytes(data: bytes | None, aid: str, source: str, options: Options, tex
 
 
 def _html(html: str, aid: str, source: str, options: Options, url: str | None = None) -> Document:
-    text, meta = extract(check_size(html, source), source, url)
-    check_size(text, source)
+    text, meta = _extracted(html, source, url)
     return checked(Document(text, aid, source, meta), options)
+
+
+def _extracted(html: str, where: str, url: str | None = None) -> tuple[str, dict]:
+    """The article text and metadata of a page, the page and its text each within the length limit."""
+    text, meta = extract(check_size(html, where), where, url)
+    return check_size(text, where), meta
 
 
 def _from_url(url: str, options: Options) -> Document:
@@ -196,8 +201,7 @@ def _jsonl_record(line: str, name: str, number: int, path: Path, options: Option
         doc = _from_url(record["url"], options)
         return Document(doc.text, aid, source, {**doc.meta, **meta})
     if kind == "html":
-        text, extracted = extract(check_size(record["html"], name), name)
-        check_size(text, name)
+        text, extracted = _extracted(record["html"], name)
         return checked(Document(text, aid, source, {**extracted, **meta}), options, name)
     check_size(record["text"], name)
     return checked(Document(record["text"], aid, source, meta), options, name)

@@ -27,18 +27,19 @@ class ServeConfig:
     @classmethod
     def from_env(cls) -> ServeConfig:
         port = _int("serve_port")           # 0 to 65535, as the setting says
-        token = _get("serve_token")
-        if token and not token.strip():
+        given = _get("serve_token")
+        token = given.strip()
+        if given and not token:
             raise PropscopeError(f"{settings.SETTINGS['serve_token'].env} is only spaces: give a token, or leave it "
                                  "unset for none")
-        if not token.strip().isascii() or not token.strip().isprintable():
+        if not token.isascii() or not token.isprintable():
             raise PropscopeError(f"{settings.SETTINGS['serve_token'].env} holds characters an HTTP header cannot "
                                  "carry as they are: use printable ASCII")
         return cls(host=_get("serve_host").strip() or settings.SETTINGS["serve_host"].default, port=port,
                    workers=_int("serve_workers"),
                    max_body=_int("serve_max_body"), max_chars=_int("serve_max_chars"),
                    timeout=float(_int("serve_timeout")), queue=_int("serve_queue"),
-                   token=_get("serve_token").strip(),
+                   token=token,
                    cors_origins=tuple(o.strip() for o in _get("serve_cors_origins").split(",") if o.strip()),
                    allow_private=settings.get_bool("serve_allow_private"),
                    db=_get("db"))
