@@ -412,3 +412,27 @@ def test_model_large_is_the_larger_model_and_says_so(folder, tmp_path):
     assert card.returncode == 0 and "all-mpnet-base-v2" in card.stdout
     r = run("detect", "--model", "huge", str(folder))
     assert r.returncode != 0 and "'huge'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_analyze_terminal_view_into_a_file(folder, tmp_path):
+    out = tmp_path / "view.txt"
+    out.write_text("keep")
+    r = run("analyze", "--format", "terminal", "-o", str(out), str(folder / "article101.txt"))
+    assert r.returncode == 0 and r.stdout == ""
+    view = out.read_text()
+    assert "Glorious Nation" in view and "fragments" in view and "\x1b[" not in view
+
+
+def test_analyze_json_of_several_inputs_is_a_list_even_when_one_fails(folder, tmp_path):
+    r = run("analyze", "--format", "json", str(folder / "article101.txt"), str(tmp_path / "missing.txt"))
+    assert r.returncode == 1
+    obj = json.loads(r.stdout)
+    assert isinstance(obj, list) and len(obj) == 1
+
+
+def test_a_jsonl_id_that_would_split_a_semeval_line_is_refused(tmp_path):
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps({"id": "a\tb", "text": ARTICLE}) + "\n" + json.dumps({"id": "ok", "text": ARTICLE}) + "\n")
+    r = run("analyze", "--format", "semeval", str(batch))
+    assert r.returncode == 1 and "holds a tab, line break or other control character" in r.stderr
+    assert r.stdout and all(line.split("\t")[0] == "ok" for line in r.stdout.splitlines())

@@ -77,3 +77,90 @@ def test_techniques_are_named_as_the_cli_names_them_and_unknown_ones_refused():
 def test_classify_refuses_a_span_past_the_end_of_the_text():
     with pytest.raises(propscope.errors.InputError, match="span 60-500 ends past the text's 31 characters"):
         propscope.classify("The traitors betrayed us again.", [Span("a", 60, 500, "?")])
+
+
+@pytest.fixture(scope="module")
+def model_copy(tmp_path_factory):
+    """The fast model in a folder of its own: a model the settings can name that no other test loaded."""
+    import shutil
+    from propscope.model.detector import BUNDLED
+    return shutil.copytree(BUNDLED["fast"], tmp_path_factory.mktemp("model") / "fast")
+
+
+def test_a_changed_model_setting_is_followed_and_a_missing_folder_named(model_copy, monkeypatch):
+    bundled = propscope.engine.detector()
+    monkeypatch.setenv("PROPSCOPE_MODEL_DIR", str(model_copy))
+    chosen = propscope.engine.detector()
+    assert chosen is not bundled and chosen.folder == model_copy
+    assert propscope.engine.detector() is chosen                 # loaded once
+    monkeypatch.setenv("PROPSCOPE_MODEL_DIR", str(model_copy / "missing"))
+    with pytest.raises(propscope.PropscopeError, match="PROPSCOPE_MODEL_DIR=.*missing'?: no such folder"):
+        propscope.analyze(TEXT)
+
+
+def test_threads_asking_at_once_load_the_model_once(model_copy, monkeypatch):
+    import threading
+    from propscope import engine
+    loads = []
+    real = engine.load
+
+    def counted(*args, **kwargs):
+        loads.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "load", counted)
+    monkeypatch.setenv("PROPSCOPE_MODEL_DIR", str(model_copy))
+    monkeypatch.setenv("PROPSCOPE_THREADS", "1")                # a model not loaded yet
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(engine.detector())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len({id(d) for d in got}) == 1
+
+
+def test_loading_and_reading_leave_the_callers_numpy_threads_as_they_were(model_copy):
+    from threadpoolctl import threadpool_info, threadpool_limits
+    from propscope.model.detector import load
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        det = load(model_copy)
+        assert det.detect(TEXT) and det.rank(TEXT, [(4, 18)]).shape == (1, len(NAMES))
+        assert [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"] == before
+
+
+def test_classify_reads_spans_from_any_iterable():
+    given = [Span("1", 4, 18, "?"), Span("1", 38, 45, "?")]
+    assert propscope.classify(TEXT, iter(given)) == propscope.classify(TEXT, given)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: propscope.analyze(None), "text must be a str, not NoneType"),
+    (lambda: propscope.analyze(__import__("pathlib").Path("a.txt")), "not PosixPath; read the file first"),
+    (lambda: propscope.analyze(b"The traitors"), "not bytes; decode it first"),
+    (lambda: propscope.classify(TEXT, [(4, 18)]), "spans must be Span objects, not tuple"),
+    (lambda: propscope.analyze(TEXT, meta="title"), "meta must be a dict, not str"),
+    (lambda: propscope.analyze(TEXT, techniques=b"Slogans"), "techniques must be names"),
+])
+def test_arguments_of_the_wrong_type_are_named(call, message):
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
+def test_blind_names_must_be_a_switch():
+    with pytest.raises(propscope.errors.InputError, match="blind_names 'no': give True, False or None"):
+        propscope.analyze(TEXT, blind_names="no")
+
+
+def test_any_real_number_is_a_threshold():
+    import numpy as np
+    from fractions import Fraction
+    assert propscope.analyze(TEXT, threshold=np.float32(0.5)) == propscope.analyze(TEXT, threshold=0.5)
+    assert propscope.analyze(TEXT, threshold=Fraction(1, 2)) == propscope.analyze(TEXT, threshold=0.5)
+
+
+def test_the_library_refuses_a_text_over_the_length_limit(monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "20")
+    with pytest.raises(propscope.errors.InputError, match="over the limit of 20 characters"):
+        propscope.analyze(TEXT)

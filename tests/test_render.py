@@ -49,3 +49,23 @@ def test_terminal_colours_stay_on_their_fragments_after_carriage_returns_and_for
     start = text.index("The corrupt")
     body = render(Analysis(text, (Span("1", start, len(text), "Loaded_Language", 0.7),))).renderables[0]
     assert [body.plain[s.start:s.end] for s in body.spans] == ["The corrupt elites are destroying our great nation!"]
+
+
+def test_terminal_prints_brackets_as_text_and_no_escape_sequences():
+    text = "The reckless [/x] traitors [sic] \x1b]0;PWNED\x07\x1b[2J will destroy our great nation."
+    a = Analysis(text, (Span("1", 0, len(text) - 1, "Loaded_Language", 0.7),), source="from [bold]here.txt")
+    console = Console(record=True, width=200)
+    print_analysis(a, console)
+    out = console.export_text()
+    assert "[/x] traitors [sic]" in out and "from [bold]here.txt" in out
+    assert "\x1b" not in out and "\x07" not in out
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_quoted_off():
+    import csv
+    import io
+    from propscope.render import csv as render_csv
+    text = "=HYPERLINK(1) the traitors"
+    a = Analysis(text, (Span("=cmd", 0, 13, "Loaded_Language", 0.7),), article_id="=cmd", source="@SUM(1)")
+    row = list(csv.reader(io.StringIO(render_csv.rows([a]))))[1]
+    assert row[0] == "'=cmd" and row[1] == "'@SUM(1)" and row[7] == "'=HYPERLINK(1)"

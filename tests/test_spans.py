@@ -180,3 +180,15 @@ def test_span_past_text_end_raises():
 def test_span_ending_exactly_at_text_end_is_fine():
     a = Analysis("short", (Span("a", 0, 5, LL),))
     assert a.fragment(a.spans[0]) == "short"
+
+
+@pytest.mark.parametrize("start,end", [(0.5, 2.5), (True, 3), (0, 2.0)])
+def test_span_offsets_are_whole_numbers(start, end):
+    with pytest.raises(ValueError, match="bad span offsets"):
+        Span("1", start, end, LL)
+
+
+@pytest.mark.parametrize("confidence", [7.0, -0.1, float("nan")])
+def test_span_confidence_is_a_probability(confidence):
+    with pytest.raises(ValueError, match="bad span confidence"):
+        Span("1", 0, 3, LL, confidence)

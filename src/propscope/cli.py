@@ -65,6 +65,16 @@ class Output:
                 raise errors.unwritable(self.path, exc.strerror) from None
 
 
+def _terminal(analysis, hint: bool) -> str:
+    """The terminal view as plain text, for a file."""
+    import io
+    from rich.console import Console
+    from .render.terminal import print_analysis
+    buffer = io.StringIO()
+    print_analysis(analysis, Console(file=buffer, width=100), hint)
+    return buffer.getvalue()
+
+
 class Articles:
     """(path, id, text) for every article of the given paths; a bad one is reported and skipped,
     and ``finish()`` then fails the batch, after everything else is done and written."""
@@ -219,7 +229,9 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
                     continue
                 analysis = run(doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,
                                threshold=threshold, techniques=keep, sensitive=sensitive)
-                if fmt == "terminal":
+                if fmt == "terminal" and output:
+                    out.write(_terminal(analysis, hint=not sensitive))
+                elif fmt == "terminal":
                     print_analysis(analysis, hint=not sensitive)
                 elif fmt == "jsonl":
                     out.write(render_json.dumps(analysis, indent=None) + "\n")
@@ -233,7 +245,7 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
         finally:
             if fmt == "json" and results:
                 import json
-                body = (render_json.dumps(results[0]) if len(results) == 1
+                body = (render_json.dumps(results[0]) if len(items) == 1
                         else json.dumps([render_json.to_dict(a) for a in results], ensure_ascii=False, indent=2))
                 out.write(body + "\n")
             elif fmt == "html" and results:

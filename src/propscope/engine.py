@@ -2,40 +2,58 @@
 
 from __future__ import annotations
 
-import functools
+import numbers
+import threading
 from collections import defaultdict
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePath
 from typing import Iterable, Iterator
 
 import numpy as np
 
 from . import settings
-from .model.detector import Detector, load
+from .model.detector import Detector, load, model_folder
 from .errors import InputError
 from .spans import Analysis, Span
 from .techniques import NAMES, lookup
+from .text.read import check_size
 
 
 def detector(blind_names: bool | None = None) -> Detector:
-    """The bundled model, loaded once per process (and once more if names are read both ways).
+    """The model the settings choose, loaded once per process (and once more if names are read both ways,
+    or if the settings change).
 
     ``blind_names``: read each run of names as a placeholder word (see the model card); None: the
     ``blind_names`` setting."""
     if blind_names is None:
         blind_names = settings.get_bool("blind_names")
-    return _detector(blind_names)
+    elif not isinstance(blind_names, bool):
+        raise InputError(f"blind_names {blind_names!r}: give True, False or None")
+    key = (model_folder(), blind_names, settings.get_int("threads"))
+    with _loading:                  # threads asking at once load the model once
+        if key not in _loaded:
+            _loaded[key] = load(key[0], blind_names=blind_names)
+        return _loaded[key]
 
 
-@functools.cache
-def _detector(blind_names: bool) -> Detector:
-    return load(blind_names=blind_names)
+_loading = threading.Lock()
+_loaded: dict[tuple[Path, bool, int], Detector] = {}
 
 
 def detect(text: str, article_id: str = "", sensitive: bool = False, blind_names: bool | None = None) -> list[Span]:
     """Every fragment that uses one of the 14 techniques, with a calibrated confidence.
 
     ``sensitive`` marks more of the text, at lower confidence (see the model card)."""
+    _check_text(text)
     return detector(blind_names).detect(text, article_id, sensitive) if text.strip() else []
+
+
+def _check_text(text) -> None:
+    if not isinstance(text, str):
+        hint = {PurePath: "; read the file first", bytes: "; decode it first"}.get(
+            next((t for t in (PurePath, bytes) if isinstance(text, t)), None), "")
+        raise TypeError(f"text must be a str, not {type(text).__name__}{hint}")
+    check_size(text, "the text")
 
 
 def detect_many(articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[Span]]]:
@@ -51,6 +69,8 @@ def analyze(text: str, *, article_id: str = "", source: str | None = None, thres
     ``threshold`` keeps spans of that confidence or more (0 to 1); ``techniques`` keeps those
     techniques only (names, labels or SemEval-2023 names, as ``propscope techniques`` lists them).
     ``meta`` (title, author, published, site, url, language) is carried into the result."""
+    if meta is not None and not isinstance(meta, Mapping):
+        raise TypeError(f"meta must be a dict, not {type(meta).__name__}")
     threshold, keep = _threshold(threshold), _technique_names(techniques)
     return Analysis(text, tuple(detect(text, article_id, sensitive, blind_names)), article_id=article_id,
                     source=source, model=detector(blind_names).version,
@@ -58,7 +78,7 @@ def analyze(text: str, *, article_id: str = "", source: str | None = None, thres
 
 
 def _threshold(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:   # NaN too
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:   # NaN too
         raise InputError(f"threshold {value!r}: give a confidence from 0 to 1")
     return float(value)
 
@@ -66,6 +86,8 @@ def _threshold(value) -> float:
 def _technique_names(given: Iterable[str] | str | None) -> list[str] | None:
     if given is None:
         return None
+    if isinstance(given, (bytes, bytearray)):
+        raise TypeError(f"techniques must be names (str), not {type(given).__name__}")
     names = []
     for name in [given] if isinstance(given, str) else given:
         try:
@@ -80,6 +102,11 @@ def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[
 
     A fragment listed k times gets its k most likely techniques, one per line.
     """
+    _check_text(text)
+    spans = list(spans)
+    if not all(isinstance(s, Span) for s in spans):
+        wrong = next(s for s in spans if not isinstance(s, Span))
+        raise TypeError(f"spans must be Span objects, not {type(wrong).__name__}")
     outside = next((s for s in spans if s.end > len(text)), None)
     if outside is not None:
         raise InputError(f"span {outside.start}-{outside.end} ends past the text's {len(text):,} characters")

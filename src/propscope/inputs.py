@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -76,7 +77,7 @@ def _from_path(path: Path, options: Options) -> list[Item]:
     if path.is_dir():
         found = sorted({p for pattern in FOLDER_PATTERNS for p in path.glob(pattern)})
         if not found:
-            return [_failing(str(path), InputError(f"{path}: folder holds no .txt, .html or .jsonl files"))]
+            return [_failing(str(path), InputError(f"{path}: folder holds no .txt, .html, .htm or .jsonl files"))]
         return [item for p in found for item in _from_path(p, options)]
     if not path.exists():
         return [_failing(str(path), errors.not_found(path))]
@@ -194,6 +195,8 @@ def _jsonl_record(line: str, name: str, number: int, path: Path, options: Option
     if len(given) != 1:
         raise InputError(f"{name}: give exactly one of text, html or url (a non-empty string)")
     aid = str(record.get("id", f"{path.stem}-{number}"))
+    if any(unicodedata.category(c) == "Cc" for c in aid):     # a tab or line break would split a SemEval line
+        raise InputError(f"{name}: the id {aid!r} holds a tab, line break or other control character")
     source = str(record.get("source") or name)     # the outlet, when the line names one
     meta = {k: str(record[k]) for k in ("title", "author", "published", "url") if record.get(k) is not None}
     kind = given[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Iterable
@@ -21,8 +22,10 @@ class Span:
     confidence: float = 1.0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.start < self.end:
-            raise ValueError(f"bad span offsets {self.start}-{self.end}")
+        if not (_whole(self.start) and _whole(self.end) and 0 <= self.start < self.end):
+            raise ValueError(f"bad span offsets {self.start!r}-{self.end!r}")
+        if not 0 <= self.confidence <= 1:       # NaN too
+            raise ValueError(f"bad span confidence {self.confidence!r}: a probability from 0 to 1")
 
     @property
     def length(self) -> int:
@@ -34,6 +37,10 @@ class Span:
     def with_technique(self, technique: str, confidence: float | None = None) -> Span:
         return replace(self, technique=technique,
                        confidence=self.confidence if confidence is None else confidence)
+
+
+def _whole(offset) -> bool:
+    return isinstance(offset, numbers.Integral) and not isinstance(offset, bool)
 
 
 def merge_intervals(intervals: Iterable[tuple[int, int]], touching: bool = True) -> list[tuple[int, int]]:

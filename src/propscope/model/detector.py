@@ -5,6 +5,7 @@ No torch here. One Detector loads the model once and serves any number of articl
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zipfile
@@ -28,10 +29,26 @@ BUNDLED = {"fast": Path(__file__).parent / "weights", "large": Path(__file__).pa
            "combined": Path(__file__).parent / "combined"}
 
 
+@functools.cache
+def _threadpools():
+    from threadpoolctl import ThreadpoolController
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """numpy's BLAS on one thread while the model reads: its threads spin after each small span-head
+    product and slow the encoder's next call (pipeline/encoder time 1.22 -> 1.03 on 2 cores). Only while
+    reading: the caller's own numpy keeps its threads."""
+    return _threadpools().limit(limits=1, user_api="blas")
+
+
 def model_folder() -> Path:
     """The model the settings choose: PROPSCOPE_MODEL_DIR, or the bundled one PROPSCOPE_MODEL names."""
     if settings.get("model_dir"):
-        return Path(settings.get("model_dir"))
+        folder = Path(settings.get("model_dir"))
+        if not folder.is_dir():
+            raise PropscopeError(f"{settings.SETTINGS['model_dir'].env}={str(folder)!r}: no such folder")
+        return folder
     name = settings.get("model")
     if name not in BUNDLED:
         raise PropscopeError(f"{settings.SETTINGS['model'].env}={name!r}: the bundled models are "
@@ -161,10 +178,6 @@ class Detector:
             said = str(exc).strip().splitlines()
             raise ModelError(f"model folder {folder} is incomplete or damaged ({encoder.name}: "
                              f"{said[0][:200] if said else type(exc).__name__}); reinstall propscope") from None
-        # numpy's BLAS threads spin after each small span-head product and slow the encoder's
-        # next call (pipeline/encoder time 1.22 -> 1.03 on 2 cores): the encoder has the cores
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(limits=1, user_api="blas")
         self.folder = folder
         self.cls_id, self.sep_id, self.pad_id = special_ids(self.tokenizer)
         self.window = int(self.config["window"])
@@ -340,14 +353,20 @@ class Detector:
             high, low, gap = float(chosen["threshold"]), float(chosen["low_threshold"]), int(chosen["gap"])
         keep = (lambda _, probs: (1.0 - probs[:, 0]) >= low)
         for aid, text in articles:
-            text = as_lines(text)
-            found = self.candidates_from(text, self.encode(text, keep), high, low, gap)
-            yield aid, self.to_spans(found, aid)
+            with one_blas_thread():
+                text = as_lines(text)
+                found = self.candidates_from(text, self.encode(text, keep), high, low, gap)
+                spans = self.to_spans(found, aid)
+            yield aid, spans
 
     def rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
         """Technique probabilities (n, 14) for given character spans (the TC setting)."""
         if not spans:
             return np.zeros((0, len(NAMES)), dtype=np.float32)
+        with one_blas_thread():
+            return self._rank(text, spans)
+
+    def _rank(self, text: str, spans: list[tuple[int, int]]) -> np.ndarray:
         text = as_lines(text)
         tokens = self.tokens(text)
         need = np.zeros(len(tokens.ids), bool)

@@ -19,11 +19,12 @@ def rows(analyses: Iterable[Analysis], header: bool = True) -> str:
         writer.writerow(HEADER)
     for a in analyses:
         for s in a.spans:
-            writer.writerow((a.article_id, a.source or "", s.start, s.end, s.technique,
+            writer.writerow((_safe(a.article_id), _safe(a.source or ""), s.start, s.end, s.technique,
                              BY_NAME[s.technique].label, f"{s.confidence:.4f}", _safe(a.fragment(s))))
     return buffer.getvalue()
 
 
 def _safe(cell: str) -> str:
-    """Article text is untrusted: keep a spreadsheet from reading a fragment as a formula."""
+    """Article text, ids and sources are untrusted: keep a spreadsheet from reading a cell as a formula
+    (a leading ' that a spreadsheet hides; the offsets still count from the fragment without it)."""
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

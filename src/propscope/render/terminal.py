@@ -12,13 +12,15 @@ from ..spans import Analysis, segments
 from ..techniques import BY_NAME
 
 
-# rich drops these control characters from a Text, which would move every colour after one
-_INVISIBLE = {0x07: " ", 0x08: " ", 0x0B: " ", 0x0C: " "}
+# control characters other than tab and line feed become spaces, one for one: rich drops some (which
+# would move every colour after one) and passes others, ESC among them, to the terminal, where the
+# article's text could clear the screen or retitle the window
+_INVISIBLE = {c: " " for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
 
 
 def shown(text: str) -> str:
     """The text as the terminal shows it, each character where it was: a CR before a LF is a
-    space, one alone a line break, other dropped controls spaces."""
+    space, one alone a line break, other control characters spaces."""
     return re.sub(r"\r(?=\n)", " ", text).replace("\r", "\n").translate(_INVISIBLE)
 
 
@@ -31,7 +33,7 @@ def render(analysis: Analysis) -> Group:
             inner = min(covering, key=lambda i: spans[i].length)
             style = f"bold black on {BY_NAME[spans[inner].technique].colour}"
             body.stylize(style + (" underline" if len(covering) > 1 else ""), start, end)
-    header = [Text(line, style=style) for line, style in _header(analysis)]
+    header = [Text(shown(line), style=style) for line, style in _header(analysis)]
     legend = Table(title=f"{len(analysis.spans)} fragments, {analysis.coverage:.0%} of the text",
                    caption="underlined: more than one technique" if _overlaps(analysis) else None,
                    show_edge=False)
@@ -46,7 +48,7 @@ def render(analysis: Analysis) -> Group:
     found.add_column("confidence", justify="right")
     for span in analysis.spans:
         tech = BY_NAME[span.technique]
-        found.add_row(f"{span.start}-{span.end}", _clip(analysis.fragment(span)),
+        found.add_row(f"{span.start}-{span.end}", Text(_clip(shown(analysis.fragment(span)))),
                       Text(tech.label, style=f"bold black on {tech.colour}"), f"{span.confidence:.2f}")
     return Group(*header, body, Text(""), found, Text(""), legend)
 
@@ -77,7 +79,7 @@ def print_analysis(analysis: Analysis, console: Console | None = None, hint: boo
     """``hint``: say that --sensitive marks more (for output at the default setting)."""
     console = console or Console()
     if analysis.source:
-        console.rule(analysis.source)
+        console.rule(Text(shown(analysis.source)))
     console.print(render(analysis))
     if hint:
         console.print("Only fragments the model is fairly sure of; --sensitive marks more of the text, at "
