@@ -62,7 +62,7 @@ class Server:
             os.chown(self.dir, uid, -1)
         self.prefix, self.bins, self.port = prefix, bins, _free_port()
         data = self.dir / "data"
-        self._run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+        self._run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
         self._run("pg_ctl", "-D", data, "-l", self.dir / "log", "-w", "-t", "60", "-o",
                   f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -F", "start")
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}"

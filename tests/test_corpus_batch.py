@@ -83,13 +83,18 @@ def test_parquet_parts_hold_every_row_once_as_strings(tmp_path):
 
 @pytest.mark.parametrize("kind", ["jsonl", "parquet"])
 def test_the_outlet_is_read_from_source_or_site_as_analyze_and_ingest_read_it(tmp_path, kind):
-    given = [{"source": "Flag"}, {"site": "Post"}, {"outlet": "Own", "source": "Flag"}, {}]
-    records = [{"id": str(i), "text": f"Article {i}.", "outlet": None, "source": None, "site": None, **g}
-               for i, g in enumerate(given)]
     write = write_jsonl if kind == "jsonl" else write_parquet
-    source = write(tmp_path / f"in.{kind}", records)
-    job = plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=10, sensitive=False)
-    assert [a["outlet"] for p in job.parts for a in read(p)] == ["Flag", "Post", "Own", None]
+    given = [{"source": "Flag"}, {"site": "Post"}, {}]
+    records = [{"id": str(i), "text": f"Article {i}.", "source": None, "site": None, **g} for i, g in enumerate(given)]
+    job = plan([str(write(tmp_path / f"in.{kind}", records))], tmp_path / "out", fmt="jsonl", part_size=10,
+               sensitive=False)
+    assert [a["outlet"] for p in job.parts for a in read(p)] == ["Flag", "Post", None]
+    # with an outlet field, as export writes, only it names the outlet: export's source is a file and line
+    exported = [{"id": "4", "text": "Article 4.", "outlet": "Own", "source": "Flag"},
+                {"id": "5", "text": "Article 5.", "outlet": None, "source": "in.jsonl:3"}]
+    job = plan([str(write(tmp_path / f"export.{kind}", exported))], tmp_path / "out2", fmt="jsonl", part_size=10,
+               sensitive=False)
+    assert [a["outlet"] for p in job.parts for a in read(p)] == ["Own", None]
 
 
 def test_folders_give_their_jsonl_and_parquet_files(tmp_path):

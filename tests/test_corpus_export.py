@@ -46,6 +46,17 @@ def test_csv_one_row_a_span_to_stdout(store):
         ("a1", "Loaded_Language", "corrupt"), ("a1", "Name_Calling,Labeling", "\u201ctraitors\u201d")]
 
 
+def test_csv_text_cells_a_spreadsheet_would_run_are_quoted_off(db_url):
+    with Store(db_url) as s:
+        [key] = s.add([Article("=HYPERLINK(1) traitors", "=id", "x.txt", outlet="@SUM(1)", title="+T")])
+        s.save_analysis(key, "m", [Span("=id", 0, 13, "Loaded_Language", 0.9)])
+        buf = io.StringIO()
+        export(s, "csv", None, model="m", stdout=buf)
+    [row] = list(csv.DictReader(io.StringIO(buf.getvalue())))
+    assert (row["id"], row["outlet"], row["title"], row["fragment"]) == ("'=id", "'@SUM(1)", "'+T", "'=HYPERLINK(1)")
+    assert row["start"] == "0" and row["confidence"] == "0.9"
+
+
 def test_csv_keeps_articles_without_spans(store):
     buf = io.StringIO()
     export(store, "csv", None, model="m", where=Filter(outlets=("Post",)), stdout=buf)

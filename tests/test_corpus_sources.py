@@ -145,7 +145,7 @@ def test_known_urls_are_not_fetched(site):
     ("2024-03-05", "2024-03-05"), ("2024-03-05T08:01:02.5Z", "2024-03-05T08:01:02+00:00"),
     ("Tue, 05 Mar 2024 10:00:00 +0100", "2024-03-05T10:00:00+01:00"),
     (time.struct_time((2021, 3, 4, 9, 30, 0, 3, 63, 0)), "2021-03-04T09:30:00+00:00"),   # feedparser's: UTC
-    ("2025-03", "2025-03"), ("2025", "2025"), ("2025-13", None),
+    ("2025-03", "2025-03"), ("2025", "2025"), ("2025-13", None), ("1736071200", None), ("20250105", None),
     ("last Tuesday", None), ("", None), (None, None)])
 def test_published_dates_become_iso(given, iso):
     assert published(given) == iso
@@ -166,3 +166,29 @@ def test_corpus_files_that_are_not_utf8_are_refused(tmp_path):
     path.write_bytes(b"id,text\n1,caf\xe9 au lait\n")
     [bad] = load_all([path])
     assert "not valid UTF-8" in str(bad)
+
+
+def test_a_record_with_an_outlet_field_takes_its_outlet_from_it_alone(tmp_path):
+    """An export's source is the file and line an article came from: read back, it is no outlet."""
+    path = tmp_path / "export.jsonl"
+    path.write_text(json.dumps({"id": "u1", "text": BODY, "outlet": None, "source": "in/a.jsonl:19"}) + "\n"
+                    + json.dumps({"id": "u2", "text": BODY + " Two.", "source": "Post"}) + "\n")
+    a, b = load_all([path])
+    assert (a.outlet, b.outlet) == (None, "Post")
+
+
+@pytest.mark.parametrize("given", ["1736071200", "January 5, 2025", "05/01/2025"])
+def test_a_publication_date_that_cannot_be_read_is_refused_not_guessed(tmp_path, given):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "x", "text": BODY, "published": given}) + "\n")
+    [got] = load_all([path])
+    assert isinstance(got, PropscopeError) and f"published {given!r} is not a date propscope reads" in str(got)
+
+
+def test_a_nul_character_is_refused_in_text_and_dropped_from_metadata(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "n1", "text": BODY + "\x00"}) + "\n"
+                    + json.dumps({"id": "n2", "text": BODY, "title": "A\x00B"}) + "\n")
+    bad, good = load_all([path])
+    assert isinstance(bad, PropscopeError) and "holds a NUL character, at character" in str(bad)
+    assert good.title == "AB"

@@ -17,7 +17,13 @@ from propscope.techniques import NAMES
 OUTLETS = ["Flag", "Post", None]
 # ISO weeks across year ends (2024-12-30 is in 2025-W01, 2021-01-03 in 2020-W53); 02-30 is no date
 DATES = ["2024-01-05", "2024-01-20T10:00:00+01:00", "2024-02-01", "2025-02-01", None,
-         "2024-12-30", "2021-01-03T23:30:00-05:00", "2024-02-30", "2024-03", "2023"]   # a month, a year only
+         "2024-12-30", "2021-01-03T23:30:00-05:00", "2024-02-30", "2024-03", "2023", "2024"]   # a month, years only
+FIRST, LAST = "0000-01-01", "9999-12-31"
+
+
+def day(published: str, ends: str) -> str:
+    """The first (or last) day a date, or a partial one, covers: a filter keeps what lies wholly within it."""
+    return (published + ends[len(published):])[:10]
 TECHNIQUES = list(NAMES[:4])
 
 
@@ -57,8 +63,8 @@ def recount(data, where: Filter, period: str, threshold: float, top: int):
     """The statistics by plain Python, straight from the generated articles."""
     def chosen(outlet, published, text):
         return ((not where.outlets or (outlet or UNKNOWN) in where.outlets)
-                and (where.since is None or (published is not None and published[:len(where.since)] >= where.since))
-                and (where.until is None or (published is not None and published[:len(where.until)] <= where.until))
+                and (where.since is None or (published is not None and day(published, FIRST) >= day(where.since, FIRST)))
+                and (where.until is None or (published is not None and day(published, LAST) <= day(where.until, LAST)))
                 and (where.search is None or where.search.lower() in text.lower()))
     groups = defaultdict(list)
     fragments = Counter()
@@ -142,6 +148,17 @@ def test_outputs(tmp_path):
     table = to_table(stats)
     assert "Flag" in table and "250.00" in table and "\u201ccorrupt\u201d \u00d71" in table
     assert NAMES[1] not in table.split("most frequent")[0]        # unused techniques left out
+
+
+def test_a_group_in_which_nothing_was_found_is_a_line_of_the_table_and_csv_cells_are_text(tmp_path):
+    data = [("=cmd|' /C calc'!A0", "2024-01-03", "doc0 the corrupt elites", [(9, 16, NAMES[0], 0.9)]),
+            ("Quiet", "2024-01-05", "doc1 a calm report", [])]
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, data)
+        stats = compute(store, model="m", period="month")
+    assert any(line.split()[:3] == ["Quiet", "2024-01", "(none"] for line in to_table(stats).splitlines())
+    outlets = {r["outlet"] for r in csv.DictReader(io.StringIO(to_csv(stats)))}
+    assert outlets == {"'=cmd|' /C calc'!A0", "Quiet"}
 
 
 def test_unknown_model_names_the_ones_stored(tmp_path):

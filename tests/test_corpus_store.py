@@ -66,7 +66,9 @@ def test_an_analysis_is_saved_once_per_model(db_url):
 def test_a_failed_analysis_leaves_nothing(db_url):
     with Store(db_url) as store:
         [key] = store.add([article()])
-        bad = [Span("x", 0, 3, "Doubt", 0.5), Span("x", 0, 3, "Doubt", "not a number")]
+        broken = Span("x", 0, 3, "Doubt", 0.5)
+        object.__setattr__(broken, "confidence", "not a number")      # a Span would refuse it: the store must too
+        bad = [Span("x", 0, 3, "Doubt", 0.5), broken]
         with pytest.raises(Exception):
             store.save_analysis(key, "m1", bad)
         assert store.spans(key, "m1") is None and store.models() == {}
@@ -187,3 +189,24 @@ def test_default_store_is_propscope_db_or_the_environment(monkeypatch, tmp_path)
 def test_filter_dates_must_be_iso(bad):
     with pytest.raises(PropscopeError, match="not a date; give YYYY, YYYY-MM or YYYY-MM-DD"):
         Filter(since=bad)
+
+
+def test_partial_dates_count_within_a_range_that_holds_all_of_them(db_url):
+    with Store(db_url) as store:
+        store.add([article("March.", id="m", published="2025-03"), article("Year.", id="y", published="2025"),
+                   article("Day.", id="d", published="2025-03-05T23:30:00-05:00")])
+
+        def ids(**bounds):
+            return sorted(a.id for a, _ in store.articles("m", Filter(**bounds)))
+        assert ids(since="2025-03-01", until="2025-03-31") == ["d", "m"]
+        assert ids(since="2025-01", until="2025-12") == ["d", "m", "y"]
+        assert ids(until="2025-01-01") == [] and ids(since="2025-03-06") == []
+        assert ids(since="2025-03-05", until="2025-03-05") == ["d"]
+
+
+def test_search_folds_every_letter_on_either_database(db_url):
+    with Store(db_url) as store:
+        store.add([article("ÜBERMENSCH and ÉLITE are words.", id="u"), article("Plain text.", id="p")])
+        assert [a.id for a, _ in store.articles("m", Filter(search="übermensch"))] == ["u"]
+        assert [a.id for a, _ in store.articles("m", Filter(search="élite are"))] == ["u"]
+        assert [a.id for a, _ in store.articles("m", Filter(search="50%_"))] == []

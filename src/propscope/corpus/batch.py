@@ -22,7 +22,7 @@ from .. import errors
 from ..errors import InputError, ModelError
 from ..spans import Span
 from .export import atomic
-from .store import OUTLET_FIELDS
+from .store import OUTLET_FIELDS, outlet_fields
 
 COLUMNS = ("id", "text", "url", "outlet", "title", "author", "published", "language")   # kept from the input
 REQUIRED = ("id", "text")
@@ -285,7 +285,7 @@ def _article(record, path: Path, at: int, unit: str = "line at byte") -> dict:
         raise InputError(f"{where}: text is not a string")
     article = {c: _string(record.get(c)) for c in COLUMNS}
     # the outlet, as analyze and ingest read it: outlet, else source, else site
-    article["outlet"] = next((_string(record[k]) for k in OUTLET_FIELDS if record.get(k) is not None), None)
+    article["outlet"] = next((_string(record[k]) for k in outlet_fields(record) if record.get(k) is not None), None)
     return article
 
 

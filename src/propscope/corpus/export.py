@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import InputError, PropscopeError, unwritable
+from ..render.csv import text_cell
 from ..spans import Span
 from .store import ARTICLE_COLUMNS, Article, Filter, Store
 
@@ -62,11 +63,11 @@ def _csv(rows: Iterator[dict], f: IO[str]) -> int:
     writer.writerow(CSV_COLUMNS)
     n = 0
     for n, r in enumerate(rows, 1):
-        head = [r["article"], *(r[c] for c in ARTICLE_COLUMNS), r["model"]]
+        head = [text_cell(v) for v in (r["article"], *(r[c] for c in ARTICLE_COLUMNS), r["model"])]
         if not r["spans"]:      # an article without spans still gets a row: empty span columns
             writer.writerow(head + [""] * 5)
         for s in r["spans"] or ():
-            writer.writerow(head + [s["start"], s["end"], s["technique"], s["confidence"], s["fragment"]])
+            writer.writerow(head + [s["start"], s["end"], s["technique"], s["confidence"], text_cell(s["fragment"])])
     return n
 
 

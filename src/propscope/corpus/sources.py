@@ -23,7 +23,7 @@ from .. import errors, inputs
 from ..errors import InputError, PropscopeError
 from ..inputs import Document, Options
 from ..text.read import check_size
-from .store import OUTLET_FIELDS, Article
+from .store import Article, outlet_fields
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom"}
 FOLDER_SUFFIXES = {".txt", ".html", ".htm", ".jsonl", ".csv", *FEED_SUFFIXES}   # read in any case: NEWS.JSONL too
@@ -88,13 +88,23 @@ def _path(path: Path, options: Options) -> Iterator[Item]:
 
 
 def from_document(doc: Document, **given) -> Article:
-    """An Article from what ``inputs`` loaded; ``given`` metadata wins over what was extracted."""
-    meta = {k: v for k, v in doc.meta.items() if v}
+    """An Article from what ``inputs`` loaded; ``given`` metadata wins over what was extracted.
+
+    A text with a NUL character is refused (PostgreSQL cannot store one), and NULs are dropped from
+    metadata."""
+    if "\x00" in doc.text:
+        raise InputError(f"{doc.source}: the text holds a NUL character, at character {doc.text.index(chr(0)):,}")
+    meta = {k: _no_nul(v) for k, v in doc.meta.items() if v}
+    given = {k: _no_nul(v) for k, v in given.items()}
     pick = {k: given.get(k) or meta.get(k) for k in ("url", "title", "author")}
     return Article(text=doc.text, id=str(given.get("id") or doc.id), source=given.get("source") or doc.source,
                    outlet=given.get("outlet") or meta.get("site"),
                    published=published(given.get("published") or meta.get("published")),
                    language=meta.get("language"), **pick)
+
+
+def _no_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 # -- dates ----------------------------------------------------------------------------------
@@ -113,10 +123,11 @@ def published(value) -> str | None:
     text = str(value).strip()
     if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):     # a year, or a month: kept as precise as given
         return text
-    try:
-        if len(text) == 10:
+    try:    # ISO 8601's extended form only: 3.11 reads "1736071200" as a date in 1736
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return date.fromisoformat(text).isoformat()
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0).isoformat()
+        if re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text):
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0).isoformat()
     except ValueError:
         pass
     try:
@@ -184,7 +195,8 @@ def _records(path: Path, rows, options: Options) -> Iterator[Item]:
 
 def from_record(record: dict, name: str, options: Options = Options()) -> Article:
     """An article from a JSON Lines or CSV record: ``text`` or ``html`` (or else ``url``, fetched),
-    and optional id, url, title, author, published (or date) and outlet (or source, site)."""
+    and optional id, url, title, author, published (or date) and outlet (or, in a record without an
+    outlet field, source or site)."""
     def field(*keys):
         for k in keys:
             value = record.get(k)
@@ -193,7 +205,10 @@ def from_record(record: dict, name: str, options: Options = Options()) -> Articl
         return None
     given = {"id": field("id") or name.rsplit("/", 1)[-1], "url": field("url"), "title": field("title"),
              "author": field("author"), "published": field("published", "date"),
-             "outlet": field(*OUTLET_FIELDS)}
+             "outlet": field(*outlet_fields(record))}
+    if given["published"] and published(given["published"]) is None:
+        raise InputError(f"{name}: published {given['published']!r} is not a date propscope reads; give "
+                         "YYYY-MM-DD (ISO 8601, with a time if you like), YYYY-MM, YYYY or an RFC 822 date")
     if isinstance(record.get("text"), str) and record["text"].strip():
         check_size(record["text"], name)
         doc = inputs.checked(Document(record["text"], given["id"], name), options, name)

@@ -9,8 +9,10 @@ import csv
 import io
 import json
 from dataclasses import asdict, dataclass, field
+from itertools import groupby
 
 from ..errors import InputError, NoCorpus
+from ..render.csv import text_cell
 from ..techniques import NAMES
 from .store import UNKNOWN_OUTLET, Filter, Store, open_existing
 
@@ -167,20 +169,25 @@ def to_csv(stats: Stats) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in stats.rows:
-        writer.writerow([*(getattr(r, c) for c in COLUMNS[:7]), f"{r.per_1000_words:.4f}",
+        writer.writerow([text_cell(r.outlet), *(getattr(r, c) for c in COLUMNS[1:7]), f"{r.per_1000_words:.4f}",
                          f"{r.share_using:.4f}", "" if r.change is None else f"{r.change:+.4f}"])
     return buf.getvalue()
 
 
 def to_table(stats: Stats, all_techniques: bool = False) -> str:
-    """A plain-text table (techniques no article of a group uses are left out unless asked),
-    then the most frequent fragments."""
+    """A plain-text table (techniques no article of a group uses are left out unless asked; a group
+    in which none was found has one line saying so), then the most frequent fragments."""
     head = ("outlet", "period", "technique", "articles", "per 1k words", "share", "change")
     lines = [head]
-    for r in stats.rows:
-        if r.spans or all_techniques:
-            lines.append((r.outlet, r.period, r.technique, str(r.articles), f"{r.per_1000_words:.2f}",
-                          f"{r.share_using:.0%}", "" if r.change is None else f"{r.change:+.2f}"))
+    for (outlet, period), group in groupby(stats.rows, key=lambda r: (r.outlet, r.period)):
+        group = list(group)
+        if not any(r.spans for r in group):
+            lines.append((outlet, period, "(none found)", str(group[0].articles), "0.00", "0%", ""))
+            continue
+        for r in group:
+            if r.spans or all_techniques:
+                lines.append((r.outlet, r.period, r.technique, str(r.articles), f"{r.per_1000_words:.2f}",
+                              f"{r.share_using:.0%}", "" if r.change is None else f"{r.change:+.2f}"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = [f"model {stats.model}, spans of confidence {stats.threshold:g} or more, per {stats.period}", ""]
     for line in lines:

@@ -84,11 +84,26 @@ ARTICLE_COLUMNS = ("id", "url", "outlet", "title", "author", "published", "sourc
 OUTLET_FIELDS = ("outlet", "source", "site")     # where a record names its outlet, first found wins
 
 
+def outlet_fields(record: dict) -> tuple[str, ...]:
+    """Where this record names its outlet: ``outlet`` alone when it has that field, even empty (an
+    export's ``source`` says which file an article came from, not its outlet), else source or site."""
+    return ("outlet",) if "outlet" in record else OUTLET_FIELDS
+
+
+FIRST_DAY, LAST_DAY = "0000-01-01", "9999-12-31"    # what completes a partial date at either end
+
+
+def _padded(alias: str, ends: str) -> str:
+    """SQL for an article's publication date (its day), a partial one completed by ``ends``."""
+    return f"substr({alias}.published || substr('{ends}', length({alias}.published) + 1), 1, 10)"
+
+
 @dataclass(frozen=True)
 class Filter:
     """Which articles a query covers: outlets (any of), published dates (inclusive, ISO
-    prefixes such as 2024-03 work), and text containing ``search`` (case-insensitive for
-    ASCII letters)."""
+    prefixes such as 2024-03 work; an article dated 2025-03 is within a range that holds all
+    of March), and text containing ``search`` (case-insensitive, every letter; on PostgreSQL as
+    the database's locale folds them)."""
 
     outlets: tuple[str, ...] = ()
     since: str | None = None
@@ -108,17 +123,21 @@ class Filter:
             # articles without an outlet are shown as "unknown", and picked by that name too
             parts.append(f"({named} OR {alias}.outlet IS NULL)" if UNKNOWN_OUTLET in self.outlets else named)
             params += list(self.outlets)
+        # an article's date, or the span of days a partial one (2025, 2025-03) covers, lies within the range
         if self.since:
-            parts.append(f"substr({alias}.published, 1, {len(self.since)}) >= ?")
-            params.append(self.since)
+            parts.append(f"{_padded(alias, FIRST_DAY)} >= ?")
+            params.append(self.since + FIRST_DAY[len(self.since):])
         if self.until:
-            parts.append(f"substr({alias}.published, 1, {len(self.until)}) <= ?")
-            params.append(self.until)
+            parts.append(f"{_padded(alias, LAST_DAY)} <= ?")
+            params.append(self.until + LAST_DAY[len(self.until):])
         if self.search:
-            like = "ILIKE" if dialect == "postgresql" else "LIKE"
             escaped = re.sub(r"([\\%_])", r"\\\1", self.search)
-            parts.append(f"{alias}.text {like} ? ESCAPE '\\'")
-            params.append(f"%{escaped}%")
+            if dialect == "postgresql":
+                parts.append(f"{alias}.text ILIKE ? ESCAPE '\\'")
+                params.append(f"%{escaped}%")
+            else:
+                parts.append(f"instr(unicode_lower({alias}.text), ?) > 0")
+                params.append(self.search.lower())
         return (" AND ".join(parts) or "1 = 1"), params
 
 
@@ -161,6 +180,9 @@ class _SQLite:
             self.conn.execute("SELECT count(*) FROM sqlite_master")     # a database at all?
             self.conn.execute("PRAGMA synchronous = NORMAL")   # WAL: a killed process loses nothing committed
             self.conn.execute("PRAGMA foreign_keys = ON")
+            # --search folds every letter, as PostgreSQL's ILIKE does (SQLite's LIKE folds only ASCII)
+            self.conn.create_function("unicode_lower", 1, lambda t: t.lower() if isinstance(t, str) else t,
+                                      deterministic=True)
         except sqlite3.Error as exc:
             raise PropscopeError(f"{path}: cannot open as a propscope store ({exc}); "
                                  "give another --db file, or a postgresql:// URL") from None

@@ -19,12 +19,15 @@ def rows(analyses: Iterable[Analysis], header: bool = True) -> str:
         writer.writerow(HEADER)
     for a in analyses:
         for s in a.spans:
-            writer.writerow((_safe(a.article_id), _safe(a.source or ""), s.start, s.end, s.technique,
-                             BY_NAME[s.technique].label, f"{s.confidence:.4f}", _safe(a.fragment(s))))
+            writer.writerow((text_cell(a.article_id), text_cell(a.source or ""), s.start, s.end, s.technique,
+                             BY_NAME[s.technique].label, f"{s.confidence:.4f}", text_cell(a.fragment(s))))
     return buffer.getvalue()
 
 
-def _safe(cell: str) -> str:
-    """Article text, ids and sources are untrusted: keep a spreadsheet from reading a cell as a formula
-    (a leading ' that a spreadsheet hides; the offsets still count from the fragment without it)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+def text_cell(cell):
+    """Article text, ids, sources and metadata are untrusted: keep a spreadsheet from reading a text
+    cell as a formula (a leading ' that a spreadsheet hides; the offsets still count from the fragment
+    without it). Anything but a string is returned as it is."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
