@@ -436,3 +436,35 @@ def test_a_jsonl_id_that_would_split_a_semeval_line_is_refused(tmp_path):
     r = run("analyze", "--format", "semeval", str(batch))
     assert r.returncode == 1 and "holds a tab, line break or other control character" in r.stderr
     assert r.stdout and all(line.split("\t")[0] == "ok" for line in r.stdout.splitlines())
+
+
+def test_a_cache_that_cannot_be_written_is_one_line_and_exit_3(tmp_path, folder):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")          # as a read-only or missing home folder would
+    r = run("detect", str(folder), env={"XDG_CACHE_HOME": str(blocker / "cache")})
+    assert r.returncode == 3 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+    assert "cannot write the model's encoder into" in r.stderr and "set XDG_CACHE_HOME to a writable folder" in r.stderr
+
+
+def test_the_model_card_is_printed_without_loading_the_model(tmp_path):
+    model = tmp_path / "card-only"
+    shutil.copytree(BUNDLED["fast"], model)
+    (model / "encoder.onnx").unlink()            # no model to load: the card is still there to read
+    r = run("model", env={"PROPSCOPE_MODEL_DIR": str(model)})
+    assert r.returncode == 0 and r.stdout == (model / "MODEL_CARD.md").read_text(encoding="utf-8") + "\n"
+
+
+def test_onnxruntime_sends_nothing_and_keeps_no_device_id(tmp_path, folder):
+    """onnxruntime's builds keep a device id and queue usage events for Microsoft in the cache
+    folder unless told not to before it starts: propscope tells it."""
+    from propscope.engine import detector
+    from propscope.model.pretrained import cache
+    detector()                                          # the encoder assembled in the cache, if it was not
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "propscope").symlink_to(cache(), target_is_directory=True)   # the encoder, assembled
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}      # as a user's shell has it
+    r = subprocess.run([sys.executable, "-m", "propscope", "detect", str(folder)], capture_output=True, text=True,
+                       timeout=300, env={**env, "XDG_CACHE_HOME": str(tmp_path / "cache"), "HOME": str(tmp_path)})
+    assert r.returncode == 0 and r.stdout, r.stderr
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["propscope"]
+    assert not (tmp_path / ".cache").exists()

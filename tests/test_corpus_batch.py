@@ -190,3 +190,12 @@ def test_a_rerun_writes_only_the_missing_parts(tmp_path):
     assert not list(out.glob(".part-*"))
     assert read_rows(out) == expected_rows(records)
     assert run([str(source)], out, part_size=2).written == 0
+
+
+def test_parquet_output_without_pyarrow_is_refused_before_any_work(tmp_path, monkeypatch):
+    import sys
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "1", "text": "Article one."}])
+    monkeypatch.setitem(sys.modules, "pyarrow", None)          # as where the corpus extra is not installed
+    with pytest.raises(InputError, match=r"Parquet output needs the corpus extra.*or --format jsonl"):
+        plan([str(source)], tmp_path / "out", fmt="parquet", part_size=10, sensitive=False)
+    assert not (tmp_path / "out").exists()

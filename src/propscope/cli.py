@@ -523,7 +523,7 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
         from .train.config import RECIPE, TrainConfig, windows_of
         from .train.run import main as run
     except ImportError as exc:
-        raise PropscopeError(f"training needs the train extra: pip install 'propscope[train]' ({exc})") from None
+        raise PropscopeError(f"training needs the train extra: first the CPU build of torch (pip install torch --index-url https://download.pytorch.org/whl/cpu; without it pip pulls a multi-GB CUDA build), then pip install 'propscope[train]' ({exc})") from None
     given = {"epochs": epochs, "fold": fold, "seed": seed, "base": base, "lr_encoder": lr, "frozen_layers": frozen_layers,
              "frozen_embeddings": frozen_embeddings, "layers": layers, "lora_rank": lora_rank, "ship_rank": ship_rank,
              "counterfactual": counterfactual, "unlabelled": unlabelled and str(unlabelled),
@@ -625,8 +625,8 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
 @friendly
 def model():
     """Print the model card of the model in use."""
-    from .engine import detector
-    card = detector().folder / "MODEL_CARD.md"
+    from .model.detector import model_folder
+    card = model_folder() / "MODEL_CARD.md"        # read as it is: the model itself need not be loaded
     click.echo(card.read_text(encoding="utf-8") if card.exists() else f"no model card in {card.parent}")
 
 

@@ -12,6 +12,7 @@ and redoes nothing. ``engines`` runs the workers: processes here, or actors of a
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -123,6 +124,8 @@ def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: b
     one, saved there (the folder is made if missing)."""
     if part_size < 1:
         raise InputError("the part size is a number of articles: 1 or more")
+    if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:     # before any work, not after it
+        raise InputError("Parquet output needs the corpus extra: pip install 'propscope[corpus]' (or --format jsonl)")
     files = input_files(inputs, out)
     try:
         out.mkdir(parents=True, exist_ok=True)

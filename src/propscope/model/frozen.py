@@ -34,7 +34,11 @@ def encoder_path(folder: Path) -> Path:
     graph = pretrained.sha256(folder / "encoder.onnx")
     target = pretrained.cache() / "assembled" / f"{spec['sha256'][:16]}-{graph[:16]}"
     if not _ready(target, graph):
-        assemble(folder, spec, target, graph)
+        try:
+            assemble(folder, spec, target, graph)
+        except OSError as exc:          # a read-only or full disk, a home folder that is not there
+            raise ModelError(f"cannot write the model's encoder into {pretrained.cache()} "
+                             f"({exc.strerror or exc}): set XDG_CACHE_HOME to a writable folder") from None
     return target / "encoder.onnx"
 
 
