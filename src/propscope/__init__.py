@@ -6,6 +6,7 @@ import os
 # device id and an event queue in ~/.cache/Microsoft unless this is set before it starts: propscope
 # runs offline, on articles its users may not want anyone to know they read
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")     # and Ray's, for a cluster that batch starts itself
 
 from .engine import analyze, classify
 from .errors import PropscopeError
