@@ -381,7 +381,7 @@ def test_serve_answers_health_on_loopback_and_stops_cleanly():
     ({"PROPSCOPE_MAX_CHARS": "0"}, "PROPSCOPE_MAX_CHARS=0 should be at least 1"),
     ({"PROPSCOPE_SERVE_TIMEOUT": "9" * 320}, "should be at most 86,400"),
     ({"PROPSCOPE_SERVE_WORKERS": "0"}, "PROPSCOPE_SERVE_WORKERS=0 should be at least 1"),
-    ({"PROPSCOPE_MODEL_DIR": "/nonexistent"}, "/nonexistent: no model there"),
+    ({"PROPSCOPE_MODEL_DIR": "/nonexistent"}, "PROPSCOPE_MODEL_DIR='/nonexistent': no such folder"),
     ({"PROPSCOPE_SERVE_TOKEN": "   "}, "PROPSCOPE_SERVE_TOKEN is only spaces"),
     ({"PROPSCOPE_SERVE_TOKEN": "\u20acuro"}, "use printable ASCII"),
 ])

@@ -258,3 +258,14 @@ def test_decode_cut_at_a_function_word_still_ends_on_a_token_inside():
     out = decode(text, offsets, probs, 0.8, low=0.5, gap=1)
     assert [(text[s:e], f, l) for s, e, f, l, _ in out] == [("traitors", 0, 1)]
     assert all((1.0 - probs[k, 0]) >= 0.5 for _, _, f, l, _ in out for k in (f, l))
+
+
+def test_snap_widens_back_to_the_first_character_of_the_text():
+    assert snap("xab cd", 2, 3) == (0, 3)
+
+
+def test_decode_cuts_fragments_at_windows_blank_lines():
+    text = "Sovereignty now.\r\n\r\nThe great nation\r\nrises again"
+    offsets = np.array([[0, 11], [12, 15], [15, 16], [20, 23], [24, 29], [30, 36], [38, 43], [44, 49]])
+    out = decode(text, offsets, P(B_, I_, Iw, I_, I_, I_, I_, I_), 0.5)
+    assert [text[s:e] for s, e, *_ in out] == ["Sovereignty now", "The great nation\r\nrises again"]

@@ -62,6 +62,26 @@ def test_redirects_are_followed_up_to_the_limit(site, monkeypatch):
     monkeypatch.setenv("PROPSCOPE_FETCH_MAX_REDIRECTS", "2")
     with pytest.raises(FetchError, match="more than 2 redirects"):
         fetch(site.url + "/r0", allow_private=True)
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_REDIRECTS", "4")     # exactly as many as allowed
+    assert b"hello" in fetch(site.url + "/r0", allow_private=True).body
+
+
+def test_a_name_with_any_private_address_is_refused(site, monkeypatch):
+    from propscope.text import fetch as fetching
+    monkeypatch.setattr(fetching, "resolve", lambda host, port: ["127.0.0.1", "169.254.169.254"])
+    with pytest.raises(FetchError, match="169.254.169.254"):
+        fetch("http://news.test/a", allowed={"127.0.0.1"}.__contains__)
+    assert site.requests == []
+
+
+def test_the_request_goes_to_the_address_that_was_checked(site, monkeypatch):
+    """Connecting by name would resolve it again, and could reach another address (DNS rebinding);
+    news.test resolves nowhere but through the checked lookup."""
+    from propscope.text import fetch as fetching
+    site.pages["/a"] = PAGE
+    monkeypatch.setattr(fetching, "resolve", lambda host, port: ["127.0.0.1"])
+    port = site.url.rsplit(":", 1)[1]
+    assert b"hello" in fetch(f"http://news.test:{port}/a", allow_private=True).body
 
 
 def test_declared_oversize_page_is_refused_with_the_limit_named(site, monkeypatch):

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from rich.console import Console
 
 from propscope.render import json as render_json
@@ -69,3 +71,23 @@ def test_csv_cells_a_spreadsheet_would_run_are_quoted_off():
     a = Analysis(text, (Span("=cmd", 0, 13, "Loaded_Language", 0.7),), article_id="=cmd", source="@SUM(1)")
     row = list(csv.reader(io.StringIO(render_csv.rows([a]))))[1]
     assert row[0] == "'=cmd" and row[1] == "'@SUM(1)" and row[7] == "'=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_guards_every_character_a_spreadsheet_starts_a_formula_with(first):
+    import csv
+    import io
+    from propscope.render import csv as render_csv
+    text = first + "1 the traitors"
+    row = list(csv.reader(io.StringIO(render_csv.rows([Analysis(text, (Span("a", 0, 2, "Slogans", 0.5),))]))))[1]
+    assert row[7] == "'" + text[:2]
+
+
+def test_csv_reads_back_a_fragment_broken_by_a_lone_carriage_return():
+    import csv
+    import io
+    from propscope.render import csv as render_csv
+    text = "The traitors\rwill pay"
+    rows = list(csv.reader(io.StringIO(render_csv.rows([Analysis(text, (Span("a", 0, len(text), "Slogans", 0.5),))]),
+                                       newline="")))
+    assert len(rows) == 2 and rows[1][7] == text

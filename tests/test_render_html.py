@@ -52,6 +52,10 @@ def test_segments_cover_the_text_and_overlaps_are_marked():
     marks = re.findall(r'<mark class="frag (t\d+)( ov)?" tabindex="0" data-s="([\d ]+)">', page)
     assert len(marks) == 3                      # before, inside and after the nested span
     assert [m[1] for m in marks] == ["", " ov", ""] and marks[1][2] == "0 1"
+    # each piece takes the colour of its shortest span: the nested name-calling inside the loaded language
+    from propscope.techniques import NAMES
+    assert [m[0] for m in marks] == [f"t{NAMES.index(t)}" for t in
+                                     ("Loaded_Language", "Name_Calling,Labeling", "Loaded_Language")]
 
 
 def test_a_batch_gets_one_report_with_counts():

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from propscope.scoring import (Scores, format_table, read_semeval, si_scores,
+from propscope.scoring import (Scores, correct_flags, format_table, read_semeval, si_scores,
                                span_technique_scores, tc_scores)
 from propscope.spans import Span
 
@@ -113,6 +113,24 @@ def test_tc_multisets():
     assert s.per_technique[B].precision == pytest.approx(1 / 1)
     assert s.per_technique[B].recall == pytest.approx(1 / 3)
     assert (s.per_technique[A].n_pred, s.per_technique[A].n_gold) == (3, 1)
+
+
+def test_tc_f1_is_the_harmonic_mean_overall_and_per_technique():
+    s = tc_scores([sp(0, 10, A), sp(20, 30, A)], [sp(0, 10, A)])
+    assert (s.precision, s.recall, s.f1) == (pytest.approx(0.5), 1.0, pytest.approx(2 / 3))
+    assert s.per_technique[A].f1 == pytest.approx(2 / 3)
+
+
+def test_correct_flags_need_half_a_fragment_inside_gold_of_its_technique_and_article():
+    gold = [sp(0, 10, A)]
+    pred = [sp(5, 15, A), sp(6, 15, A), sp(0, 10, B), sp(0, 10, A, article="2")]
+    assert correct_flags(pred, gold) == [True, False, False, False]
+
+
+def test_read_semeval_skips_a_byte_order_mark_and_spaces_around_the_id(tmp_path):
+    f = tmp_path / "s.tsv"
+    f.write_text("\ufeff 7 \tDoubt\t0\t4\n", encoding="utf-8")
+    assert read_semeval(f) == [Span("7", 0, 4, "Doubt")]
 
 
 def test_tc_keys_on_article_and_offsets():

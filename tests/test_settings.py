@@ -48,6 +48,19 @@ def test_check_reads_every_number_and_switch(monkeypatch):
     monkeypatch.setenv("PROPSCOPE_SERVE_PORT", "70000")
     with pytest.raises(PropscopeError, match="PROPSCOPE_SERVE_PORT=70000 should be at most 65,535"):
         settings.check()
+    monkeypatch.setenv("PROPSCOPE_SERVE_PORT", "65535")         # the maximum itself is allowed
+    settings.check()
+    monkeypatch.setenv("PROPSCOPE_SERVE_ALLOW_PRIVATE", "maybe")
+    with pytest.raises(PropscopeError, match="PROPSCOPE_SERVE_ALLOW_PRIVATE='maybe' should be 1 or 0"):
+        settings.check()
+
+
+def test_the_server_fetches_private_addresses_only_when_set(monkeypatch):
+    from propscope.serve.config import ServeConfig
+    monkeypatch.delenv("PROPSCOPE_SERVE_ALLOW_PRIVATE", raising=False)
+    assert ServeConfig.from_env().allow_private is False
+    monkeypatch.setenv("PROPSCOPE_SERVE_ALLOW_PRIVATE", "1")
+    assert ServeConfig.from_env().allow_private is True
 
 
 def test_a_blank_host_is_the_default_loopback_address(monkeypatch):

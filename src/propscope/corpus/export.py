@@ -59,7 +59,7 @@ def export(store: Store, fmt: str, output: str | Path | None, *, model: str, whe
 
 
 def _csv(rows: Iterator[dict], f: IO[str]) -> int:
-    writer = csv.writer(f, lineterminator="\n")
+    writer = csv.writer(f, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     n = 0
     for n, r in enumerate(rows, 1):

@@ -166,7 +166,7 @@ def to_json(stats: Stats) -> str:
 
 def to_csv(stats: Stats) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for r in stats.rows:
         writer.writerow([text_cell(r.outlet), *(getattr(r, c) for c in COLUMNS[1:7]), f"{r.per_1000_words:.4f}",

@@ -14,7 +14,7 @@ HEADER = ("id", "source", "start", "end", "technique", "label", "confidence", "f
 
 def rows(analyses: Iterable[Analysis], header: bool = True) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     if header:
         writer.writerow(HEADER)
     for a in analyses:
