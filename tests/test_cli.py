@@ -468,3 +468,16 @@ def test_onnxruntime_sends_nothing_and_keeps_no_device_id(tmp_path, folder):
     assert r.returncode == 0 and r.stdout, r.stderr
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["propscope"]
     assert not (tmp_path / ".cache").exists()
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "9"], ["batch", "in.jsonl", "-o", "out"]])
+def test_more_workers_than_the_machine_can_hold_are_refused_before_any_start(command, tmp_path):
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "1", "text": ARTICLE}) + "\n")
+    too_many = 4 * (os.cpu_count() or 1) + 1
+    r = subprocess.run([sys.executable, "-m", "propscope", *command, "--workers", str(too_many)], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert f"--workers {too_many:,}: at most {too_many - 1} on this machine" in r.stderr
+    assert not (tmp_path / "out").exists()
+    r = run("serve", "--port", "9", env={"PROPSCOPE_SERVE_WORKERS": str(too_many)})
+    assert r.returncode == 1 and f"PROPSCOPE_SERVE_WORKERS={too_many}: at most" in r.stderr

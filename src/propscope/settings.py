@@ -48,7 +48,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("serve_host", "127.0.0.1", "Address `propscope serve` listens on."),
     Setting("serve_port", "8000", "Port `propscope serve` listens on.", minimum=0, maximum=65535,
             kind="number"),
-    Setting("serve_workers", "1", "Server processes, each with its own copy of the model.", minimum=1,
+    Setting("serve_workers", "1", "Server processes, each with its own copy of the model (at most four a core).", minimum=1,
             maximum=256, kind="number"),
     Setting("serve_max_body", "4000000", "Largest request body the server accepts, in bytes.", minimum=1,
             maximum=10**10, kind="number"),
@@ -74,6 +74,17 @@ def check() -> None:
             get_int(name)
         elif setting.kind == "switch":
             get_bool(name)
+
+
+def check_workers(workers: int, env: bool = False) -> int:
+    """``workers`` model-holding processes, if this machine can run them: at most four a core (each holds
+    its own model, about 300 MiB, and more only queue for the cores)."""
+    most = 4 * (os.cpu_count() or 1)
+    if workers > most:
+        said = f"{SETTINGS['serve_workers'].env}={workers}" if env else f"--workers {workers:,}"
+        raise PropscopeError(f"{said}: at most {most} on this machine's {os.cpu_count() or 1} cores "
+                             "(four a core; each worker holds its own copy of the model, about 300 MiB)")
+    return workers
 
 
 def get(name: str) -> str:

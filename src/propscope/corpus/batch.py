@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import errors
+from .. import errors, settings
 from ..errors import InputError, ModelError
 from ..spans import Span
 from .export import atomic
@@ -100,6 +100,8 @@ def run(inputs: list[str], output: str | Path, *, engine: str = "local", workers
         raise InputError("--address names a Ray cluster: use it with --engine ray")
     if fmt not in FORMATS:
         raise InputError(f"unknown batch format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if engine == "local":           # Ray actors are placed on the cluster, which may have the cores
+        settings.check_workers(workers)
     out = Path(output).resolve()
     job = plan(inputs, out, fmt=fmt, part_size=part_size, sensitive=sensitive)
     for stale in out.glob(".part-*"):           # temporary files of a run that was killed

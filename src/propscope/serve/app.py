@@ -212,7 +212,7 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
     from ..model.detector import model_folder
     if not (model_folder() / "config.json").is_file():
         raise PropscopeError(f"{model_folder()}: no model there (no config.json); see PROPSCOPE_MODEL_DIR")
-    workers = workers if workers is not None else config.workers
+    workers = settings.check_workers(workers if workers is not None else config.workers, env=workers is None)
     if workers > 1 and "PROPSCOPE_THREADS" not in os.environ:
         # one model per worker: share the cores out rather than oversubscribe them
         os.environ["PROPSCOPE_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
