@@ -7,6 +7,8 @@ import dataclasses
 import json
 import re
 import socket
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -385,7 +387,7 @@ def test_a_body_that_arrives_too_slowly_is_408():
     with serving(timeout=1) as server:
         port = int(server.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-            conn.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            conn.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                          b"Content-Length: 100\r\n\r\n{\"text\": ")
             answer = b""
             while chunk := conn.recv(4096):
@@ -393,6 +395,26 @@ def test_a_body_that_arrives_too_slowly_is_408():
             answer = answer.decode()
         assert answer.startswith("HTTP/1.1 408")
         assert '"code":"body_timeout"' in answer
+
+
+def test_a_body_that_trickles_in_is_408_at_its_deadline():
+    """A byte every half second never waits a whole timeout for its next part: the body as a whole has one."""
+    with serving(timeout=1) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 100\r\n\r\n")
+            started, answer = time.monotonic(), b""
+            conn.settimeout(0.5)
+            while not answer and time.monotonic() - started < 8:
+                try:
+                    conn.sendall(b" ")
+                    answer = conn.recv(4096)
+                except socket.timeout:
+                    pass
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 4
 
 
 def test_analysis_past_the_deadline_is_504(monkeypatch):
@@ -588,3 +610,24 @@ def test_serve_refuses_a_port_that_cannot_be(args, env, message):
     r = subprocess.run([sys.executable, "-m", "propscope", "serve", *args], capture_output=True, text=True,
                        env={**os.environ, **env}, timeout=120)
     assert r.returncode != 0 and "Traceback" not in r.stderr and message in r.stderr
+
+
+def test_a_loopback_server_answers_only_requests_addressed_to_loopback(api):
+    """DNS rebinding: a page at attacker.example, its name made to resolve to 127.0.0.1, is refused."""
+    error = refused(api.get("/v1/techniques", headers={"Host": "attacker.example:8000"}), 400, "foreign_host")
+    assert "attacker.example" in error["message"]
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "LOCALHOST:1"):
+        assert api.get("/v1/techniques", headers={"Host": host}).status_code == 200, host
+    with serving(host="0.0.0.0") as server:     # listening elsewhere: the names it is reached by are many
+        assert httpx.get(server.url + "/health", headers={"Host": "news.example"}).status_code == 200
+
+
+def test_a_port_in_use_is_one_line_naming_it():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "propscope", "serve", "--port", str(port)], capture_output=True,
+                           text=True, timeout=120)
+    assert r.returncode == 1 and f"propscope: could not serve on 127.0.0.1:{port}" in r.stderr
+    assert "Traceback" not in r.stderr

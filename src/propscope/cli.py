@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -12,6 +14,16 @@ import click
 
 from . import errors, settings
 from .errors import PropscopeError
+
+
+class Number(click.FloatRange):
+    """A FloatRange that refuses nan and infinities (nan passes every range check)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number is not None and not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 def friendly(func):
@@ -26,7 +38,20 @@ def friendly(func):
         except KeyboardInterrupt:
             click.echo("propscope: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:             # `propscope ... | head`: the reader has what it wanted
+            _drop_stdout()
+            sys.exit(0)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+                raise
+            _drop_stdout()                  # what is still buffered cannot be written either
+            click.echo(f"propscope: cannot write the output ({exc.strerror})", err=True)
+            sys.exit(1)
     return wrapper
+
+
+def _drop_stdout() -> None:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 class Output:
@@ -34,8 +59,10 @@ class Output:
     and a file that could not be written is refused before any work is done. As a context, a run
     that fails before it has written anything leaves an existing file as it was."""
 
-    def __init__(self, path: str | None):
+    def __init__(self, path: str | None, inputs=()):
+        from .output import refuse_overwriting
         self.path, self.parts = path, []
+        refuse_overwriting(path, inputs)
         if path is not None:
             target = Path(path)          # a folder is refused by click (dir_okay=False)
             folder = target.parent
@@ -59,10 +86,9 @@ class Output:
 
     def close(self) -> None:
         if self.path is not None:
-            try:
-                Path(self.path).write_text("".join(self.parts), encoding="utf-8")
-            except OSError as exc:
-                raise errors.unwritable(self.path, exc.strerror) from None
+            from .output import atomic
+            with atomic(Path(self.path), "w") as f:
+                f.write("".join(self.parts))
 
 
 def _terminal(analysis, hint: bool) -> str:
@@ -160,7 +186,7 @@ def detect(paths, fmt, output):
     from .engine import detect_many
     from .render import semeval
     articles = Articles(paths)
-    with Output(output) as out:
+    with Output(output, paths) as out:
         for _, spans in detect_many((aid, text) for _, aid, text in articles):
             out.write(semeval.lines(spans))
         articles.finish()
@@ -178,8 +204,8 @@ def classify(paths, spans_file, fmt, output):
     from .engine import classify_template
     from .render import semeval
     from .text.read import article_files, article_id
+    out = Output(output, [*paths, spans_file])
     files = {article_id(p): p for p in article_files(list(paths))}
-    out = Output(output)
     out.write(semeval.lines(classify_template(spans_file, files)))
     out.close()
 
@@ -191,7 +217,7 @@ FORMATS = ["terminal", "json", "jsonl", "csv", "semeval", "html"]
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Default: terminal on a TTY, else json.")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.0, help="Hide spans below this confidence.")
+@click.option("--threshold", type=Number(0, 1), default=0.0, help="Hide spans below this confidence.")
 @click.option("--techniques", "only", multiple=True, metavar="NAMES",
               help="Show only these techniques (comma-separated names, labels or SemEval-2023 names; see 'propscope techniques').")
 @click.option("--sensitive", is_flag=True,
@@ -214,9 +240,11 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
     from .render.terminal import print_analysis
     fmt = fmt or ("terminal" if sys.stdout.isatty() and not output else "json")
     keep = _technique_names(only)
+    if list(sources).count("-") > 1:
+        raise errors.InputError("- (standard input) given twice: it can be read once")
     items = expand(list(sources), Options(allow_private, any_language), stdin=lambda: sys.stdin.buffer.read())
     results, failed = [], []
-    with Output(output) as out:
+    with Output(output, [s for s in sources if s != "-"]) as out:
         try:
             for item in _progress(items):
                 try:
@@ -289,6 +317,24 @@ def _progress(items):
     yield from track(items, description="analysing", console=Console(stderr=True), transient=True)
 
 
+def _named(path: str, param) -> str:
+    if not path.strip():
+        raise click.BadParameter("give a folder name", param=param)
+    return path
+
+
+def _png(path: str | None, param) -> str | None:
+    """A path for a PNG image: refused at once if it names another kind of file, not after the work."""
+    if path is not None and Path(path).suffix.lower() not in ("", ".png"):
+        raise click.BadParameter(f"{path}: the image is a PNG; name it .png", param=param)
+    return path
+
+
+def _store_files(url: str) -> list[str]:
+    """The file a store lives in: a SQLite one's path; a PostgreSQL database has none here."""
+    return [] if url.startswith(("postgresql://", "postgres://")) else [url]
+
+
 def _db_option(func):
     return click.option("--db", default=None, metavar="URL",
                         help="The corpus: a SQLite file or a postgresql:// URL (default: PROPSCOPE_DB, else propscope.db).")(func)
@@ -358,11 +404,11 @@ def ingest(sources, db, outlet, no_analyse, allow_private, any_language):
 @_corpus_filters
 @click.option("--period", type=click.Choice(["day", "week", "month", "year", "all"]), default="month",
               show_default=True, help="Group by day, ISO week (2025-W07), month, year, or not at all.")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=0.0, help="Count only spans of this confidence or more.")
-@click.option("--top", type=click.IntRange(0), default=5, show_default=True, help="Most frequent fragments per technique.")
+@click.option("--threshold", type=Number(0, 1), default=0.0, help="Count only spans of this confidence or more.")
+@click.option("--top", type=click.IntRange(0, 1000), default=5, show_default=True, help="Most frequent fragments per technique.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-@click.option("--chart", type=click.Path(dir_okay=False), metavar="FILE.png",
+@click.option("--chart", type=click.Path(dir_okay=False), metavar="FILE.png", callback=lambda c, p, v: _png(v, p),
               help="Also draw spans per 1,000 words per outlet, and the top techniques' share of articles, "
                    "over the periods (PNG; needs the plot extra).")
 @friendly
@@ -370,14 +416,17 @@ def stats(db, outlets, since, until, search, model, period, threshold, top, fmt,
     """Techniques per outlet and period: spans per 1,000 words, share of articles, change, top fragments."""
     from .corpus import stats as corpus_stats
     from .corpus.store import Filter, default_url, open_existing
+    from .output import refuse_overwriting
     where = Filter(tuple(outlets), since, until, search)
-    with open_existing(db or default_url()) as store:
+    url = db or default_url()
+    refuse_overwriting(chart, _store_files(url))
+    out = Output(output, _store_files(url))
+    with open_existing(url) as store:
         result = corpus_stats.compute(store, where, period=period, model=model, threshold=threshold, top=top)
     if chart:
         from .corpus.chart import write
         write(result, chart)
         click.echo(f"chart written to {chart}", err=True)
-    out = Output(output)
     out.write({"table": corpus_stats.to_table, "csv": corpus_stats.to_csv, "json": corpus_stats.to_json}[fmt](result))
     out.close()
 
@@ -396,7 +445,9 @@ def export(db, outlets, since, until, search, model, fmt, output):
     from .corpus.store import Filter, default_url, open_existing
     suffix = Path(output).suffix.lower().lstrip(".") if output else ""
     fmt = fmt or (suffix if suffix in FORMATS else "jsonl")
+    from .output import refuse_overwriting
     where = Filter(tuple(outlets), since, until, search)
+    refuse_overwriting(output, _store_files(db or default_url()))
     with open_existing(db or default_url()) as store:
         if model:           # the default model may have analysed nothing yet: its articles go out unanalysed
             store.require(model)
@@ -407,13 +458,13 @@ def export(db, outlets, since, until, search, model, fmt, output):
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), callback=lambda c, p, v: _named(v, p),
               help="Folder for the part files and the run's plan (made if missing).")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: processes on this machine; ray: actors on a Ray cluster (needs the cluster extra).")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+@click.option("--workers", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Processes or Ray actors, each loading the model once.")
-@click.option("--threads", type=click.IntRange(1), default=None,
+@click.option("--threads", type=click.IntRange(1, 1024), default=None,
               help="Inference threads per worker (default: PROPSCOPE_THREADS, else local: cores / workers, ray: 1).")
 @click.option("--address", default=None, help="The Ray cluster to run on (e.g. auto, or HEAD:6379); default: a Ray started here.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True,
@@ -442,7 +493,8 @@ def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sen
               help="A labelled split laid out like the PTC train folder.")
 @click.option("--held-out", is_flag=True, help="Only the articles the model held out in training.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--plot", type=click.Path(dir_okay=False), help="Write the reliability diagram here (PNG).")
+@click.option("--plot", type=click.Path(dir_okay=False), callback=lambda c, p, v: _png(v, p),
+              help="Write the reliability diagram here (PNG).")
 @_model
 @friendly
 def evaluate(data, held_out, fmt, plot):
@@ -462,13 +514,13 @@ def evaluate(data, held_out, fmt, plot):
 @main.command()
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False))
-@click.option("--epochs", type=click.IntRange(1), default=None, help="Override the recipe's epochs.")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=None, help="Override the recipe's epochs.")
 @click.option("--fold", type=click.IntRange(0, 4), default=None,
               help="Fold held out for tuning, 0 to 4 of 5 (default: the recipe's).")
-@click.option("--seed", type=int, default=None, help="Random seed (default: the recipe's).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Random seed (default: the recipe's).")
 @click.option("--base", type=click.Choice(["all-MiniLM-L6-v2", "all-mpnet-base-v2"]), default=None,
               help="Pretrained encoder (default: the recipe's, all-mpnet-base-v2; MiniLM is smaller and faster).")
-@click.option("--lr", type=float, default=None, help="Encoder learning rate (default: the recipe's).")
+@click.option("--lr", type=Number(0, min_open=True), default=None, help="Encoder learning rate (default: the recipe's).")
 @click.option("--lora-rank", type=click.IntRange(0), default=None,
               help="Keep the encoder as pretrained and train low-rank updates of its layers (LoRA) of this rank.")
 @click.option("--ship-rank", type=click.IntRange(0), default=None,
@@ -481,7 +533,7 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--layers", type=click.IntRange(0), default=None,
               help="Keep only this many bottom layers of the pretrained encoder: faster, and smaller; 0 keeps "
                    "them all (default: the recipe's, 4).")
-@click.option("--counterfactual", type=click.FloatRange(0, 1), default=None,
+@click.option("--counterfactual", type=Number(0, 1), default=None,
               help="Share of training articles replaced by copies with named sides swapped (US <-> China, ...).")
 @click.option("--unlabelled", type=click.Path(exists=True, file_okay=False), default=None,
               help="Unlabelled articles for self-training: a teacher labels them for the final model.")
@@ -493,10 +545,10 @@ def evaluate(data, held_out, fmt, plot):
               help="Tokens per encoder window, [CLS] and [SEP] aside; windows start every 3/4 of it in "
                    "training, every 7/8 at inference (default: the recipe's, 254 every 192 and 224; 510 at most, "
                    "what the encoders' positions allow).")
-@click.option("--batch-size", type=click.IntRange(1), default=None, help="Windows per training step (default: the recipe's).")
+@click.option("--batch-size", type=click.IntRange(1, 4096), default=None, help="Windows per training step (default: the recipe's).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default=None,
               help="Training arithmetic: bf16 is about 1.6x faster on CPUs with AVX512-BF16 (default: the recipe's, bf16).")
-@click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for training (default: the recipe's).")
+@click.option("--threads", type=click.IntRange(1, 1024), default=None, help="CPU threads for training (default: the recipe's).")
 @click.option("--token-cues/--no-token-cues", default=None,
               help="Feed the encoder hand-made cues per token: repetition, capitals, quotes (default: the recipe's).")
 @click.option("--blind-names/--no-blind-names", default=None,
@@ -566,7 +618,7 @@ def combine(models, data, out, weights, twins):
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default: PROPSCOPE_SERVE_HOST, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to listen on (default: PROPSCOPE_SERVE_PORT, 8000).")
-@click.option("--workers", type=click.IntRange(1), default=None,
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Processes, each with its own copy of the model (default: PROPSCOPE_SERVE_WORKERS, 1).")
 @_model
 @friendly
@@ -591,7 +643,7 @@ def audit() -> None:
               help="A pair list (JSON, laid out like the shipped one) instead of the shipped one.")
 @click.option("--held-out", is_flag=True, help="Only the articles the model held out in training.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--top", type=click.IntRange(0), default=10, show_default=True,
+@click.option("--top", type=click.IntRange(0, 1000), default=10, show_default=True,
               help="How many of the fragments that changed most to list.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 @_model
@@ -605,9 +657,9 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
     """
     from .audit.neutrality import audit as run, read_folder
     from .audit.pairs import load
+    out = Output(output, [data, *([pairs_file] if pairs_file else [])])
     pairs, articles = load(pairs_file), read_folder(data, held_out)
     report = run(_progress(articles), pairs, top=top)
-    out = Output(output)
     if fmt == "json":
         import json
         out.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
@@ -625,13 +677,17 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
 @friendly
 def model():
     """Print the model card of the model in use."""
+    from .errors import ModelError
     from .model.detector import model_folder
     card = model_folder() / "MODEL_CARD.md"        # read as it is: the model itself need not be loaded
-    click.echo(card.read_text(encoding="utf-8") if card.exists() else f"no model card in {card.parent}")
+    if not card.is_file():
+        raise ModelError(f"{card.parent} holds no MODEL_CARD.md: not a propscope model folder, or a damaged one")
+    click.echo(card.read_text(encoding="utf-8"))
 
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly
 def techniques(fmt):
     """List the 14 techniques: definitions, examples, and their SemEval-2023 names."""
     from .techniques import CATALOGUE, FROM_SEMEVAL2023

@@ -130,6 +130,8 @@ def classify_template(spans_file, articles: dict[str, Path]) -> list[Span]:
     from . import errors
     from .scoring import read_semeval
     from .text.read import read_article
+    if Path(spans_file).exists() and not Path(spans_file).is_file():      # a pipe would block the run
+        raise errors.not_a_file(spans_file)
     try:
         template = read_semeval(spans_file)
     except FileNotFoundError:

@@ -55,6 +55,8 @@ class PairList:
 def load(path: str | Path | None = None) -> PairList:
     """The pair list in ``path`` (JSON, laid out like the shipped ``pairs.json``), or the shipped one."""
     path = Path(path) if path is not None else SHIPPED
+    if path.exists() and not path.is_file():        # a folder, or a pipe that would block the run
+        raise InputError(f"{path}: not a regular file")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

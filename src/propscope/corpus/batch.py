@@ -21,8 +21,8 @@ from pathlib import Path
 
 from .. import errors, settings
 from ..errors import InputError, ModelError
+from ..output import atomic
 from ..spans import Span
-from .export import atomic
 from .store import OUTLET_FIELDS, outlet_fields
 
 COLUMNS = ("id", "text", "url", "outlet", "title", "author", "published", "language")   # kept from the input

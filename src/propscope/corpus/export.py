@@ -8,16 +8,13 @@ under a temporary name and renamed when complete: a failed export never leaves h
 from __future__ import annotations
 
 import csv
-import functools
 import json
-import os
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from ..errors import InputError, PropscopeError, unwritable
+from ..errors import InputError, PropscopeError
+from ..output import atomic
 from ..render.csv import text_cell
 from ..spans import Span
 from .store import ARTICLE_COLUMNS, Article, Filter, Store
@@ -109,27 +106,3 @@ def _parquet(rows: Iterator[dict], path: Path) -> int:
     return n
 
 
-@functools.cache
-def _umask() -> int:
-    """The process's umask (read once: reading it means setting it for a moment)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic(path: Path, mode: str):
-    """A file at ``path``, there only once it is completely written."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as exc:
-        raise unwritable(path, exc.strerror) from None
-    try:
-        with open(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as f:
-            yield f
-        os.chmod(tmp, 0o666 & ~_umask())      # as open() would make it: mkstemp's are private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -94,8 +94,9 @@ def from_document(doc: Document, **given) -> Article:
     metadata."""
     if "\x00" in doc.text:
         raise InputError(f"{doc.source}: the text holds a NUL character, at character {doc.text.index(chr(0)):,}")
-    meta = {k: _no_nul(v) for k, v in doc.meta.items() if v}
-    given = {k: _no_nul(v) for k, v in given.items()}
+    meta = {k: _storable(v) for k, v in doc.meta.items() if v}
+    given = {k: _storable(v) for k, v in given.items()}
+    doc = Document(doc.text, _storable(doc.id), _storable(doc.source), doc.meta)
     pick = {k: given.get(k) or meta.get(k) for k in ("url", "title", "author")}
     return Article(text=doc.text, id=str(given.get("id") or doc.id), source=given.get("source") or doc.source,
                    outlet=given.get("outlet") or meta.get("site"),
@@ -103,8 +104,11 @@ def from_document(doc: Document, **given) -> Article:
                    language=meta.get("language"), **pick)
 
 
-def _no_nul(value):
-    return value.replace("\x00", "") if isinstance(value, str) else value
+def _storable(value):
+    """Metadata a database takes: no NUL, and a file name's undecodable bytes as U+FFFD."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\x00", "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 # -- dates ----------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def plot(bins: list[tuple[float, float, int, float, float]], path: str | Path, e
     bottom.set_xlim(0, 1)
     fig.tight_layout()
     try:
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=120, format="png")      # at the path given, even one without a suffix
     except OSError as exc:
         raise PropscopeError(f"{path}: cannot write ({exc.strerror})") from None
     finally:

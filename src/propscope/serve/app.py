@@ -178,6 +178,8 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     app.add_middleware(guards.Unexpected)
     app.add_middleware(guards.BodyLimit, limit=config.max_body, timeout=config.timeout)
     app.add_middleware(guards.BearerToken, token=config.token, open_paths=OPEN_PATHS)
+    if guards.is_loopback(config.host):
+        app.add_middleware(guards.LoopbackHosts)
     if config.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
@@ -202,6 +204,9 @@ def _openapi(app: FastAPI, token: bool) -> dict:
     return document
 
 
+CONNECTIONS = 512       # open connections one server process holds at once
+
+
 def run(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
     """Serve until interrupted; arguments left out come from the PROPSCOPE_SERVE_* settings."""
     import os
@@ -213,9 +218,20 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
     if not (model_folder() / "config.json").is_file():
         raise PropscopeError(f"{model_folder()}: no model there (no config.json); see PROPSCOPE_MODEL_DIR")
     workers = settings.check_workers(workers if workers is not None else config.workers, env=workers is None)
+    host = host if host else config.host
+    os.environ[settings.SETTINGS["serve_host"].env] = host      # the workers' app reads where it listens
     if workers > 1 and "PROPSCOPE_THREADS" not in os.environ:
         # one model per worker: share the cores out rather than oversubscribe them
         os.environ["PROPSCOPE_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
-    uvicorn.run("propscope.serve.app:create_app", factory=True, host=host if host else config.host,
-                port=port if port is not None else config.port, workers=workers, proxy_headers=False, server_header=False,
-                timeout_graceful_shutdown=int(config.timeout), log_level="info")
+    port = port if port is not None else config.port
+    try:
+        # limit_concurrency: connections past it get a 503 at once, rather than the process running out
+        # of file descriptors (a thousand idle connections held a server at 1,024 silent)
+        uvicorn.run("propscope.serve.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    proxy_headers=False, server_header=False, limit_concurrency=CONNECTIONS,
+                    timeout_graceful_shutdown=int(config.timeout), log_level="info")
+    except SystemExit as exc:
+        if exc.code == 3:           # uvicorn's startup failure, said above it: not propscope's model exit code
+            raise PropscopeError(f"could not serve on {host}:{port} (see above: the port in use, or an address "
+                                 "that is not this machine's)") from None
+        raise

@@ -68,6 +68,30 @@ class Unexpected:
             await problems.response(problems.internal())(scope, receive, send)
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    return host.strip("[]").lower() in LOOPBACK_NAMES or host.startswith("127.")
+
+
+class LoopbackHosts:
+    """A server on loopback answers only requests addressed to loopback: a web page elsewhere whose
+    name is made to resolve to 127.0.0.1 (DNS rebinding) cannot drive it or read its corpus."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        host = Headers(scope=scope).get("host", "")
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") else host
+        if is_loopback(name):
+            return await self.app(scope, receive, send)
+        await problems.response(problems.foreign_host(host))(scope, receive, send)
+
+
 class BearerToken:
     """When a token is set, every path but the open ones needs ``Authorization: Bearer <token>``."""
 
@@ -87,8 +111,9 @@ class BearerToken:
 
 
 class BodyLimit:
-    """Refuse a body over ``limit`` bytes (413), declared or streamed, and one whose next part
-    takes longer than ``timeout`` seconds to arrive (408)."""
+    """Refuse a body over ``limit`` bytes (413), declared or streamed, and one that has not
+    arrived whole ``timeout`` seconds after it was first asked for (408): a byte every few
+    seconds must not hold a connection for ever."""
 
     def __init__(self, app: ASGIApp, limit: int, timeout: float):
         self.app, self.limit, self.timeout = app, limit, timeout
@@ -99,14 +124,16 @@ class BodyLimit:
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.limit:
             return await problems.response(problems.body_too_large(self.limit))(scope, receive, send)
-        received, complete = 0, False
+        received, complete, deadline = 0, False, None
 
         async def limited_receive() -> Message:
-            nonlocal received, complete
+            nonlocal received, complete, deadline
             if complete:                  # after the body, receive() waits for a disconnect
                 return await receive()
+            now = asyncio.get_running_loop().time()
+            deadline = deadline if deadline is not None else now + self.timeout
             try:
-                message = await asyncio.wait_for(receive(), self.timeout)
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - now))
             except asyncio.TimeoutError:
                 raise problems.body_timeout(self.timeout) from None
             if message["type"] == "http.request":

@@ -43,6 +43,11 @@ def unauthorized() -> ApiError:
                     headers={"WWW-Authenticate": 'Bearer realm="propscope"'})
 
 
+def foreign_host(host: str) -> ApiError:
+    return ApiError(400, "foreign_host", f"this server listens on loopback and answers only requests addressed to it "
+                    f"(Host: 127.0.0.1, localhost or [::1]), not to {host[:100]!r}")
+
+
 def body_too_large(limit: int) -> ApiError:
     return ApiError(413, "body_too_large", f"the request body is over the limit of {limit:,} bytes; send a shorter "
                     "article, or raise PROPSCOPE_SERVE_MAX_BODY", ("PROPSCOPE_SERVE_MAX_BODY", limit))
