@@ -481,3 +481,73 @@ def test_more_workers_than_the_machine_can_hold_are_refused_before_any_start(com
     assert not (tmp_path / "out").exists()
     r = run("serve", "--port", "9", env={"PROPSCOPE_SERVE_WORKERS": str(too_many)})
     assert r.returncode == 1 and f"PROPSCOPE_SERVE_WORKERS={too_many}: at most" in r.stderr
+
+
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(folder, tmp_path):
+    article = folder / "article101.txt"
+    before = article.read_bytes()
+    for command in (["analyze", "-o", str(article), str(article)], ["detect", "-o", str(article), str(folder)],
+                    ["analyze", "-o", str(folder / "report.txt"), str(folder)]):
+        r = run(*command)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "give another -o" in r.stderr, command
+    assert article.read_bytes() == before and not (folder / "report.txt").exists()
+    r = run("detect", "-o", str(folder / "spans.tsv"), str(folder))       # not a file the folder's reader takes
+    assert r.returncode == 0 and (folder / "spans.tsv").read_text()
+
+
+def test_a_pipe_as_output_is_written_to_and_stays_a_pipe(folder, tmp_path):
+    import stat
+    import threading
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_text()))
+    reader.start()
+    r = run("detect", "-o", str(pipe), str(folder))
+    reader.join(timeout=60)
+    assert r.returncode == 0 and got and got[0].startswith("101\t")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_full_standard_output_is_one_line():
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "propscope", "techniques"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+    assert r.returncode == 1 and r.stderr == "propscope: cannot write the output (No space left on device)\n"
+
+
+@pytest.mark.parametrize("args, said", [
+    (["stats", "--threshold", "nan"], "'nan' is not a finite number"),
+    (["analyze", "--threshold", "inf", "x.txt"], "is not"),
+    (["train", "--data", ".", "--out", "o", "--lr", "nan"], "'nan' is not a finite number"),
+    (["stats", "--top", "99999999999999999999"], "is not in the range"),
+    (["evaluate", "--data", ".", "--plot", "r.txt"], "the image is a PNG; name it .png"),
+    (["stats", "--chart", "c.pdf"], "the image is a PNG; name it .png"),
+    (["batch", "in.jsonl", "-o", ""], "give a folder name"),
+    (["analyze", "-", "-"], "given twice"),
+])
+def test_options_out_of_reason_are_refused_before_any_work(args, said, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "propscope", *args], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120, input="")
+    assert r.returncode == 2 and said in r.stderr and "Traceback" not in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_an_empty_article_is_refused_as_an_empty_page_is(tmp_path):
+    (tmp_path / "empty.txt").write_text(" \n")
+    r = run("analyze", str(tmp_path / "empty.txt"))
+    assert r.returncode == 2 and "no text to analyse (it is empty)" in r.stderr
+
+
+def test_a_pipe_given_as_a_span_file_or_pair_list_is_refused_not_waited_on(folder, tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    r = run("classify", "--spans", str(tmp_path / "pipe"), str(folder))
+    assert r.returncode == 2 and "not a regular file" in r.stderr
+    r = run("audit", "neutrality", "--data", str(folder), "--pairs", str(tmp_path / "pipe"))
+    assert r.returncode == 2 and "not a regular file" in r.stderr
+
+
+def test_a_model_folder_without_a_card_is_exit_3(tmp_path):
+    r = run("model", env={"PROPSCOPE_MODEL_DIR": str(tmp_path)})
+    assert r.returncode == 3 and "holds no MODEL_CARD.md" in r.stderr

@@ -92,3 +92,27 @@ def test_batch_errors_are_one_line(tmp_path, monkeypatch):
         result = runner.invoke(main, ["batch", "-o", "out", *args])
         assert result.exit_code == 2, result.output
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_the_store_is_never_an_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "1", "text": BODY, "outlet": "Flag"}) + "\n")
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", "a.jsonl"]).exit_code == 0
+    before = (tmp_path / "propscope.db").read_bytes()
+    for command in (["stats", "-o", "propscope.db"],
+                    ["export", "-o", "propscope.db"], ["export", "--db", "propscope.db", "-o", "./propscope.db"]):
+        r = runner.invoke(main, command)
+        assert r.exit_code == 2 and "is also an input" in r.output, command
+    assert (tmp_path / "propscope.db").read_bytes() == before
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_readably(tmp_path, monkeypatch):
+    import os
+    monkeypatch.chdir(tmp_path)
+    name = os.fsdecode(b"bad\xffname.txt")
+    (tmp_path / name).write_text(BODY)
+    r = CliRunner().invoke(main, ["ingest", "--no-analyse", name])
+    assert r.exit_code == 0, r.output
+    [(source, aid)] = sqlite3.connect(tmp_path / "propscope.db").execute("SELECT source, id FROM articles").fetchall()
+    assert source == "bad\ufffdname.txt" and aid == "bad\ufffdname"
