@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import re
+
 from .. import errors
 
 MIN_WORDS = 10
+MAX_ATTRIBUTES = 256
+# a start tag with more than MAX_ATTRIBUTES attributes (quoted values whole, possessive: one pass, no
+# backtracking): libxml2 checks each new attribute against those before it, so one tag of 40,000 took
+# 30 s to parse and held a server thread far past its timeout
+_CROWDED = re.compile(r"""<[A-Za-z][^\s/>]*+(?:\s++(?:[^\s>"']++|"[^"]*+"|'[^']*+')++){%d,}+""" % MAX_ATTRIBUTES)
+
+
+def defused(html: str) -> str:
+    """The page with the attributes of any tag that has more than MAX_ATTRIBUTES dropped."""
+    return _CROWDED.sub(lambda tag: tag.group().split(None, 1)[0], html)
 
 
 def extract(html: str | bytes, where: object = "<html>", url: str | None = None) -> tuple[str, dict]:
     """(article text, metadata: title, author, published, site, url). Offsets refer to this text."""
     import trafilatura
+    if isinstance(html, str):
+        html = defused(html)
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
                                       include_tables=False, favor_precision=False)
     text = (doc.text or "").strip() if doc is not None else ""
