@@ -99,10 +99,19 @@ class FetchError(InputError):
     """A URL could not be fetched, or was refused."""
 
 
+class RefusedAddress(FetchError):
+    """A URL refused for the address it resolves to; ``unnamed`` says so without the address, for
+    someone who should not learn how this machine's network names resolve."""
+
+    def __init__(self, message: str, unnamed: str):
+        super().__init__(message)
+        self.unnamed = unnamed
+
+
 def refused_address(url: object, address: str) -> FetchError:
-    return FetchError(f"{url}: refused, it resolves to {address}, a private, loopback or link-local address; "
-                      "to fetch from your own network, allow private addresses "
-                      "(--allow-private; for the server, PROPSCOPE_SERVE_ALLOW_PRIVATE=1)")
+    said = ("a private, loopback or link-local address; to fetch from your own network, allow private "
+            "addresses (--allow-private; for the server, PROPSCOPE_SERVE_ALLOW_PRIVATE=1)")
+    return RefusedAddress(f"{url}: refused, it resolves to {address}, {said}", f"{url}: refused, it resolves to {said}")
 
 
 def unreachable(url: object, reason: str) -> FetchError:

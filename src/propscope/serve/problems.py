@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..errors import ExtraMissing, FetchError, InputError, ModelError, NoCorpus, PropscopeError, TooLarge
+from ..errors import (ExtraMissing, FetchError, InputError, ModelError, NoCorpus, PropscopeError, RefusedAddress,
+                      TooLarge)
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -93,6 +94,8 @@ def from_library(exc: PropscopeError) -> ApiError:
     503, anything else 500."""
     if isinstance(exc, NoCorpus):
         return ApiError(404, "no_corpus", str(exc))
+    if isinstance(exc, RefusedAddress):     # the caller need not learn what the server's names resolve to
+        return ApiError(422, "fetch_failed", exc.unnamed)
     if isinstance(exc, FetchError):
         return ApiError(422, "fetch_failed", str(exc))
     if isinstance(exc, TooLarge):       # an HTML page or body over the library's limit
