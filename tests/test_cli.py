@@ -534,10 +534,11 @@ def test_options_out_of_reason_are_refused_before_any_work(args, said, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_an_empty_article_is_refused_as_an_empty_page_is(tmp_path):
+def test_an_empty_article_is_analysed_with_nothing_found(tmp_path):
+    """Empty text is fine (an article of a corpus may be): one object with no spans, exit 0."""
     (tmp_path / "empty.txt").write_text(" \n")
-    r = run("analyze", str(tmp_path / "empty.txt"))
-    assert r.returncode == 2 and "no text to analyse (it is empty)" in r.stderr
+    r = run("analyze", "--format", "json", str(tmp_path / "empty.txt"))
+    assert r.returncode == 0 and json.loads(r.stdout)["spans"] == []
 
 
 def test_a_pipe_given_as_a_span_file_or_pair_list_is_refused_not_waited_on(folder, tmp_path):

@@ -214,8 +214,6 @@ def checked(doc: Document, options: Options, where: str | None = None) -> Docume
     """Note the language; refuse text that is not valid Unicode, or is confidently not English
     unless asked not to."""
     check_unicode(doc.text, where or doc.source)
-    if not doc.text.strip():
-        raise InputError(f"{where or doc.source}: no text to analyse (it is empty)")
     code, prob = language.guess(doc.text)
     if language.is_foreign(code, prob) and not options.any_language:
         raise errors.not_english(where or doc.source, language.name(code), prob)
