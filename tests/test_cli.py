@@ -487,12 +487,12 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(folder, tmp_pa
     article = folder / "article101.txt"
     before = article.read_bytes()
     for command in (["analyze", "-o", str(article), str(article)], ["detect", "-o", str(article), str(folder)],
-                    ["analyze", "-o", str(folder / "report.txt"), str(folder)]):
+                    ["analyze", "--format", "jsonl", "-o", str(article), str(folder)]):
         r = run(*command)
         assert r.returncode == 2 and "Traceback" not in r.stderr and "give another -o" in r.stderr, command
-    assert article.read_bytes() == before and not (folder / "report.txt").exists()
-    r = run("detect", "-o", str(folder / "spans.tsv"), str(folder))       # not a file the folder's reader takes
-    assert r.returncode == 0 and (folder / "spans.tsv").read_text()
+    assert article.read_bytes() == before
+    r = run("detect", "-o", str(folder / "predictions.txt"), str(folder))     # a new file beside the articles
+    assert r.returncode == 0 and (folder / "predictions.txt").read_text().startswith("101\t")
 
 
 def test_a_pipe_as_output_is_written_to_and_stays_a_pipe(folder, tmp_path):

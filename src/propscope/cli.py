@@ -59,10 +59,11 @@ class Output:
     and a file that could not be written is refused before any work is done. As a context, a run
     that fails before it has written anything leaves an existing file as it was."""
 
-    def __init__(self, path: str | None, inputs=()):
+    def __init__(self, path: str | None, read=()):
+        """``read``: the files the run reads, which the output must not be."""
         from .output import refuse_overwriting
         self.path, self.parts = path, []
-        refuse_overwriting(path, inputs)
+        refuse_overwriting(path, read)
         if path is not None:
             target = Path(path)          # a folder is refused by click (dir_okay=False)
             folder = target.parent
@@ -186,7 +187,7 @@ def detect(paths, fmt, output):
     from .engine import detect_many
     from .render import semeval
     articles = Articles(paths)
-    with Output(output, paths) as out:
+    with Output(output, _article_files(paths)) as out:
         for _, spans in detect_many((aid, text) for _, aid, text in articles):
             out.write(semeval.lines(spans))
         articles.finish()
@@ -204,7 +205,7 @@ def classify(paths, spans_file, fmt, output):
     from .engine import classify_template
     from .render import semeval
     from .text.read import article_files, article_id
-    out = Output(output, [*paths, spans_file])
+    out = Output(output, [*_article_files(paths), spans_file])
     files = {article_id(p): p for p in article_files(list(paths))}
     out.write(semeval.lines(classify_template(spans_file, files)))
     out.close()
@@ -244,7 +245,9 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
         raise errors.InputError("- (standard input) given twice: it can be read once")
     items = expand(list(sources), Options(allow_private, any_language), stdin=lambda: sys.stdin.buffer.read())
     results, failed = [], []
-    with Output(output, [s for s in sources if s != "-"]) as out:
+    from .inputs import FOLDER_PATTERNS
+    from .output import files_in
+    with Output(output, files_in([s for s in sources if s != "-"], FOLDER_PATTERNS)) as out:
         try:
             for item in _progress(items):
                 try:
@@ -328,6 +331,15 @@ def _png(path: str | None, param) -> str | None:
     if path is not None and Path(path).suffix.lower() not in ("", ".png"):
         raise click.BadParameter(f"{path}: the image is a PNG; name it .png", param=param)
     return path
+
+
+def _article_files(paths) -> list[Path]:
+    """The files detect and classify read (none when the paths are wrong: that is said later)."""
+    from .text.read import article_files
+    try:
+        return article_files(list(paths))
+    except PropscopeError:
+        return []
 
 
 def _store_files(url: str) -> list[str]:
@@ -657,7 +669,8 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
     """
     from .audit.neutrality import audit as run, read_folder
     from .audit.pairs import load
-    out = Output(output, [data, *([pairs_file] if pairs_file else [])])
+    from .output import files_in
+    out = Output(output, [*files_in([data], ("**/*",)), *([pairs_file] if pairs_file else [])])
     pairs, articles = load(pairs_file), read_folder(data, held_out)
     report = run(_progress(articles), pairs, top=top)
     if fmt == "json":

@@ -12,8 +12,6 @@ from pathlib import Path
 
 from .errors import InputError, unwritable
 
-# the reader's suffixes: a file of these in a folder being read would be read
-READ_SUFFIXES = {".txt", ".html", ".htm", ".xhtml", ".jsonl", ".csv", ".parquet", ".xml", ".rss", ".atom"}
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
@@ -57,20 +55,25 @@ def atomic(path: Path, mode: str):
         raise
 
 
-def refuse_overwriting(output: str | Path | None, inputs: Iterable[str | Path]) -> None:
-    """An InputError if ``output`` is one of ``inputs``, or a file that one of them, a folder, would
-    read: writing it would destroy what is being read."""
-    if output is None:
+def refuse_overwriting(output: str | Path | None, read: Iterable[str | Path]) -> None:
+    """An InputError if ``output`` is one of the files ``read``: writing it would destroy what is being read."""
+    if output is None or not Path(output).exists():
         return
-    out = Path(output)
-    for given in inputs:
-        source = Path(given)
+    for given in read:
         try:
-            same = out.exists() and source.exists() and os.path.samefile(out, source)
+            same = Path(given).exists() and os.path.samefile(output, given)
         except OSError:
             same = False
         if same:
             raise InputError(f"{output} is also an input: writing it would destroy it; give another -o")
-        if source.is_dir() and out.suffix.lower() in READ_SUFFIXES and out.resolve().is_relative_to(source.resolve()):
-            raise InputError(f"{output} lies in the folder being read, {given}: it would be read as an input "
-                             "next time; give another -o")
+
+
+def files_in(paths: Iterable[str | Path], patterns: Iterable[str] = ("*",)) -> list[Path]:
+    """The files given, and those of the given folders that match ``patterns``."""
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out.extend(p for pattern in patterns for p in path.glob(pattern))
+        else:
+            out.append(path)
+    return out
