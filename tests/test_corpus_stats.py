@@ -18,12 +18,18 @@ OUTLETS = ["Flag", "Post", None]
 # ISO weeks across year ends (2024-12-30 is in 2025-W01, 2021-01-03 in 2020-W53); 02-30 is no date
 DATES = ["2024-01-05", "2024-01-20T10:00:00+01:00", "2024-02-01", "2025-02-01", None,
          "2024-12-30", "2021-01-03T23:30:00-05:00", "2024-02-30", "2024-03", "2023", "2024"]   # a month, years only
-FIRST, LAST = "0000-01-01", "9999-12-31"
+def first_day(published: str) -> str:
+    """The first day a date, or a partial one, covers (a filter keeps what lies wholly within it)."""
+    return published[:10] if len(published) >= 10 else published + "-01-01"[len(published) - 4:]
 
 
-def day(published: str, ends: str) -> str:
-    """The first (or last) day a date, or a partial one, covers: a filter keeps what lies wholly within it."""
-    return (published + ends[len(published):])[:10]
+def last_day(published: str) -> str:
+    """The last day a date, or a partial one, covers."""
+    import calendar
+    if len(published) >= 10:
+        return published[:10]
+    year, month = int(published[:4]), int(published[5:7] or 12)
+    return f"{year:04d}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
 TECHNIQUES = list(NAMES[:4])
 
 
@@ -43,7 +49,7 @@ def articles(draw):
 
 filters = st.builds(Filter, outlets=st.sampled_from([(), ("Flag",), ("Flag", "Post"), ("Post", UNKNOWN)]),
                     since=st.sampled_from([None, "2024-01", "2024-01-20"]),
-                    until=st.sampled_from([None, "2024-02", "2024-12-31"]),
+                    until=st.sampled_from([None, "2024-02", "2024-02-28", "2024-02-29", "2024-12-31"]),
                     search=st.sampled_from([None, "a", "B", "b a", "日"]))
 
 
@@ -63,8 +69,8 @@ def recount(data, where: Filter, period: str, threshold: float, top: int):
     """The statistics by plain Python, straight from the generated articles."""
     def chosen(outlet, published, text):
         return ((not where.outlets or (outlet or UNKNOWN) in where.outlets)
-                and (where.since is None or (published is not None and day(published, FIRST) >= day(where.since, FIRST)))
-                and (where.until is None or (published is not None and day(published, LAST) <= day(where.until, LAST)))
+                and (where.since is None or (published is not None and first_day(published) >= first_day(where.since)))
+                and (where.until is None or (published is not None and last_day(published) <= last_day(where.until)))
                 and (where.search is None or where.search.lower() in text.lower()))
     groups = defaultdict(list)
     fragments = Counter()

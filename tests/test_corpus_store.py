@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from propscope.errors import InputError
+
 from propscope.corpus.migrations import MIGRATIONS
 from propscope.corpus.stats import overview
 from propscope.corpus.store import Article, Filter, Store, open_existing, text_hash
@@ -202,6 +204,12 @@ def test_partial_dates_count_within_a_range_that_holds_all_of_them(db_url):
         assert ids(since="2025-01", until="2025-12") == ["d", "m", "y"]
         assert ids(until="2025-01-01") == [] and ids(since="2025-03-06") == []
         assert ids(since="2025-03-05", until="2025-03-05") == ["d"]
+        store.add([article("February.", id="f", published="2025-02")])
+        assert ids(since="2025-02-01", until="2025-02-28") == ["f"]          # the month's real last day
+        assert ids(since="2025-02-02", until="2025-02-28") == [] and ids(until="2025-02-27") == []
+        assert ids(since="2025-01-01", until="2025-12-31") == ["d", "f", "m", "y"]
+    with pytest.raises(InputError, match="--until 2025-02-30: no such day"):
+        Filter(until="2025-02-30")
 
 
 def test_search_folds_every_letter_on_either_database(db_url):

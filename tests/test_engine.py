@@ -164,3 +164,23 @@ def test_the_library_refuses_a_text_over_the_length_limit(monkeypatch):
     monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "20")
     with pytest.raises(propscope.errors.InputError, match="over the limit of 20 characters"):
         propscope.analyze(TEXT)
+
+
+def test_threads_reading_at_once_leave_numpy_its_threads():
+    """Two readers overlapping, the first out before the second: the second must not restore the
+    first's limit of one thread as the caller's."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+    from propscope.model.detector import one_blas_thread
+
+    def blas():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas()
+        first, second = one_blas_thread(), one_blas_thread()
+        first.__enter__()
+        second.__enter__()
+        assert set(blas()) == {1}
+        first.__exit__(None, None, None)
+        assert set(blas()) == {1}                    # the second is still reading
+        second.__exit__(None, None, None)
+        assert blas() == before

@@ -44,3 +44,14 @@ def test_ordinary_tags_keep_their_attributes():
     assert defused(ARTICLE_HTML) == ARTICLE_HTML
     tag = '<a href="https://x.example/?a=1&b=2" class="c d" data-x=\'1 2\' hidden>'
     assert defused(tag) == tag
+
+
+def test_defusing_reads_a_hostile_page_once_and_leaves_scripts_alone():
+    import time
+    from propscope.text.html import defused
+    for hostile in ("<a" * 400_000, ("<a" * 5000 + " ") * 80, ("<b " + "c " * 255) * 1500):
+        started = time.perf_counter()
+        assert defused(hostile) == hostile              # no tag of its own crowded: nothing to change
+        assert time.perf_counter() - started < 2, hostile[:20]
+    script = "<script>for (var i = 0; i<list.length; i++) {\n" + "x = y + z;\n" * 300 + "}</script>"
+    assert defused(script) == script

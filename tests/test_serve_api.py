@@ -620,8 +620,10 @@ def test_a_loopback_server_answers_only_requests_addressed_to_loopback(api):
     """DNS rebinding: a page at attacker.example, its name made to resolve to 127.0.0.1, is refused."""
     error = refused(api.get("/v1/techniques", headers={"Host": "attacker.example:8000"}), 400, "foreign_host")
     assert "attacker.example" in error["message"]
-    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "LOCALHOST:1"):
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "[::1]", "LOCALHOST:1", "127.0.0.2", "localhost."):
         assert api.get("/v1/techniques", headers={"Host": host}).status_code == 200, host
+    for host in ("127.0.0.1.evil.example:8000", "127.attacker.example", "localhost.evil.example", "[::2]"):
+        assert api.get("/v1/techniques", headers={"Host": host}).status_code == 400, host
     with serving(host="0.0.0.0") as server:     # listening elsewhere: the names it is reached by are many
         assert httpx.get(server.url + "/health", headers={"Host": "news.example"}).status_code == 200
 

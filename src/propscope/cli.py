@@ -69,7 +69,8 @@ class Output:
             folder = target.parent
             if not folder.is_dir():
                 raise errors.unwritable(path, f"no folder {folder}")
-            if not os.access(folder if not target.exists() else target, os.W_OK):
+            # the file is written beside the target and renamed: the folder must take it
+            if not os.access(folder, os.W_OK) or target.exists() and not os.access(target, os.W_OK):
                 raise errors.unwritable(path, "permission denied")
 
     def write(self, text: str) -> None:

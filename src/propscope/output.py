@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -25,10 +26,11 @@ def _umask() -> int:
 
 @contextmanager
 def atomic(path: Path, mode: str):
-    """A file at ``path``, there only once it is completely written; a device or a pipe is written
-    to as it is (replacing /dev/null with a file would break it for everyone)."""
+    """A file at ``path``, there only once it is completely written, with the mode an existing one
+    had; a device, a pipe or a link is written to as it is (replacing /dev/null with a file would
+    break it for everyone, and a link is where its owner wants the output)."""
     text = {} if "b" in mode else {"encoding": "utf-8", "newline": "", "errors": "surrogateescape"}
-    if path.exists() and not path.is_file():
+    if path.is_symlink() or path.exists() and not path.is_file():
         try:
             with open(path, mode, **text) as f:
                 yield f
@@ -43,7 +45,8 @@ def atomic(path: Path, mode: str):
     try:
         with open(fd, mode, **text) as f:
             yield f
-        os.chmod(tmp, 0o666 & ~_umask())      # as open() would make it: mkstemp's are private
+        # as open() would make it (mkstemp's are private), or as the file it replaces was
+        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -127,10 +127,11 @@ def published(value) -> str | None:
     text = str(value).strip()
     if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):     # a year, or a month: kept as precise as given
         return text
-    try:    # ISO 8601's extended form only: 3.11 reads "1736071200" as a date in 1736
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    try:    # ISO 8601 dates, extended or basic (20240305), with a time if given; not any ten digits,
+        # which 3.11 would read too ("1736071200", a Unix time, as a date in 1736)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{8}", text):
             return date.fromisoformat(text).isoformat()
-        if re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text):
+        if re.match(r"(\d{4}-\d{2}-\d{2}|\d{8})[T ]\d{2}", text):
             return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0).isoformat()
     except ValueError:
         pass

@@ -90,12 +90,33 @@ def outlet_fields(record: dict) -> tuple[str, ...]:
     return ("outlet",) if "outlet" in record else OUTLET_FIELDS
 
 
-FIRST_DAY, LAST_DAY = "0000-01-01", "9999-12-31"    # what completes a partial date at either end
+def _bounds(since: str | None, until: str | None) -> tuple[tuple[str, str, str] | None, tuple[str, str, str] | None]:
+    """For each end of a date range, the bound an article dated to the day, to the month and to the
+    year must meet, so that it lies wholly within the range: 2025-02 is within ..2025-02-28, 2025 is
+    not within 2025-03-01..2025-03-31."""
+    import calendar
+    from datetime import date, timedelta
+    low = high = None
+    if since:
+        first = date(int(since[:4]), int(since[5:7] or 1), int(since[8:10] or 1))
+        month = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        year = first.year if (first.month, first.day) == (1, 1) else first.year + 1
+        low = (first.isoformat(), month.isoformat()[:7], f"{year:04d}")
+    if until:
+        y, m = int(until[:4]), int(until[5:7] or 12)
+        last = date(y, m, int(until[8:10] or calendar.monthrange(y, m)[1]))
+        month = last if last.day == calendar.monthrange(last.year, last.month)[1] else last.replace(day=1) - timedelta(days=1)
+        year = last.year if (last.month, last.day) == (12, 31) else last.year - 1
+        high = (last.isoformat(), month.isoformat()[:7], f"{year:04d}")
+    return low, high
 
 
-def _padded(alias: str, ends: str) -> str:
-    """SQL for an article's publication date (its day), a partial one completed by ``ends``."""
-    return f"substr({alias}.published || substr('{ends}', length({alias}.published) + 1), 1, 10)"
+def _dated(alias: str, compare: str) -> str:
+    """SQL: the article's date, as precise as it is given, ``compare`` (>= or <=) its bound (three
+    parameters: for a day, a month, a year)."""
+    p = f"{alias}.published"
+    return (f"(CASE length({p}) WHEN 4 THEN {p} {compare} ? WHEN 7 THEN {p} {compare} ? "
+            f"ELSE substr({p}, 1, 10) {compare} ? END)")
 
 
 @dataclass(frozen=True)
@@ -115,6 +136,10 @@ class Filter:
             value = getattr(self, name)
             if value is not None and not re.fullmatch(DATE, value):
                 raise InputError(f"--{name} {value}: not a date; give YYYY, YYYY-MM or YYYY-MM-DD")
+            try:
+                _bounds(value, None) if name == "since" else _bounds(None, value)
+            except ValueError:
+                raise InputError(f"--{name} {value}: no such day") from None
 
     def where(self, dialect: str, alias: str = "a") -> tuple[str, list]:
         parts, params = [], []
@@ -123,13 +148,13 @@ class Filter:
             # articles without an outlet are shown as "unknown", and picked by that name too
             parts.append(f"({named} OR {alias}.outlet IS NULL)" if UNKNOWN_OUTLET in self.outlets else named)
             params += list(self.outlets)
-        # an article's date, or the span of days a partial one (2025, 2025-03) covers, lies within the range
-        if self.since:
-            parts.append(f"{_padded(alias, FIRST_DAY)} >= ?")
-            params.append(self.since + FIRST_DAY[len(self.since):])
-        if self.until:
-            parts.append(f"{_padded(alias, LAST_DAY)} <= ?")
-            params.append(self.until + LAST_DAY[len(self.until):])
+        # an article's date, or the days a partial one (2025, 2025-03) covers, lie within the range
+        low, high = _bounds(self.since, self.until)
+        for bound, compare in ((low, ">="), (high, "<=")):
+            if bound:
+                day, month, year = bound
+                parts.append(_dated(alias, compare))
+                params += [year, month, day]
         if self.search:
             escaped = re.sub(r"([\\%_])", r"\\\1", self.search)
             if dialect == "postgresql":

@@ -5,8 +5,8 @@ No torch here. One Detector loads the model once and serves any number of articl
 
 from __future__ import annotations
 
-import functools
 import json
+import threading
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -29,17 +29,35 @@ BUNDLED = {"fast": Path(__file__).parent / "weights", "large": Path(__file__).pa
            "combined": Path(__file__).parent / "combined"}
 
 
-@functools.cache
-def _threadpools():
-    from threadpoolctl import ThreadpoolController
-    return ThreadpoolController()
-
-
-def one_blas_thread():
+class _OneBlasThread:
     """numpy's BLAS on one thread while the model reads: its threads spin after each small span-head
     product and slow the encoder's next call (pipeline/encoder time 1.22 -> 1.03 on 2 cores). Only while
-    reading: the caller's own numpy keeps its threads."""
-    return _threadpools().limit(limits=1, user_api="blas")
+    reading: the caller's own numpy keeps its threads. The limit is the process's: the first reader in
+    sets it, the last out restores it (threads reading at once must not restore each other's 1)."""
+
+    def __init__(self):
+        self.lock, self.readers, self.limit = threading.Lock(), 0, None
+
+    def __enter__(self):
+        with self.lock:
+            if self.readers == 0:
+                from threadpoolctl import ThreadpoolController
+                self.limit = ThreadpoolController().limit(limits=1, user_api="blas")
+            self.readers += 1
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.readers -= 1
+            if self.readers == 0:
+                self.limit.restore_original_limits()
+                self.limit = None
+
+
+_one_blas_thread = _OneBlasThread()
+
+
+def one_blas_thread() -> _OneBlasThread:
+    return _one_blas_thread
 
 
 def model_folder() -> Path:

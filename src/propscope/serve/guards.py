@@ -68,11 +68,17 @@ class Unexpected:
             await problems.response(problems.internal())(scope, receive, send)
 
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
-
-
 def is_loopback(host: str) -> bool:
-    return host.strip("[]").lower() in LOOPBACK_NAMES or host.startswith("127.")
+    """``host`` (an address or name, as a server binds it or a Host header names it) is this machine's
+    loopback: localhost, or a loopback address written as one (127.0.0.1.evil.example is a name)."""
+    import ipaddress
+    name = host.strip("[]").lower()
+    if name in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class LoopbackHosts:
@@ -85,8 +91,13 @@ class LoopbackHosts:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        host = Headers(scope=scope).get("host", "")
-        name = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") else host
+        host = Headers(scope=scope).get("host")
+        if host is None:                # HTTP/1.0 without one: no browser page sends that
+            return await self.app(scope, receive, send)
+        if host.startswith("[") and "]" in host:        # [::1] or [::1]:8000
+            name = host[1:host.index("]")]
+        else:
+            name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         if is_loopback(name):
             return await self.app(scope, receive, send)
         await problems.response(problems.foreign_host(host))(scope, receive, send)
