@@ -26,7 +26,7 @@ def test_read_the_card_of_a_folder_or_none(tmp_path):
 
 def test_markup_in_the_card_stays_text():
     html = to_html(HOSTILE)
-    assert "<h1>Model card &lt;script&gt;alert(1)&lt;/script&gt;</h1>" in html
+    assert "<h2>Model card &lt;script&gt;alert(1)&lt;/script&gt;</h2>" in html      # under the page's own h1
     assert "&lt;img src=x onerror=alert(2)&gt;" in html and "&lt;iframe" in html
     assert not re.search(r"<(script|img|iframe)\b", html)
     assert "javascript:" not in html.replace("[bad](javascript:alert(3))", "")

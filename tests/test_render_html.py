@@ -78,7 +78,7 @@ def test_the_model_card_is_embedded_escaped_and_linked_from_the_legend():
     page = report([hostile_analysis()], card=card)
     assert '<a href="#about-model" id="about-link">About the model</a>' in page
     about = re.search(r'<details id="about-model">(.*?)</details>', page, re.S).group(1)
-    assert "<summary>About the model</summary>" in about and "<h1>Model card</h1>" in about
+    assert "<summary>About the model</summary>" in about and "<h2>Model card</h2>" in about
     assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in about and "style=" not in about
     assert len(re.findall(r"<script\b", page)) == 2
     assert 'id="about-model"' not in report([hostile_analysis()])       # no card, no section

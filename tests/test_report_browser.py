@@ -159,3 +159,33 @@ def test_on_a_phone_the_report_fits_the_screen_with_its_tables_open(browser, tmp
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / "report-phone.png"), full_page=True)
     page.close()
+
+
+def test_a_fragments_explanation_is_read_out_and_reachable_with_the_pointer(page):
+    mark = page.locator("mark.frag").first
+    mark.focus()
+    assert page.evaluate("document.activeElement.getAttribute('aria-describedby')") == "tip"
+    page.keyboard.press("Escape")
+    assert page.locator("#tip").is_hidden()
+    page.keyboard.press("Enter")                 # back again from the keyboard
+    assert page.locator("#tip").is_visible()
+    mark.hover()
+    box = page.locator("#tip").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+    assert page.locator("#tip").is_visible()
+
+
+def test_a_focused_fragment_is_not_hidden_under_the_sticky_header(browser, tmp_path):
+    long = Analysis("Calm words here.\n" * 60 + "The corrupt elites lied.\n" + "Calm words here.\n" * 120,
+                    article_id="long")
+    start = long.text.index("corrupt")
+    long = Analysis(long.text, (Span("long", start, start + 14, "Loaded_Language", 0.8),), article_id="long")
+    path = tmp_path / "long.html"
+    path.write_text(report([long]), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 600})
+    page.goto(path.as_uri())
+    page.locator("mark.frag").first.focus()
+    page.evaluate("document.activeElement.scrollIntoView()")
+    header = page.locator("header.top").bounding_box()
+    assert page.locator("mark.frag").first.bounding_box()["y"] >= header["y"] + header["height"]
+    page.close()

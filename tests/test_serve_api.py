@@ -97,7 +97,7 @@ def test_model_is_its_version_validation_figures_and_card(api):
 def test_the_model_card_is_a_page_without_script(api):
     r = api.get("/model")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    assert "<h1>Model card: propscope" in r.text and "<script" not in r.text
+    assert "<h2>Model card: propscope" in r.text and "<script" not in r.text
     assert "script-src 'self'" in r.headers["content-security-policy"]
 
 

@@ -185,6 +185,9 @@ def test_keyboard_only(page):
     page.keyboard.type(ARTICLE)
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#result:not([hidden])")
+    # the keyboard goes on from the result, and a screen reader hears that it is there
+    assert page.evaluate("document.activeElement.id") == "title"
+    assert page.locator("#status").inner_text().endswith("found.")
     page.focus("#threshold")
     for _ in range(6):                           # 0 -> 0.30
         page.keyboard.press("ArrowRight")
@@ -202,6 +205,7 @@ def test_keyboard_only(page):
     assert page.evaluate("document.activeElement.textContent") == "corrupt elites"
     tip = page.locator("#tip")
     assert tip.is_visible() and "Loaded language" in tip.inner_text()
+    assert page.evaluate("document.activeElement.getAttribute('aria-describedby')") == "tip"   # read out with it
     shot(page, "serve-keyboard.png")
     page.keyboard.press("Escape")
     assert tip.is_hidden()
@@ -311,7 +315,7 @@ def test_the_model_card_link_opens_the_card(page, server):
     page.click("#model-link")
     page.wait_for_url(server.url + "/model")
     assert page.locator("h1").first.inner_text() == "propscope"
-    assert page.locator("#model-card h1").inner_text().startswith("Model card: propscope")
+    assert page.locator("#model-card h2").first.inner_text().startswith("Model card: propscope")
     assert page.locator("#model-card table").count() >= 1
     assert page.evaluate("getComputedStyle(document.querySelector('.card')).borderRadius") == "6px"   # styled
     shot(page, "serve-model-card.png")
@@ -387,3 +391,16 @@ def test_the_real_model_highlights_an_article(browser):
         assert page.errors == []
         shot(page, "serve-article.png")
         page.context.close()
+
+
+def test_the_explanation_stays_while_the_pointer_moves_onto_it(page):
+    analyse(page)
+    mark = page.locator("mark.frag").first
+    mark.hover()
+    tip = page.locator("#tip")
+    assert tip.is_visible()
+    box = tip.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+    assert tip.is_visible()                      # WCAG 1.4.13: content on hover can be reached
+    page.mouse.move(1, 1)
+    assert tip.is_hidden()

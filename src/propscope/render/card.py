@@ -33,6 +33,8 @@ def to_html(card: str) -> str:
             token.attrSet("class", ALIGN.get(str(style), ""))
         if token.type == "link_open":
             token.attrSet("rel", "noopener noreferrer")
+        if token.type in ("heading_open", "heading_close"):     # under the page's own h1: one level down
+            token.tag = f"h{min(6, int(token.tag[1]) + 1)}"
     html = md.renderer.render(tokens, md.options, {})
     # wide tables scroll on their own on a phone (markup written in the card is escaped, so these
     # are the card's own tables)

@@ -71,6 +71,7 @@
 
   function analyse(event) {
     event.preventDefault();
+    if ($("analyse").getAttribute("aria-disabled") === "true") { return; }     // one analysis at a time
     var body = request();
     if (!body.url && !(body.text || body.html || "").trim()) {
       problem("Paste an article, or give a web address.");
@@ -80,13 +81,19 @@
     var ready = techniques.length ? Promise.resolve() : loadTechniques();
     ready.then(function () { return call("POST", "/v1/analyze", body); })
       .then(function (r) { return r.json(); })
-      .then(function (data) { asked = body; show(data); busy(""); })
+      .then(function (data) {
+        asked = body;
+        busy("");
+        show(data);
+        $("status").textContent = data.summary.spans + " fragment" + (data.summary.spans === 1 ? "" : "s") + " found.";
+      })
       .catch(function (error) { busy(""); problem(error.message); });
   }
 
   function busy(message) {
     $("status").textContent = message;
-    $("analyse").disabled = Boolean(message);
+    // aria-disabled, not disabled: a disabled button would drop the keyboard's focus to the page
+    $("analyse").setAttribute("aria-disabled", message ? "true" : "false");
     if (message) { $("problem").hidden = true; }
   }
 
@@ -138,7 +145,7 @@
     drawFilters();
     $("result").hidden = false;
     draw();
-    $("title").scrollIntoView({block: "start"});
+    $("title").focus();          // the keyboard and a screen reader go on from the result (tabindex -1)
   }
 
   function drawFilters() {
@@ -301,14 +308,20 @@
       }
     });
     tip.hidden = false;
+    if (tipFor && tipFor !== mark) { tipFor.removeAttribute("aria-describedby"); }
     tipFor = mark;
+    mark.setAttribute("aria-describedby", "tip");      // read out with the fragment
     var box = mark.getBoundingClientRect(), width = document.documentElement.clientWidth;
     tip.style.left = Math.max(8, Math.min(window.scrollX + box.left,
                                           window.scrollX + width - tip.offsetWidth - 8)) + "px";
     tip.style.top = (window.scrollY + box.bottom + 6) + "px";
   }
 
-  function hideTip() { tip.hidden = true; tipFor = null; }
+  function hideTip() {
+    if (tipFor) { tipFor.removeAttribute("aria-describedby"); }
+    tip.hidden = true;
+    tipFor = null;
+  }
 
   function isMark(el) { return el && el.classList && el.classList.contains("frag"); }
 
@@ -318,8 +331,12 @@
     article.addEventListener("pointerover", function (e) {
       if (e.pointerType === "mouse" && isMark(e.target)) { showTip(e.target); }
     });
+    // the explanation stays while the pointer moves onto it (WCAG 1.4.13), and goes when it leaves both
     article.addEventListener("pointerout", function (e) {
-      if (e.pointerType === "mouse" && isMark(e.target)) { hideTip(); }
+      if (e.pointerType === "mouse" && isMark(e.target) && !tip.contains(e.relatedTarget)) { hideTip(); }
+    });
+    tip.addEventListener("pointerleave", function (e) {
+      if (e.pointerType === "mouse" && e.relatedTarget !== tipFor) { hideTip(); }
     });
     article.addEventListener("focusin", function (e) { if (isMark(e.target)) { showTip(e.target); } });
     article.addEventListener("focusout", function (e) { if (isMark(e.target)) { hideTip(); } });
