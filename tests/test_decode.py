@@ -269,3 +269,31 @@ def test_decode_cuts_fragments_at_windows_blank_lines():
     offsets = np.array([[0, 11], [12, 15], [15, 16], [20, 23], [24, 29], [30, 36], [38, 43], [44, 49]])
     out = decode(text, offsets, P(B_, I_, Iw, I_, I_, I_, I_, I_), 0.5)
     assert [text[s:e] for s, e, *_ in out] == ["Sovereignty now", "The great nation\r\nrises again"]
+
+
+@pytest.mark.parametrize("text, start, end, expected", [
+    ("It won't be dead in the water", 7, 29, "won't be dead in the water"),     # the tail of a contraction
+    ("It's very hard", 3, 14, "It's very hard"),
+    ("the world\u2019s largest", 9, 19, "world\u2019s largest"),                 # from the apostrophe
+    ("Politics is broken. It doesn't", 20, 29, "It doesn't"),                   # not on a dangling apostrophe
+    ("an open-minded view", 8, 14, "open-minded"),
+    ("the far-right party", 4, 7, "far-right"),
+    ("the clodhopping U.S. ambassador", 4, 19, "clodhopping U.S."),             # an abbreviation keeps its stops
+    ("in the U.S.A. and Britain", 9, 25, "U.S.A. and Britain"),
+    ("It ended. Then", 0, 9, "It ended"),                                       # a sentence's stop is trimmed
+])
+def test_snap_keeps_contractions_compounds_and_abbreviations_whole(text, start, end, expected):
+    s, e = snap(text, start, end)
+    assert text[s:e] == expected
+
+
+@pytest.mark.parametrize("text, start, end, expected", [
+    ("\u2018Apocalyptic Fears", 0, 18, "Apocalyptic Fears"),
+    ("'uncharted territory' ahead", 0, 20, "uncharted territory"),
+    ('a message of support" he said', 2, 21, "message of support"),
+    ("\u201cmy turn\u201d she said", 0, 9, "\u201cmy turn\u201d"),               # both marks: kept
+    ("workers' rights", 0, 8, "workers'"),                                      # a plural's apostrophe
+])
+def test_snap_drops_a_quotation_mark_whose_partner_is_outside(text, start, end, expected):
+    s, e = snap(text, start, end)
+    assert text[s:e] == expected

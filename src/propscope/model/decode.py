@@ -46,28 +46,62 @@ def _edge(ch: str) -> bool:
     return ch in _TRIM or ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")
 
 
+_JOINERS = "'\u2019-\u2010"       # apostrophes and hyphens within a word: won't, world's, open-minded
+
+
+def _inword(text: str, i: int) -> bool:
+    """Character ``i`` belongs to a word: a letter or digit, an apostrophe or hyphen between two of
+    them, or a stop of an abbreviation in capitals (U.S., U.S.A.)."""
+    ch = text[i]
+    if _wordish(ch):
+        return True
+    before = text[i - 1] if i > 0 else ""
+    after = text[i + 1] if i + 1 < len(text) else ""
+    if ch in _JOINERS:
+        return bool(before) and bool(after) and _wordish(before) and _wordish(after)
+    if ch == ".":
+        return before.isupper() and (after.isupper() and text[i + 2:i + 3] == "." or text[i - 2:i - 1] == ".")
+    return False
+
+
 def _opens_unclosed(fragment: str) -> bool:
     """The fragment starts with a quotation mark that it does not close."""
     if fragment.startswith("\u201c"):
         return "\u201d" not in fragment
+    if fragment.startswith("\u2018"):
+        return "\u2019" not in fragment[1:]
+    if fragment.startswith("'"):            # an apostrophe within a word was widened over: this one opens a quote
+        return "'" not in fragment[1:]
     return fragment.startswith('"') and fragment.count('"') % 2 == 1
 
 
+def _closes_unopened(fragment: str) -> bool:
+    """The fragment ends with a double quotation mark that it does not open."""
+    if fragment.endswith("\u201d"):
+        return "\u201c" not in fragment
+    return fragment.endswith('"') and fragment.count('"') % 2 == 1
+
+
 def snap(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen to whole words, then trim spaces and the punctuation PTC never puts at span edges,
-    and an opening quotation mark the fragment does not close (PTC starts 7 of 6,128 so)."""
-    while start > 0 and _wordish(text[start - 1]) and _wordish(text[start]):
+    """Widen to whole words (won't, open-minded and U.S. are each one), then trim spaces and the
+    punctuation PTC never puts at span edges, and a quotation mark the fragment opens and does not
+    close (PTC starts 7 of 6,128 so) or closes and did not open."""
+    while start > 0 and _inword(text, start - 1) and _inword(text, start):
         start -= 1
-    while end < len(text) and _wordish(text[end]) and _wordish(text[end - 1]):
+    while end < len(text) and _inword(text, end) and _inword(text, end - 1):
         end += 1
     while start < end and _edge(text[start]):
         start += 1
-    while end > start and _edge(text[end - 1]):
+    while end > start and _edge(text[end - 1]) and not _inword(text, end - 1):
         end -= 1
-    if _opens_unclosed(text[start:end]):
+    if start < end and _opens_unclosed(text[start:end]):
         start += 1
         while start < end and _edge(text[start]):
             start += 1
+    if start < end and _closes_unopened(text[start:end]):
+        end -= 1
+        while end > start and _edge(text[end - 1]) and not _inword(text, end - 1):
+            end -= 1
     return start, end
 
 
