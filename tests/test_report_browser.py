@@ -189,3 +189,15 @@ def test_a_focused_fragment_is_not_hidden_under_the_sticky_header(browser, tmp_p
     header = page.locator("header.top").bounding_box()
     assert page.locator("mark.frag").first.bounding_box()["y"] >= header["y"] + header["height"]
     page.close()
+
+
+def test_each_fragment_is_followed_by_its_techniques_number_not_colour_alone(page):
+    from propscope.techniques import NAMES
+    number = {name: str(NAMES.index(name) + 1) for name in NAMES}
+    shown = lambda: page.eval_on_selector_all("sup.tag:not([hidden])", "ts => ts.map(t => t.textContent)")
+    # "traitors" (name calling) ends first, "traitors and liars" (loaded language) after it; reckless; Enough
+    assert shown() == [number["Name_Calling,Labeling"], number["Loaded_Language"], number["Loaded_Language"],
+                       number["Slogans"]]
+    assert page.locator("label", has_text="Loaded language").inner_text().strip().startswith(number["Loaded_Language"] + " ")
+    page.locator("input.technique[value='8']").uncheck()          # Loaded_Language
+    assert shown() == [number["Name_Calling,Labeling"], number["Slogans"]]
