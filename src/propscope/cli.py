@@ -237,7 +237,8 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
     or url, with optional id, title, source, published), an http(s) URL, or - for stdin.
     """
     from .engine import analyze as run
-    from .inputs import Options, expand
+    from .inputs import FOLDER_PATTERNS, Options, expand
+    from .output import files_in
     from .render import csv as render_csv, json as render_json, semeval
     from .render.terminal import print_analysis
     fmt = fmt or ("terminal" if sys.stdout.isatty() and not output else "json")
@@ -246,8 +247,6 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
         raise errors.InputError("- (standard input) given twice: it can be read once")
     items = expand(list(sources), Options(allow_private, any_language), stdin=lambda: sys.stdin.buffer.read())
     results, failed = [], []
-    from .inputs import FOLDER_PATTERNS
-    from .output import files_in
     with Output(output, files_in([s for s in sources if s != "-"], FOLDER_PATTERNS)) as out:
         try:
             for item in _progress(items):
@@ -455,10 +454,10 @@ def export(db, outlets, since, until, search, model, fmt, output):
     """Export the corpus's articles and spans: CSV (a row per span), JSON Lines or Parquet (a record per article)."""
     from .corpus.export import FORMATS, export as run
     from .model.detector import current_version
+    from .output import refuse_overwriting
     from .corpus.store import Filter, default_url, open_existing
     suffix = Path(output).suffix.lower().lstrip(".") if output else ""
     fmt = fmt or (suffix if suffix in FORMATS else "jsonl")
-    from .output import refuse_overwriting
     where = Filter(tuple(outlets), since, until, search)
     refuse_overwriting(output, _store_files(db or default_url()))
     with open_existing(db or default_url()) as store:
