@@ -126,7 +126,8 @@ def test_atom_feed_file(tmp_path, site):
     path = tmp_path / "post.atom"
     path.write_text(ATOM.format(base=site.url))
     [entry] = load_all([path], LOCAL)
-    assert (entry.id, entry.outlet, entry.published) == ("urn:post:1", "Post", "2022-07-01T01:00:00+02:00")
+    # the site's own name, as when its page is ingested by itself; the feed's title only without one
+    assert (entry.id, entry.outlet, entry.published) == ("urn:post:1", "The Daily Flag", "2022-07-01T01:00:00+02:00")
 
 
 def test_feed_urls_respect_the_core_address_rules(site):
@@ -193,3 +194,40 @@ def test_a_nul_character_is_refused_in_text_and_dropped_from_metadata(tmp_path):
     bad, good = load_all([path])
     assert isinstance(bad, PropscopeError) and "holds a NUL character, at character" in str(bad)
     assert good.title == "AB"
+
+
+def test_a_feeds_relative_links_are_fetched_and_paths_never_read(tmp_path, site, monkeypatch):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(BODY)
+    monkeypatch.chdir(tmp_path)
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Flag</title>'
+            '<item><title>A</title><link>/betrayed.html</link></item>'
+            '<item><title>B</title><link>secret.txt</link></item>'
+            f'<item><title>C</title><link>{secret}</link></item>'
+            f'<item><title>D</title><link>file://{secret}</link></item></channel></rss>')
+    site.pages["/feed"] = (200, {"Content-Type": "application/rss+xml"}, feed.encode())
+    site.pages["/betrayed.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    site.pages["/secret.txt"] = (404, {}, b"")
+    first, relative, absolute, scheme = load_all([f"{site.url}/feed"], LOCAL)
+    assert first.url == f"{site.url}/betrayed.html" and "traitors" in first.text
+    for link in (relative, absolute):                       # asked of the site, as a browser would, not the disk
+        assert isinstance(link, PropscopeError) and "404" in str(link)
+    assert isinstance(scheme, PropscopeError) and "is not an http:// or https:// address" in str(scheme)
+    # a feed whose body names a local file is not that file
+    site.pages["/named"] = (200, {"Content-Type": "application/rss+xml"}, str(tmp_path / "local.xml").encode())
+    (tmp_path / "local.xml").write_text(feed)
+    [named] = load_all([f"{site.url}/named"], LOCAL)
+    assert isinstance(named, PropscopeError) and "not an RSS or Atom feed" in str(named)
+
+
+def test_an_article_address_is_fetched_once(site):
+    site.pages["/a.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    [article] = load_all([f"{site.url}/a.html"], LOCAL)
+    assert "traitors" in article.text and [p for p, _ in site.requests] == ["/a.html"]
+
+
+def test_an_undated_page_gets_no_date_from_its_copyright_line(site):
+    undated = ARTICLE_HTML.replace('<meta property="article:published_time" content="2021-03-04">\n', "")
+    site.pages["/a.html"] = (200, {"Content-Type": "text/html"}, undated.replace("Copyright 2021", "\u00a9 2025").encode())
+    [article] = load_all([f"{site.url}/a.html"], LOCAL)
+    assert article.published is None

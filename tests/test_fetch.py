@@ -157,3 +157,11 @@ def test_unresolvable_name_is_a_clear_error():
 def test_malformed_addresses_are_clear_errors(url):
     with pytest.raises(FetchError):
         fetch(url)
+
+
+@pytest.mark.parametrize("status, headers", [(304, {}), (302, {})])
+def test_a_3xx_that_names_no_new_address_is_one_request_and_said(site, status, headers):
+    site.pages["/a"] = (status, headers, b"")
+    with pytest.raises(FetchError, match=f"answered {status}"):
+        fetch(site.url + "/a", allow_private=True)
+    assert [p for p, _ in site.requests] == ["/a"]

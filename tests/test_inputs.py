@@ -121,6 +121,13 @@ def test_a_page_whose_declared_charset_is_wrong_or_unknown_is_read_as_undeclared
     assert "stabbed every hard-working patri\u00f6t" in wrong.text
 
 
+def test_a_byte_order_mark_wins_over_the_declared_charset_as_in_browsers(site):
+    page = b"\xef\xbb\xbf" + ARTICLE_HTML.replace("patriot", "patri\u00f6t").encode()
+    site.pages["/bom"] = (200, {"Content-Type": "text/html; charset=iso-8859-1"}, page)
+    [doc] = load_all([site.url + "/bom"], Options(allow_private=True))
+    assert "stabbed every hard-working patri\u00f6t" in doc.text and "\u00c3" not in doc.text
+
+
 def test_html_over_the_limit_is_refused_however_it_comes(tmp_path, site, monkeypatch):
     monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "200")
     site.pages["/declared"] = (200, {"Content-Type": "text/html; charset=utf-8"}, ARTICLE_HTML.encode())

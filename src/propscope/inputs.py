@@ -134,7 +134,11 @@ def _extracted(html: str, where: str, url: str | None = None) -> tuple[str, dict
 
 def _from_url(url: str, options: Options) -> Document:
     from .text.fetch import fetch
-    page = fetch(url, allow_private=options.allow_private)
+    return from_page(fetch(url, allow_private=options.allow_private), url, options)
+
+
+def from_page(page, url: str, options: Options) -> Document:
+    """The article of a fetched page (``url``: the address asked for; ``page.url`` where it ended)."""
     aid = _url_id(page.url)
     if page.content_type in ("text/plain", "text/markdown"):
         try:
@@ -152,6 +156,8 @@ def _from_url(url: str, options: Options) -> Document:
 def _declared(body: bytes, charset: str | None, where: str) -> str:
     """A page's HTML in the charset its server declares; a charset unknown to Python, or one the
     bytes do not fit, is read as if none were declared."""
+    if body.startswith(b"\xef\xbb\xbf"):        # a byte order mark wins over the header, as in browsers
+        charset = "utf-8-sig"
     if charset:
         try:
             return body.decode(charset)

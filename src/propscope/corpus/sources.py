@@ -10,6 +10,7 @@ the rest of the batch still goes in.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urljoin
 
 from .. import errors, inputs
 from ..errors import InputError, PropscopeError
@@ -249,9 +251,12 @@ def _url(url: str, options: Options) -> Iterator[Item]:
         yield _failing(url, exc)
         return
     if looks_like_feed(page.body, page.content_type):
-        yield from _feed(page.body, url, options)
-    else:   # fetched again through inputs, so an article URL is read exactly as analyze reads it
-        yield Item(url, lambda: from_document(inputs.expand([url], options)[0].load(), source=url), remote=True)
+        try:
+            yield from _feed(page.body, url, options)
+        except PropscopeError as exc:       # a feed that cannot be read is one failure, named; the rest go on
+            yield _failing(url, exc)
+    else:   # read as analyze reads an address, from the page already fetched
+        yield Item(url, lambda: from_document(inputs.from_page(page, url, options), source=url), remote=True)
 
 
 def _feed(body: bytes, where: str, options: Options) -> Iterator[Item]:
@@ -259,20 +264,32 @@ def _feed(body: bytes, where: str, options: Options) -> Iterator[Item]:
         import feedparser
     except ImportError:
         raise PropscopeError("reading RSS/Atom feeds needs the corpus extra: pip install 'propscope[corpus]'") from None
-    feed = feedparser.parse(body)
+    feed = feedparser.parse(io.BytesIO(body))        # bytes alone that name a file, feedparser would open
     if not feed.entries and (feed.bozo or not feed.get("version")):
         raise InputError(f"{where}: not an RSS or Atom feed, or one that cannot be read "
                          f"({getattr(feed.get('bozo_exception'), 'args', ['no entries'])[0]})")
     outlet = feed.feed.get("title") or None
     for number, entry in enumerate(feed.entries, 1):
         link = entry.get("link")
+        if link and inputs.is_url(where):           # relative to the feed's own address
+            link = urljoin(where, link)
         if not link:
             yield _failing(f"{where}#{number}", InputError(f"{where}: entry {number} has no link to its article"))
             continue
+        if not inputs.is_url(link):                 # never a path: a feed must not read this machine's files
+            yield _failing(f"{where}#{number}", InputError(
+                f"{where}: entry {number}'s link {link!r} is not an http:// or https:// address"))
+            continue
         given = {"id": entry.get("id") or None, "url": link, "title": entry.get("title") or None,
-                 "author": entry.get("author") or None, "outlet": outlet,
+                 "author": entry.get("author") or None,
                  # the date as written keeps its time zone; feedparser's parsed one is in UTC
                  "published": published(entry.get("published") or entry.get("updated"))
                               or published(entry.get("published_parsed") or entry.get("updated_parsed"))}
-        yield Item(link, lambda link=link, given=given: from_document(
-            inputs.expand([link], options)[0].load(), **given, source=link), remote=True)
+        yield Item(link, lambda link=link, given=given: _entry(inputs.expand([link], options)[0].load(), given,
+                                                              outlet), remote=True)
+
+
+def _entry(doc: Document, given: dict, feed_title: str | None) -> Article:
+    """A feed entry's article: its outlet the site's own name when the page gives one, as when the page
+    is ingested by itself, else the feed's title."""
+    return from_document(doc, **given, outlet=doc.meta.get("site") or feed_title, source=given["url"])

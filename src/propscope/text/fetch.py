@@ -84,10 +84,10 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
                 raise errors.refused_address(url, refused[0])
             response = _connect(client, url, target, addresses, timeout, deadline)
             try:
-                if response.is_redirect:
-                    url = urljoin(url, response.headers.get("location", ""))
+                if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("location"):
+                    url = urljoin(url, response.headers["location"])
                     continue
-                if response.status_code >= 400:
+                if response.status_code >= 300:         # 304, or a redirect that says not where
                     raise errors.unreachable(url, f"the server answered {response.status_code} "
                                                   f"{response.reason_phrase}")
                 body = _read_capped(response, url, max_bytes, timeout, deadline)

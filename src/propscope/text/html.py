@@ -26,8 +26,11 @@ def extract(html: str | bytes, where: object = "<html>", url: str | None = None)
     import trafilatura
     if isinstance(html, str):
         html = defused(html)
+    # the publication date from the page's metadata only: htmldate's extensive search read a footer's
+    # "(c) 2025" as 2025-01-01, a date made up for every undated page
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=False, favor_precision=False)
+                                      include_tables=False, favor_precision=False,
+                                      date_extraction_params={"extensive_search": False, "original_date": True})
     text = (doc.text or "").strip() if doc is not None else ""
     if len(text.split()) < MIN_WORDS:    # what is left is page furniture (menus, footers)
         raise errors.no_article_text(where)
