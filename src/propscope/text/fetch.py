@@ -64,6 +64,7 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
     deadline = time.monotonic() + timeout
     max_bytes = settings.get_int("fetch_max_bytes")
     max_redirects = settings.get_int("fetch_max_redirects")
+    asked = url
     with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"},
                       follow_redirects=False, trust_env=False) as client:
         for _ in range(max_redirects + 1):
@@ -95,7 +96,7 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
                 return Page(url, content_type, response.charset_encoding, body)
             finally:
                 response.close()
-        raise errors.unreachable(url, f"more than {max_redirects} redirects")
+        raise errors.unreachable(asked, f"more than {max_redirects} redirects")
 
 
 def _late(url: str, timeout: float) -> errors.FetchError:
