@@ -231,3 +231,15 @@ def test_an_undated_page_gets_no_date_from_its_copyright_line(site):
     site.pages["/a.html"] = (200, {"Content-Type": "text/html"}, undated.replace("Copyright 2021", "\u00a9 2025").encode())
     [article] = load_all([f"{site.url}/a.html"], LOCAL)
     assert article.published is None
+
+
+def test_a_redirected_feeds_links_are_read_against_where_it_ended(site):
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>My Feed Title</title>'
+            '<item><title>A</title><link>a1.html</link></item></channel></rss>')
+    site.pages["/old"] = (301, {"Location": "/feeds/rss.xml"}, b"")
+    site.pages["/feeds/rss.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed.encode())
+    plain = ARTICLE_HTML.replace('<meta property="og:site_name" content="The Daily Flag">\n', "")
+    site.pages["/feeds/a1.html"] = (200, {"Content-Type": "text/html"}, plain.encode())
+    [entry] = load_all([f"{site.url}/old"], LOCAL)
+    assert entry.url == f"{site.url}/feeds/a1.html"
+    assert entry.outlet == "My Feed Title"          # the page names no site: not the host trafilatura stands in

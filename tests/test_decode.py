@@ -293,6 +293,9 @@ def test_snap_keeps_contractions_compounds_and_abbreviations_whole(text, start, 
     ('a message of support" he said', 2, 21, "message of support"),
     ("\u201cmy turn\u201d she said", 0, 9, "\u201cmy turn\u201d"),               # both marks: kept
     ("workers' rights", 0, 8, "workers'"),                                      # a plural's apostrophe
+    ("said: 'Crooked Hillary won't win", 6, 26, "Crooked Hillary won't"),       # won't's apostrophe closes nothing
+    ("x \u2018Crooked Hillary won\u2019t win", 2, 22, "Crooked Hillary won\u2019t"),
+    ("the 'elite' said", 4, 11, "'elite'"),
 ])
 def test_snap_drops_a_quotation_mark_whose_partner_is_outside(text, start, end, expected):
     s, e = snap(text, start, end)

@@ -82,3 +82,13 @@ def test_the_model_card_is_embedded_escaped_and_linked_from_the_legend():
     assert "&lt;script&gt;window.pwned = 1&lt;/script&gt;" in about and "style=" not in about
     assert len(re.findall(r"<script\b", page)) == 2
     assert 'id="about-model"' not in report([hostile_analysis()])       # no card, no section
+
+
+def test_a_techniques_number_follows_a_fragment_once_however_many_of_its_spans_end_there():
+    text = "They are traitors and liars, all of them."
+    spans = (Span("n", 9, 17, "Loaded_Language", 0.3), Span("n", 9, 17, "Loaded_Language", 0.8),
+             Span("n", 0, 17, "Slogans", 0.5))
+    page = report([Analysis(text, spans, article_id="n")])
+    from propscope.techniques import NAMES
+    tags = re.findall(r'<sup class="tag"[^>]*>([^<]*)</sup>', page)
+    assert tags == [",".join(dict.fromkeys(str(NAMES.index(t) + 1) for t in ("Loaded_Language", "Slogans")))]

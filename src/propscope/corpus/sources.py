@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlparse
 
 from .. import errors, inputs
 from ..errors import InputError, PropscopeError
@@ -252,7 +252,7 @@ def _url(url: str, options: Options) -> Iterator[Item]:
         return
     if looks_like_feed(page.body, page.content_type):
         try:
-            yield from _feed(page.body, url, options)
+            yield from _feed(page.body, page.url, options)     # its links read against where it ended
         except PropscopeError as exc:       # a feed that cannot be read is one failure, named; the rest go on
             yield _failing(url, exc)
     else:   # read as analyze reads an address, from the page already fetched
@@ -292,4 +292,7 @@ def _feed(body: bytes, where: str, options: Options) -> Iterator[Item]:
 def _entry(doc: Document, given: dict, feed_title: str | None) -> Article:
     """A feed entry's article: its outlet the site's own name when the page gives one, as when the page
     is ingested by itself, else the feed's title."""
-    return from_document(doc, **given, outlet=doc.meta.get("site") or feed_title, source=given["url"])
+    site = doc.meta.get("site")
+    if site and site.lower() == (urlparse(given["url"]).netloc or "").lower():   # trafilatura's stand-in: the host
+        site = None
+    return from_document(doc, **given, outlet=site or feed_title, source=given["url"])

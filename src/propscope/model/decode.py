@@ -68,10 +68,10 @@ def _opens_unclosed(fragment: str) -> bool:
     """The fragment starts with a quotation mark that it does not close."""
     if fragment.startswith("\u201c"):
         return "\u201d" not in fragment
-    if fragment.startswith("\u2018"):
-        return "\u2019" not in fragment[1:]
-    if fragment.startswith("'"):            # an apostrophe within a word was widened over: this one opens a quote
-        return "'" not in fragment[1:]
+    if fragment.startswith(("\u2018", "'")):    # its partner ends a word; an apostrophe within one (won't) is none
+        close = "\u2019" if fragment[0] == "\u2018" else "'"
+        return not any(ch == close and (i + 1 == len(fragment) or not _wordish(fragment[i + 1]))
+                       for i, ch in enumerate(fragment) if i > 0)
     return fragment.startswith('"') and fragment.count('"') % 2 == 1
 
 

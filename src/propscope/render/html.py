@@ -50,7 +50,7 @@ def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: di
             # the spans that end here: their techniques' numbers follow the piece (not colour alone)
             ends = [i for i in ids if spans[i]["e"] == end]
             pieces.append({"text": analysis.text[start:end], "ids": ids, "ends": ends,
-                           "numbers": ",".join(str(spans[i]["t"] + 1) for i in ends),
+                           "numbers": ",".join(dict.fromkeys(str(spans[i]["t"] + 1) for i in ends)),
                            "t": spans[shortest]["t"] if ids else None})
         meta = analysis.meta
         docs.append({"title": meta.get("title") or analysis.article_id or analysis.source or f"Article {d + 1}",

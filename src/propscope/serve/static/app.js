@@ -145,7 +145,8 @@
     drawFilters();
     $("result").hidden = false;
     draw();
-    $("title").focus();          // the keyboard and a screen reader go on from the result (tabindex -1)
+    $("title").focus({preventScroll: true});      // the keyboard and a screen reader go on from the result
+    $("title").scrollIntoView({block: "start"});
   }
 
   function drawFilters() {
@@ -203,7 +204,8 @@
       mark.spans = covering;
       var ending = covering.filter(function (s) { return s.end === seg[1]; });
       if (ending.length) {
-        add(article, "sup", "tag", ending.map(function (s) { return byName[s.technique].number; }).join(","));
+        var numbers = ending.map(function (s) { return byName[s.technique].number; });
+        add(article, "sup", "tag", numbers.filter(function (n, k) { return numbers.indexOf(n) === k; }).join(","));
       }
     });
     drawTable(spans);
