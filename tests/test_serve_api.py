@@ -3,6 +3,7 @@ property-based fuzzing from the OpenAPI document."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -387,12 +388,19 @@ def test_text_that_is_not_valid_unicode_is_422(api):
     assert f"lone surrogate, U+D800, at character {len(ARTICLE) + len('A lone ')}" in error["message"]
 
 
+@contextlib.contextmanager
+def posting(server, start: bytes = b""):
+    """A raw connection that has sent the headers of a POST declaring a 100-byte body, and ``start`` of it."""
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n" + start)
+        yield conn
+
+
 def test_a_body_that_arrives_too_slowly_is_408():
     with serving(timeout=1) as server:
-        port = int(server.url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-            conn.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 100\r\n\r\n{\"text\": ")
+        with posting(server, b'{"text": ') as conn:
             answer = b""
             while chunk := conn.recv(4096):
                 answer += chunk
@@ -404,10 +412,7 @@ def test_a_body_that_arrives_too_slowly_is_408():
 def test_a_body_that_trickles_in_is_408_at_its_deadline():
     """A byte every half second never waits a whole timeout for its next part: the body as a whole has one."""
     with serving(timeout=1) as server:
-        port = int(server.url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-            conn.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 100\r\n\r\n")
+        with posting(server) as conn:
             started, answer = time.monotonic(), b""
             conn.settimeout(0.5)
             while not answer and time.monotonic() - started < 8:

@@ -431,8 +431,9 @@ def stats(db, outlets, since, until, search, model, period, threshold, top, fmt,
     from .output import refuse_overwriting
     where = Filter(tuple(outlets), since, until, search)
     url = db or default_url()
-    refuse_overwriting(chart, _store_files(url))
-    out = Output(output, _store_files(url))
+    store_files = _store_files(url)
+    refuse_overwriting(chart, store_files)
+    out = Output(output, store_files)
     with open_existing(url) as store:
         result = corpus_stats.compute(store, where, period=period, model=model, threshold=threshold, top=top)
     if chart:

@@ -45,13 +45,17 @@ def detect(text: str, article_id: str = "", sensitive: bool = False, blind_names
 
     ``sensitive`` marks more of the text, at lower confidence (see the model card)."""
     _check_text(text)
-    return detector(blind_names).detect(text, article_id, sensitive) if text.strip() else []
+    return _detect(detector(blind_names), text, article_id, sensitive)
+
+
+def _detect(det: Detector, text: str, article_id: str, sensitive: bool) -> list[Span]:
+    return det.detect(text, article_id, sensitive) if text.strip() else []
 
 
 def _check_text(text) -> None:
     if not isinstance(text, str):
-        hint = {PurePath: "; read the file first", bytes: "; decode it first"}.get(
-            next((t for t in (PurePath, bytes) if isinstance(text, t)), None), "")
+        hint = ("; read the file first" if isinstance(text, PurePath) else
+                "; decode it first" if isinstance(text, bytes) else "")
         raise TypeError(f"text must be a str, not {type(text).__name__}{hint}")
     check_size(text, "the text")
 
@@ -72,8 +76,10 @@ def analyze(text: str, *, article_id: str = "", source: str | None = None, thres
     if meta is not None and not isinstance(meta, Mapping):
         raise TypeError(f"meta must be a dict, not {type(meta).__name__}")
     threshold, keep = _threshold(threshold), _technique_names(techniques)
-    return Analysis(text, tuple(detect(text, article_id, sensitive, blind_names)), article_id=article_id,
-                    source=source, model=detector(blind_names).version,
+    _check_text(text)
+    det = detector(blind_names)
+    return Analysis(text, tuple(_detect(det, text, article_id, sensitive)), article_id=article_id,
+                    source=source, model=det.version,
                     meta=dict(meta or {})).filtered(threshold, keep)
 
 
@@ -104,8 +110,8 @@ def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[
     """
     _check_text(text)
     spans = list(spans)
-    if not all(isinstance(s, Span) for s in spans):
-        wrong = next(s for s in spans if not isinstance(s, Span))
+    wrong = next((s for s in spans if not isinstance(s, Span)), None)
+    if wrong is not None:
         raise TypeError(f"spans must be Span objects, not {type(wrong).__name__}")
     outside = next((s for s in spans if s.end > len(text)), None)
     if outside is not None:
