@@ -141,6 +141,46 @@ def test_a_server_that_trickles_its_page_is_cut_off_at_the_timeout(site, monkeyp
     assert time.monotonic() - started < 2.5
 
 
+def test_a_server_that_trickles_its_headers_is_cut_off_at_the_timeout(site, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
+
+    def trickle(handler):
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        try:
+            for _ in range(30):            # a header byte every 0.2 s: the headers never end
+                handler.wfile.write(b"y")
+                handler.wfile.flush()
+                time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    site.pages["/headers"] = trickle
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no answer within 1 s"):
+        fetch(site.url + "/headers", allow_private=True)
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_read_that_waits_almost_the_timeout_still_ends_at_the_deadline(site, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
+
+    def pauses(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.end_headers()
+        try:
+            for _ in range(5):
+                handler.wfile.write(b"y")
+                handler.wfile.flush()
+                time.sleep(0.9)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    site.pages["/pauses"] = pauses
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no answer within 1 s"):
+        fetch(site.url + "/pauses", allow_private=True)
+    assert time.monotonic() - started < 1.5
+
+
 def test_http_errors_and_bad_schemes_are_clear(site):
     with pytest.raises(FetchError, match="answered 404"):
         fetch(site.url + "/missing", allow_private=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -65,7 +66,7 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
     max_bytes = settings.get_int("fetch_max_bytes")
     max_redirects = settings.get_int("fetch_max_redirects")
     asked = url
-    with httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"},
+    with _Cutoff(timeout) as cutoff, httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"},
                       follow_redirects=False, trust_env=False) as client:
         for _ in range(max_redirects + 1):
             try:
@@ -83,7 +84,7 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
             refused = [a for a in addresses if not allowed(a)]
             if refused:
                 raise errors.refused_address(url, refused[0])
-            response = _connect(client, url, target, addresses, timeout, deadline)
+            response = _connect(client, url, target, addresses, timeout, deadline, cutoff)
             try:
                 if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("location"):
                     url = urljoin(url, response.headers["location"])
@@ -91,7 +92,7 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
                 if response.status_code >= 300:         # 304, or a redirect that says not where
                     raise errors.unreachable(url, f"the server answered {response.status_code} "
                                                   f"{response.reason_phrase}")
-                body = _read_capped(response, url, max_bytes, timeout, deadline)
+                body = _read_capped(response, url, max_bytes, timeout, deadline, cutoff)
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 return Page(url, content_type, response.charset_encoding, body)
             finally:
@@ -103,8 +104,44 @@ def _late(url: str, timeout: float) -> errors.FetchError:
     return errors.unreachable(url, f"no answer within {timeout:g} s")
 
 
+class _Cutoff:
+    """Shuts every connection of a fetch when its time is up, whatever it waits on: httpx's
+    timeouts bound each read, so a server sending a byte now and then (headers or body) could
+    hold a fetch for ever. The sockets come from httpcore's trace of each connection made."""
+
+    def __init__(self, seconds: float):
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Cutoff:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict) -> None:
+        if event == "connection.connect_tcp.complete":
+            with self._lock:
+                self._sockets.append(info["return_value"].get_extra_info("socket"))
+            if self.expired:
+                self._cut()
+
+    def _cut(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)   # a blocked read returns at once
+                except OSError:
+                    pass                              # already closed
+
+
 def _connect(client: httpx.Client, url: str, target: httpx.URL, addresses: list[str],
-             timeout: float, deadline: float) -> httpx.Response:
+             timeout: float, deadline: float, cutoff: _Cutoff) -> httpx.Response:
     """Send the request to the checked addresses in turn (the name still drives TLS and Host)."""
     reason = "no address"
     for address in addresses:
@@ -113,19 +150,24 @@ def _connect(client: httpx.Client, url: str, target: httpx.URL, addresses: list[
             raise _late(url, timeout)
         request = client.build_request(
             "GET", target.copy_with(host=address), headers={"Host": target.netloc.decode("ascii")},
-            extensions={"sni_hostname": target.host} if target.scheme == "https" else {}, timeout=left)
+            extensions={"trace": cutoff.trace} | ({"sni_hostname": target.host} if target.scheme == "https" else {}),
+            timeout=left)
         try:
             return client.send(request, stream=True)
-        except httpx.ConnectError as exc:
-            reason = str(exc) or "connection failed"
         except httpx.TimeoutException:
             raise _late(url, timeout) from None
         except httpx.HTTPError as exc:
+            if cutoff.expired:
+                raise _late(url, timeout) from None
+            if isinstance(exc, httpx.ConnectError):
+                reason = str(exc) or "connection failed"
+                continue
             raise errors.unreachable(url, str(exc) or type(exc).__name__) from None
     raise errors.unreachable(url, reason)
 
 
-def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: float, deadline: float) -> bytes:
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: float, deadline: float,
+                 cutoff: _Cutoff) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise errors.unreachable(url, f"the page is {int(declared):,} bytes, over the limit of {max_bytes:,}; "
@@ -143,5 +185,9 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: fl
     except httpx.TimeoutException:
         raise _late(url, timeout) from None
     except httpx.HTTPError as exc:
+        if cutoff.expired:
+            raise _late(url, timeout) from None
         raise errors.unreachable(url, str(exc) or type(exc).__name__) from None
+    if cutoff.expired:                  # cut as the last byte came: the page may be short
+        raise _late(url, timeout)
     return b"".join(chunks)
