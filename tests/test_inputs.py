@@ -121,6 +121,18 @@ def test_a_page_whose_declared_charset_is_wrong_or_unknown_is_read_as_undeclared
     assert "stabbed every hard-working patri\u00f6t" in wrong.text
 
 
+
+def test_plain_text_pages_without_a_charset_or_a_type_are_read_as_browsers_would(site):
+    site.pages["/cp1252"] = (200, {"Content-Type": "text/plain"},
+                             TEXT.replace("patriot", "\u201cpatriot\u201d").encode("cp1252"))
+    site.pages["/untyped-text"] = (200, {}, TEXT.encode())
+    site.pages["/untyped-page"] = (200, {}, ARTICLE_HTML.encode())
+    cp1252, text, page = load_all([site.url + "/cp1252", site.url + "/untyped-text", site.url + "/untyped-page"],
+                                  Options(allow_private=True))
+    assert cp1252.text == TEXT.replace("patriot", "\u201cpatriot\u201d")
+    assert text.text == TEXT
+    assert "stabbed every hard-working patriot" in page.text and "<p>" not in page.text
+
 def test_a_byte_order_mark_wins_over_the_declared_charset_as_in_browsers(site):
     page = b"\xef\xbb\xbf" + ARTICLE_HTML.replace("patriot", "patri\u00f6t").encode()
     site.pages["/bom"] = (200, {"Content-Type": "text/html; charset=iso-8859-1"}, page)

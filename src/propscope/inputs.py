@@ -140,22 +140,21 @@ def _from_url(url: str, options: Options) -> Document:
 def from_page(page, url: str, options: Options) -> Document:
     """The article of a fetched page (``url``: the address asked for; ``page.url`` where it ended)."""
     aid = _url_id(page.url)
-    if page.content_type in ("text/plain", "text/markdown"):
-        try:
-            text = page.body.decode(page.charset or "utf-8")
-        except (UnicodeDecodeError, LookupError):
-            raise errors.not_utf8(url, 0) from None
-        check_size(text, url)
-        return checked(Document(text, aid, url, {"url": page.url}), options)
-    if page.content_type not in ("text/html", "application/xhtml+xml", ""):
+    if page.content_type not in ("text/html", "application/xhtml+xml", "text/plain", "text/markdown", ""):
         raise InputError(f"{url}: is {page.content_type}, not a web page or text; "
                          "give the address of an HTML article")
-    return _html(_declared(page.body, page.charset, url), aid, url, options, url=page.url)
+    text = _declared(page.body, page.charset, url)
+    plain = page.content_type in ("text/plain", "text/markdown") or (
+        not page.content_type and not looks_like_html(text))           # no type said: what it looks like
+    if plain:
+        check_size(text, url)
+        return checked(Document(text, aid, url, {"url": page.url}), options)
+    return _html(text, aid, url, options, url=page.url)
 
 
 def _declared(body: bytes, charset: str | None, where: str) -> str:
-    """A page's HTML in the charset its server declares; a charset unknown to Python, or one the
-    bytes do not fit, is read as if none were declared."""
+    """A page's HTML or text in the charset its server declares; a charset unknown to Python, or
+    one the bytes do not fit, is read as if none were declared (UTF-8, else a best guess)."""
     if body.startswith(b"\xef\xbb\xbf"):        # a byte order mark wins over the header, as in browsers
         charset = "utf-8-sig"
     if charset:
