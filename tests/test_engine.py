@@ -184,3 +184,13 @@ def test_threads_reading_at_once_leave_numpy_its_threads():
         assert set(blas()) == {1}                    # the second is still reading
         second.__exit__(None, None, None)
         assert blas() == before
+
+
+def test_the_library_refuses_text_that_is_confidently_not_english_unless_told():
+    french = ("Les élites corrompues ont encore trahi chaque patriote de cette grande nation. "
+              "Ces traîtres détruiront tout si nous ne les arrêtons pas maintenant !")
+    with pytest.raises(propscope.PropscopeError, match="looks like French.*any_language=True"):
+        propscope.analyze(french)
+    assert propscope.analyze(french, any_language=True).meta["language"] == "fr"
+    assert propscope.analyze(french, meta={"language": "fr"}).meta["language"] == "fr"   # the caller has judged it
+    assert propscope.analyze(TEXT).meta["language"] == "en"

@@ -11,11 +11,12 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from . import settings
+from . import errors, settings
 from .model.detector import Detector, load, model_folder
 from .errors import InputError
 from .spans import Analysis, Span
 from .techniques import NAMES, lookup
+from .text import language
 from .text.read import check_size
 
 
@@ -67,20 +68,27 @@ def detect_many(articles: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list
 
 def analyze(text: str, *, article_id: str = "", source: str | None = None, threshold: float = 0.0,
             techniques: Iterable[str] | None = None, meta: dict | None = None,
-            sensitive: bool = False, blind_names: bool | None = None) -> Analysis:
+            sensitive: bool = False, blind_names: bool | None = None, any_language: bool = False) -> Analysis:
     """The article's text with its detected spans and their summary.
 
     ``threshold`` keeps spans of that confidence or more (0 to 1); ``techniques`` keeps those
     techniques only (names, labels or SemEval-2023 names, as ``propscope techniques`` lists them).
-    ``meta`` (title, author, published, site, url, language) is carried into the result."""
+    ``meta`` (title, author, published, site, url, language) is carried into the result; without a
+    language in it, the text's is guessed and noted, and text that is confidently not English is
+    refused (an InputError) unless ``any_language``: the model knows English news only."""
     if meta is not None and not isinstance(meta, Mapping):
         raise TypeError(f"meta must be a dict, not {type(meta).__name__}")
     threshold, keep = _threshold(threshold), _technique_names(techniques)
     _check_text(text)
+    meta = dict(meta or {})
+    if "language" not in meta:
+        code, probability = language.guess(text)
+        if language.is_foreign(code, probability) and not any_language:
+            raise errors.not_english(source or "the text", language.name(code), probability)
+        meta.update({"language": code} if code else {})
     det = detector(blind_names)
     return Analysis(text, tuple(_detect(det, text, article_id, sensitive)), article_id=article_id,
-                    source=source, model=det.version,
-                    meta=dict(meta or {})).filtered(threshold, keep)
+                    source=source, model=det.version, meta=meta).filtered(threshold, keep)
 
 
 def _threshold(value) -> float:
@@ -133,7 +141,6 @@ def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[
 
 def classify_template(spans_file, articles: dict[str, Path]) -> list[Span]:
     """Label every line of a TC template file; ``articles`` maps article id to file."""
-    from . import errors
     from .scoring import read_semeval
     from .text.read import read_article
     if Path(spans_file).exists() and not Path(spans_file).is_file():      # a pipe would block the run

@@ -126,4 +126,5 @@ def no_article_text(where: object) -> InputError:
 
 def not_english(where: object, language: str, probability: float) -> InputError:
     return InputError(f"{where}: looks like {language} ({probability:.0%} sure), and the model knows English "
-                      "news only; to analyse it anyway, allow any language (--any-language; in the API, \"any_language\": true)")
+                      "news only; to analyse it anyway, allow any language (--any-language; in the API, \"any_language\": true; "
+                      "in Python, any_language=True)")
