@@ -300,3 +300,27 @@ def test_snap_keeps_contractions_compounds_and_abbreviations_whole(text, start, 
 def test_snap_drops_a_quotation_mark_whose_partner_is_outside(text, start, end, expected):
     s, e = snap(text, start, end)
     assert text[s:e] == expected
+
+
+@pytest.mark.parametrize("text, cut", [
+    ("Stop them now \u2620\ufe0f!", "Stop them now \u2620"),                    # the tokenizer drops U+FE0F
+    ("We love \u2764\ufe0f it", "We love \u2764"),
+    ("Stop them now \U0001F3F4\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F.",   # a flag and its tags
+     "Stop them now \U0001F3F4"),
+    ("eyes \U0001F441\ufe0f\u200d\U0001F5E8\ufe0f here", "eyes \U0001F441"),   # a joined emoji sequence
+    ("thumbs \U0001F44D\U0001F3FD up", "thumbs \U0001F44D"),                    # with its skin tone
+])
+def test_snap_never_ends_inside_a_character_a_reader_sees_as_one(text, cut):
+    s, e = snap(text, 0, len(cut))
+    whole = cut + {"\u2620": "\ufe0f", "\u2764": "\ufe0f", "\U0001F3F4": text[len(cut):len(cut) + 6],
+                   "\U0001F441": "\ufe0f\u200d\U0001F5E8\ufe0f", "\U0001F44D": "\U0001F3FD"}[cut[-1]]
+    assert text[s:e] == whole
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\u2003", " \ufeff\t", "\u200d\u2060"])
+def test_decode_cuts_fragments_at_lines_that_show_blank(blank):
+    text = f"Sovereignty now.\n{blank}\nThe great nation"
+    at = text.index("The")
+    offsets = np.array([[0, 11], [12, 15], [15, 16], [at, at + 3], [at + 4, at + 9], [at + 10, at + 16]])
+    out = decode(text, offsets, P(B_, I_, Iw, I_, I_, I_), 0.5)
+    assert [text[s:e] for s, e, *_ in out] == ["Sovereignty now", "The great nation"]

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 import numpy as np
+import regex
 
 O = 0   # tag columns: O, B, I
 _TRIM = ".,:;"       # and any space or invisible character: see _edge
@@ -102,7 +103,19 @@ def snap(text: str, start: int, end: int) -> tuple[int, int]:
         end -= 1
         while end > start and _edge(text[end - 1]) and not _inword(text, end - 1):
             end -= 1
-    return start, end
+    return start, _whole_character(text, start, end)
+
+
+_CHARACTER = regex.compile(r"\X")       # a user-perceived character: ☠ with its U+FE0F, a flag with its tags
+
+
+def _whole_character(text: str, start: int, end: int) -> int:
+    """``end`` moved past the rest of the character it cuts (the tokenizer drops variation
+    selectors, joiners and tags from its offsets, and ``_edge`` trims the invisible ones)."""
+    pos = start
+    while pos < end:
+        pos = _CHARACTER.match(text, pos).end()
+    return pos
 
 
 # PTC ends 60 of its 6,128 train fragments with one of these words, and none is made of them only;
@@ -131,7 +144,7 @@ def _last_token(text: str, offsets: np.ndarray, inside: np.ndarray, floor: float
 
 
 _WORD = re.compile(r"[^\W_]+")
-_BLANK_LINE = re.compile(r"\n[ \t\r\u00a0]*\n")
+_BLANK_LINE = re.compile(r"\n(?:[^\S\n]|[\u200b-\u200d\u2060\ufeff])*\n")   # spaces or invisible characters only
 
 
 def paragraphs(text: str, first: int, last: int, offsets: np.ndarray) -> list[tuple[int, int]]:
