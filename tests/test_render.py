@@ -30,6 +30,10 @@ def test_json_is_versioned_and_round_trips_offsets():
     assert all(s["fragment"] == TEXT[s["start"]:s["end"]] for s in obj["spans"])
     assert obj["summary"]["counts"] == {"Name_Calling,Labeling": 1, "Loaded_Language": 1, "Repetition": 1}
     assert obj["summary"]["coverage"] == round((27 - 9 + 8) / len(TEXT), 4)
+    assert obj["filter"] == {"threshold": 0.0, "techniques": None}
+    kept = json.loads(render_json.dumps(ANALYSIS.filtered(0.4, ["Repetition"])))
+    assert kept["filter"] == {"threshold": 0.4, "techniques": ["Repetition"]}
+    assert kept["summary"]["spans"] == len(kept["spans"])
 
 
 def test_json_keeps_non_ascii_readable():

@@ -92,3 +92,13 @@ def test_a_techniques_number_follows_a_fragment_once_however_many_of_its_spans_e
     from propscope.techniques import NAMES
     tags = re.findall(r'<sup class="tag"[^>]*>([^<]*)</sup>', page)
     assert tags == [",".join(dict.fromkeys(str(NAMES.index(t) + 1) for t in ("Loaded_Language", "Slogans")))]
+
+
+def test_a_filtered_report_says_what_it_left_out_and_its_slider_starts_there():
+    whole = report([hostile_analysis()])
+    assert 'id="kept"' not in whole
+    page = report([hostile_analysis().filtered(0.5, ["Name_Calling,Labeling"])], threshold=0.5)
+    assert "holds only the fragments at confidence 0.50 or more, and none of these techniques: " in page
+    assert "Loaded language" in page.split('id="kept"')[1].split("</p>")[0]
+    assert 'min="0.5"' in page
+    assert "1 fragment in 1 article" in page

@@ -155,6 +155,65 @@ def test_downloads_hold_what_is_shown(page):
     assert got.value.suggested_filename == "propscope-article.html"
     assert report.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in report
     assert "3 fragments in 1 article" in report
+    assert data["filter"] == {"threshold": 0.3, "techniques": None}
+    assert "only the fragments at confidence 0.30 or more." in report
+    assert page.locator("#shown").inner_text() == ("Showing 3 of 4 fragments: confidence 0.30 or more. "
+                                                  "Downloads hold what is shown.")
+    page.locator("#filter-list input[value='Name_Calling,Labeling']").uncheck()
+    with page.expect_download() as got:
+        page.click("#download-json")
+    data = json.loads(Path(got.value.path()).read_text(encoding="utf-8"))
+    assert [s["fragment"] for s in data["spans"]] == ["corrupt elites", "traitors will destroy"]
+    assert len(data["filter"]["techniques"]) == 13 and "Name_Calling,Labeling" not in data["filter"]["techniques"]
+    with page.expect_download() as got:
+        page.click("#download-html")
+    report = Path(got.value.path()).read_text(encoding="utf-8")
+    assert "at confidence 0.30 or more, and none of these techniques: Name calling or labelling." in report
+
+
+def test_what_the_filters_hide_is_said_and_a_new_analysis_shows_it_too(page):
+    analyse(page)
+    assert page.locator("#shown").inner_text() == ""
+    page.locator("#threshold").fill("0.5")
+    page.locator("#filter-list input[value='Loaded_Language']").uncheck()
+    assert page.locator("#shown").inner_text() == ("Showing 1 of 4 fragments: confidence 0.50 or more, "
+                                                  "1 technique hidden. Downloads hold what is shown.")
+    analyse(page, "Enough is enough! The corrupt elites lie.\n")     # its two fragments: 0.2 and 0.55
+    assert marks(page) == ["corrupt elites"] and page.locator("#threshold-value").inner_text() == "0.50"
+    assert page.locator("#status").inner_text() == "2 fragments found, 1 shown."
+    assert page.locator("#shown").inner_text().startswith("Showing 1 of 2 fragments: confidence 0.50 or more.")
+
+
+def test_the_slider_is_read_where_the_browser_puts_it_back(page, server):
+    """Back to the page: Chromium puts the slider where it was, and the page must read it."""
+    analyse(page)
+    page.locator("#threshold").fill("0.5")
+    page.goto(server.url + "/model")
+    page.go_back()
+    page.wait_for_selector("#legend-list li:nth-child(14)", state="attached")
+    value = page.locator("#threshold").input_value()
+    assert page.locator("#threshold-value").inner_text() == f"{float(value):.2f}"
+    analyse(page)
+    assert len(marks(page)) == sum(c >= float(value) for c in (0.55, 0.81, 0.32, 0.12))
+
+
+def test_a_failed_analysis_leaves_no_earlier_result_in_view(page):
+    analyse(page)
+    page.fill("#text", "")
+    page.fill("#url", "http://127.0.0.1:1/")
+    page.click("#analyse")
+    page.wait_for_selector("#problem:not([hidden])")
+    assert page.locator("#result").is_hidden()
+    assert "PROPSCOPE_SERVE_ALLOW_PRIVATE" in page.locator("#problem").inner_text()
+    assert "--allow-private" not in page.locator("#problem").inner_text()    # the command line's, not the page's
+
+
+def test_an_article_and_an_address_together_are_refused_in_words(page):
+    page.fill("#url", "https://example.org/news/story.html")
+    page.fill("#text", ARTICLE)
+    page.click("#analyse")
+    assert "Both an article and a web address" in page.locator("#problem").inner_text()
+    assert page.locator("#result").is_hidden()
 
 
 def test_a_phone_can_use_it(browser, server):
@@ -209,6 +268,8 @@ def test_keyboard_only(page):
     shot(page, "serve-keyboard.png")
     page.keyboard.press("Escape")
     assert tip.is_hidden()
+    page.keyboard.press("Enter")                 # and back, as the hint says
+    assert tip.is_visible() and "Loaded language" in tip.inner_text()
     page.keyboard.press("Tab")
     assert tip.is_visible() and "Name calling" in tip.inner_text()
 
@@ -311,9 +372,18 @@ def test_the_legend_and_the_tooltip_say_how_far_to_trust_the_model(page):
     assert page.errors == []
 
 
-def test_the_model_card_link_opens_the_card(page, server):
-    page.click("#model-link")
-    page.wait_for_url(server.url + "/model")
+def test_the_model_card_link_opens_the_card_beside_the_analysis(page, server):
+    analyse(page)
+    with page.context.expect_page() as opened:
+        page.click("#model-link")
+    card, page = opened.value, page
+    card.wait_for_load_state()
+    assert page.locator("#result").is_visible()                # the analysis is still there to go back to
+    assert card.url == server.url + "/model"
+    card.requests, card.errors = page.requests, page.errors
+    card.on("request", lambda r: page.requests.append(r.url))
+    card.on("pageerror", lambda e: page.errors.append(str(e)))
+    page = card
     assert page.locator("h1").first.inner_text() == "propscope"
     assert page.locator("#model-card h2").first.inner_text().startswith("Model card: propscope")
     assert page.locator("#model-card table").count() >= 1

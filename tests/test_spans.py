@@ -192,3 +192,13 @@ def test_span_offsets_are_whole_numbers(start, end):
 def test_span_confidence_is_a_probability(confidence):
     with pytest.raises(ValueError, match="bad span confidence"):
         Span("1", 0, 3, LL, confidence)
+
+
+def test_a_filtered_analysis_says_what_it_was_kept_by_and_filters_only_narrow():
+    a = Analysis(TEXT, spans())
+    assert (a.threshold, a.techniques) == (0.0, None)
+    once = a.filtered(0.5, [NC, LL])
+    assert (once.threshold, once.techniques) == (0.5, (LL, NC))        # in the catalogue's order
+    twice = once.filtered(0.2, [NC, DB])                               # nothing comes back
+    assert (twice.threshold, twice.techniques) == (0.5, (NC,))
+    assert twice.spans == (Span("a", 4, 12, NC, 0.9), Span("a", 38, 46, NC, 0.7))

@@ -111,7 +111,9 @@ class RefusedAddress(FetchError):
 def refused_address(url: object, address: str) -> FetchError:
     said = ("a private, loopback or link-local address; to fetch from your own network, allow private "
             "addresses (--allow-private; for the server, PROPSCOPE_SERVE_ALLOW_PRIVATE=1)")
-    return RefusedAddress(f"{url}: refused, it resolves to {address}, {said}", f"{url}: refused, it resolves to {said}")
+    return RefusedAddress(f"{url}: refused, it resolves to {address}, {said}",
+                          f"{url}: refused, it resolves to a private, loopback or link-local address, which this "
+                          "server does not fetch (its operator can allow them: PROPSCOPE_SERVE_ALLOW_PRIVATE=1)")
 
 
 def unreachable(url: object, reason: str) -> FetchError:

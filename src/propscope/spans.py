@@ -7,6 +7,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+from .techniques import NAMES
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Span:
@@ -65,6 +67,8 @@ class Analysis:
     source: str | None = None
     model: str = ""
     meta: dict = field(default_factory=dict)
+    threshold: float = 0.0                          # what the spans were kept by (see ``filtered``)
+    techniques: tuple[str, ...] | None = None       # None: every technique
 
     def __post_init__(self) -> None:
         for span in self.spans:
@@ -88,10 +92,17 @@ class Analysis:
         return covered / len(self.text)
 
     def filtered(self, threshold: float = 0.0, techniques: Iterable[str] | None = None) -> Analysis:
-        keep = set(techniques) if techniques is not None else None
+        """The spans of ``threshold`` confidence or more and of ``techniques`` only; the result
+        says what it was kept by, so an export filtered once or twice reads as such."""
+        keep = self.techniques
+        if techniques is not None:
+            given = set(techniques)
+            keep = tuple(sorted((t for t in given if keep is None or t in keep),
+                                key=lambda t: (NAMES.index(t) if t in NAMES else len(NAMES), t)))
+        threshold = max(threshold, self.threshold)
         spans = tuple(s for s in self.spans
                       if s.confidence >= threshold and (keep is None or s.technique in keep))
-        return replace(self, spans=spans)
+        return replace(self, spans=spans, threshold=threshold, techniques=keep)
 
 
 def segments(spans: Iterable[Span], length: int) -> list[tuple[int, int, tuple[int, ...]]]:

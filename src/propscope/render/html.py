@@ -63,10 +63,14 @@ def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: di
                    "colour": t.colour, "count": counts.get(i, 0),
                    "reliability": reliability[t.name].summary if t.name in reliability else ""}
                   for i, t in enumerate(CATALOGUE)]
+    kept = next((a.techniques for a in analyses if a.techniques is not None), None)
+    threshold = max([threshold, *(a.threshold for a in analyses)])
+    left_out = [t.label for t in CATALOGUE if kept is not None and t.name not in kept]
     top = max(counts.values(), default=0)
     chart = [t for t in sorted(techniques, key=lambda t: -t["count"]) if t["count"]]
     return _environment().get_template("report.html.j2").render(
         docs=docs, spans=spans, fragments=fragments, techniques=techniques, chart=chart, top=top, threshold=threshold,
+        left_out=left_out,
         sensitive=sensitive, card=Markup(model_card.to_html(card)) if card else None,
         nonce=secrets.token_urlsafe(16),
         data={"threshold": threshold, "spans": spans, "techniques": [{k: t[k] for k in ("label", "definition", "example", "colour",

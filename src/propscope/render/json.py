@@ -18,6 +18,8 @@ def to_dict(analysis: Analysis) -> dict:
         "meta": analysis.meta,
         "summary": {"spans": len(analysis.spans), "counts": analysis.counts,
                     "coverage": round(analysis.coverage, 4)},
+        "filter": {"threshold": analysis.threshold,
+                   "techniques": None if analysis.techniques is None else list(analysis.techniques)},
         "spans": [{"start": s.start, "end": s.end, "technique": s.technique,
                    "confidence": s.confidence, "fragment": analysis.fragment(s)} for s in analysis.spans],
         "text": analysis.text,

@@ -59,6 +59,11 @@ class Summary(BaseModel):
     coverage: float
 
 
+class FilterOut(BaseModel):
+    threshold: float = Field(description="Spans below this confidence were left out.")
+    techniques: list[str] | None = Field(description="The techniques kept; null: every technique.")
+
+
 class AnalysisOut(BaseModel):
     """The versioned JSON of the library and of ``propscope analyze --format json``."""
 
@@ -70,6 +75,7 @@ class AnalysisOut(BaseModel):
     model: str
     meta: dict[str, str]
     summary: Summary
+    filter: FilterOut
     spans: list[SpanOut]
     text: str
 

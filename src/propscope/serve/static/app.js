@@ -77,7 +77,13 @@
       problem("Paste an article, or give a web address.");
       return;
     }
+    if (body.url && $("text").value.trim()) {
+      problem("Both an article and a web address are given: clear the one not to analyse.");
+      return;
+    }
     busy("Analysing…");
+    $("result").hidden = true;       // a failed analysis must not leave the last one, and its downloads, in view
+    hideTip();
     var ready = techniques.length ? Promise.resolve() : loadTechniques();
     ready.then(function () { return call("POST", "/v1/analyze", body); })
       .then(function (r) { return r.json(); })
@@ -85,7 +91,8 @@
         asked = body;
         busy("");
         show(data);
-        $("status").textContent = data.summary.spans + " fragment" + (data.summary.spans === 1 ? "" : "s") + " found.";
+        $("status").textContent = plural(data.summary.spans, "fragment") + " found" +
+          (shown().length < data.summary.spans ? ", " + shown().length + " shown." : ".");
       })
       .catch(function (error) { busy(""); problem(error.message); });
   }
@@ -130,6 +137,8 @@
     });
   }
 
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
   function show(data) {
     result = data;
     chars = Array.from(data.text);
@@ -138,8 +147,7 @@
     var meta = data.meta || {};
     $("title").textContent = meta.title || (asked.url ? asked.url : "Your article");
     $("byline").textContent = [meta.site, meta.author, meta.published, meta.url].filter(Boolean).join(" · ");
-    $("summary").textContent = data.summary.spans + " fragment" + (data.summary.spans === 1 ? "" : "s") +
-      ", " + Math.round(data.summary.coverage * 100) + "% of the text" +
+    $("summary").textContent = plural(data.summary.spans, "fragment") + ", " + Math.round(data.summary.coverage * 100) + "% of the text" +
       (meta.language && meta.language !== "en" ? "; language: " + meta.language +
         " (the model knows English news only)" : "") + ". Model " + data.model + ".";
     drawFilters();
@@ -167,8 +175,18 @@
     if (!list.childNodes.length) { add(list, "p", "muted", "No technique found."); }
   }
 
-  function visible() {
+  function shown() {
     return result.spans.filter(function (s) { return on[s.technique] && s.confidence >= minimum; });
+  }
+
+  // What the filters hide, said in words: the counts above are the whole analysis
+  function describeShown(spans) {
+    var hidden = Object.keys(on).filter(function (name) { return !on[name]; }).length;
+    if (spans.length === result.spans.length) { $("shown").textContent = ""; return; }
+    $("shown").textContent = "Showing " + spans.length + " of " + plural(result.spans.length, "fragment") +
+      (minimum > 0 ? ": confidence " + minimum.toFixed(2) + " or more" : ":") +
+      (hidden ? (minimum > 0 ? ", " : " ") + plural(hidden, "technique") + " hidden" : "") +
+      ". Downloads hold what is shown.";
   }
 
   // The text cut at every boundary of the shown spans: [start, end, spans covering it].
@@ -186,7 +204,8 @@
 
   function draw() {
     hideTip();
-    var spans = visible(), article = $("article"), counts = {};
+    var spans = shown(), article = $("article"), counts = {};
+    describeShown(spans);
     spans.forEach(function (s) { counts[s.technique] = (counts[s.technique] || 0) + 1; });
     document.querySelectorAll(".count").forEach(function (c) {
       c.textContent = counts[c.getAttribute("data-t")] || 0;
@@ -327,6 +346,11 @@
 
   function isMark(el) { return el && el.classList && el.classList.contains("frag"); }
 
+  function readSlider() {
+    minimum = Number($("threshold").value) || 0;
+    $("threshold-value").textContent = minimum.toFixed(2);
+  }
+
   function wire() {
     var article = $("article");
     // hover with a mouse; a finger taps (click), and its emulated mouse events are ignored
@@ -347,15 +371,21 @@
     });
     document.addEventListener("click", function (e) { if (!tip.contains(e.target)) { hideTip(); } });
     document.addEventListener("keydown", function (e) { if (e.key === "Escape") { hideTip(); } });
+    article.addEventListener("keydown", function (e) {   // and Enter or Space brings it back
+      if ((e.key === "Enter" || e.key === " ") && isMark(e.target)) { e.preventDefault(); showTip(e.target); }
+    });
 
     $("ask").addEventListener("submit", analyse);
     $("text").addEventListener("keydown", function (e) {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { analyse(e); }
     });
     $("threshold").addEventListener("input", function () {
-      minimum = Number($("threshold").value);
-      $("threshold-value").textContent = minimum.toFixed(2);
-      draw();
+      readSlider();
+      if (result) { draw(); }
+    });
+    window.addEventListener("pageshow", function () {    // the browser may have put it back where it was (Back)
+      readSlider();
+      if (result) { draw(); }
     });
     $("download-json").addEventListener("click", function () { download("/v1/analyze", "json"); });
     $("download-html").addEventListener("click", function () { download("/v1/report", "html"); });
@@ -366,10 +396,14 @@
     });
   }
 
-  // Downloads hold what is shown: the same request with the shown techniques and confidence.
+  // Downloads hold what is shown: the same request with the shown confidence, and every technique
+  // but those unticked (so the files name only those as left out).
   function download(path, kind) {
-    var body = Object.assign({}, asked, {threshold: minimum,
-      techniques: Object.keys(on).filter(function (name) { return on[name]; })});
+    var body = Object.assign({}, asked, {threshold: minimum});
+    if (Object.keys(on).some(function (name) { return !on[name]; })) {
+      body.techniques = techniques.map(function (t) { return t.name; })
+        .filter(function (name) { return on[name] !== false; });
+    }
     busy("Preparing the download…");
     call("POST", path, body).then(function (r) { return r.blob(); }).then(function (blob) {
       var link = document.createElement("a");
