@@ -27,6 +27,7 @@ def test_every_ptc_technique_maps_into_semeval2023_and_back():
     unmapped = {n for n, ptc in FROM_SEMEVAL2023.items() if ptc is None}
     assert unmapped == {"Appeal_to_Hypocrisy", "Questioning_the_Reputation", "Appeal_to_Values",
                         "Consequential_Oversimplification", "Appeal_to_Time", "Obfuscation-Vagueness-Confusion"}
+    assert FROM_SEMEVAL2023["Doubt"] == "Doubt"          # the 2023 label is Doubt, as in the PTC
 
 
 @pytest.mark.parametrize("given,name", [("Slogans", "Slogans"), ("loaded language", "Loaded_Language"),

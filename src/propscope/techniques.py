@@ -23,9 +23,10 @@ class Technique:
 
 CATALOGUE: tuple[Technique, ...] = (
     Technique("Appeal_to_Authority", "Appeal to authority",
-              "Claims something is true because an authority or expert said so, without other evidence.",
+              "Claims something is true because an authority or expert said so, without other evidence; "
+              "also when the person quoted is no authority at all (a testimonial).",
               "#1f77b4",
-              'Leading economists agree the plan will work, so there is nothing left to debate.',
+              "The plan will work: the country's leading economists have said so.",
               ('Appeal_to_Authority',)),
     Technique("Appeal_to_fear-prejudice", "Appeal to fear or prejudice",
               "Builds support by stirring anxiety, panic or prejudice against an alternative or a group.",
@@ -38,12 +39,13 @@ CATALOGUE: tuple[Technique, ...] = (
               'Millions have already switched, so why are you waiting?',
               ('Appeal_to_Popularity', 'Guilt_by_Association')),
     Technique("Black-and-White_Fallacy", "Black-and-white fallacy",
-              "Presents two options as the only ones possible when more exist.",
+              "Presents two options as the only ones possible when more exist; at its extreme, tells the "
+              "audience exactly what to do, as if there were no other choice.",
               "#7f7f7f",
               'Either you support the new law or you want criminals to walk free.',
               ('False_Dilemma-No_Choice',)),
     Technique("Causal_Oversimplification", "Causal oversimplification",
-              "Gives a single cause for an issue that has several.",
+              "Gives a single cause for an issue that has several, or puts all the blame on one person or group.",
               "#bcbd22",
               'Prices went up because the new mayor took office.',
               ('Causal_Oversimplification',)),
@@ -51,7 +53,7 @@ CATALOGUE: tuple[Technique, ...] = (
               "Questions the credibility of someone or something to undermine it.",
               "#17becf",
               'Can we really trust a minister who changes his mind every week?',
-              ('Casting_Doubt',)),
+              ('Doubt',)),
     Technique("Exaggeration,Minimisation", "Exaggeration or minimisation",
               "Makes something seem much larger, better or worse than it is, or downplays it.",
               "#ff7f0e",
@@ -118,7 +120,7 @@ def lookup(name: str) -> Technique:
 # SemEval-2023 Task 3 (subtask 3): 23 techniques in 6 groups. Those with no PTC counterpart
 # are listed so users of the newer taxonomy see what propscope does not look for.
 SEMEVAL2023_GROUPS: dict[str, tuple[str, ...]] = {
-    "Attack on reputation": ("Name_Calling-Labeling", "Guilt_by_Association", "Casting_Doubt",
+    "Attack on reputation": ("Name_Calling-Labeling", "Guilt_by_Association", "Doubt",
                              "Appeal_to_Hypocrisy", "Questioning_the_Reputation"),
     "Justification": ("Flag_Waving", "Appeal_to_Authority", "Appeal_to_Popularity", "Appeal_to_Values",
                       "Appeal_to_Fear-Prejudice"),
