@@ -205,6 +205,13 @@ def test_a_damaged_model_file_is_one_line_and_exit_3(tmp_path, folder, damaged, 
     r = run("detect", str(folder), env={"PROPSCOPE_MODEL_DIR": str(model), "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert r.returncode == 3 and "Traceback" not in r.stderr
     assert r.stderr.startswith(f"propscope: model folder {model} is incomplete or damaged") and r.stderr.count("\n") == 1
+    assert "run the propscope train (or combine) command that made it again" in r.stderr     # not a reinstall
+
+
+def test_an_explicit_model_wins_over_the_model_folder_setting(tmp_path):
+    r = run("model", "--model", "large", env={"PROPSCOPE_MODEL_DIR": str(BUNDLED["fast"])})
+    assert r.returncode == 0 and r.stdout != run("model", "--model", "fast").stdout
+    assert run("model", env={"PROPSCOPE_MODEL_DIR": str(BUNDLED["large"])}).stdout == r.stdout
 
 
 def test_a_bad_setting_read_before_the_command_is_one_line_too(folder):

@@ -77,9 +77,30 @@ def test_semeval2021_memes_map_to_ptc(tmp_path):
      "article 1 0-2: 'no technique' is not one of the 14 techniques"),
     (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("1\tSlogan\t0\t2\n"),
      "article 1 0-2: 'Slogan' is not one of the 14 techniques"),
+    (lambda root: [p.write_bytes(p.read_bytes().replace(b"\n", b"\r\n")) for p in (root / "articles").iterdir()],
+     "has Windows line endings"),
 ])
 def test_a_damaged_split_is_refused_with_what_is_wrong(tmp_path, damage, message):
     root = write_split(tmp_path / "d")
     damage(root)
     with pytest.raises(InputError, match=re.escape(message)):
         load_split(root)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{", "not valid JSON"),
+    ('[{"id": "1", "text": "Liars!", "labels": [{"start": 0, "end": 5, "technique": "Made up"}]}]',
+     "unknown technique 'Made up'"),
+    ('[{"id": "1", "text": "Liars!", "labels": [{"start": 0, "end": 50, "technique": "Smears"}]}]',
+     "ends past its text"),
+    ('[{"id": "1", "labels": []}]', "needs id, text and labels"),
+])
+def test_a_damaged_semeval2021_file_is_refused_with_what_is_wrong(tmp_path, content, message):
+    (tmp_path / "training_set_task2.txt").write_text(content)
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_semeval2021(tmp_path)
+
+
+def test_a_folder_without_semeval2021_files_is_refused(tmp_path):
+    with pytest.raises(InputError, match="no \\*_task2.txt files"):
+        load_semeval2021(tmp_path)

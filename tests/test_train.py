@@ -407,3 +407,13 @@ def test_low_rank_state_keeps_the_update_whole_at_full_rank_and_its_largest_part
         with torch.no_grad():
             got = model.encode(ids, mask)[1]
         assert torch.allclose(got, want, atol=1e-4) == close
+
+
+def test_more_layers_than_the_encoder_has_are_refused():
+    from propscope.errors import InputError
+    from propscope.model.pretrained import encoder_dir
+    from propscope.train.model import SpanModel
+    base_dir, _ = encoder_dir("all-MiniLM-L6-v2")
+    assert len(SpanModel(str(base_dir), layers=6).encoder.encoder.layer) == 6
+    with pytest.raises(InputError, match="--layers 9: the encoder has 6 layers"):
+        SpanModel(str(base_dir), layers=9)

@@ -152,8 +152,8 @@ def _blind_names(func):
     return click.option("--blind-names/--no-blind-names", default=None, expose_value=False, is_eager=True,
                         callback=set_it,
                         help="Read each run of names as a placeholder word (the same name as the same word), "
-                             "so that who is named cannot change what is flagged (the default), or read names "
-                             "as written: more accurate on the news the model learned from, but names then move results "
+                             "so that who is named changes little of what is flagged (the default), or read names "
+                             "as written: about as accurate, but names then move more of the results "
                              "(see 'propscope model').")(noting)
 
 
@@ -162,13 +162,14 @@ def _model(func):
     def set_it(ctx, param, value):
         if value is not None:
             os.environ[settings.SETTINGS["model"].env] = value
+            os.environ.pop(settings.SETTINGS["model_dir"].env, None)    # what is asked for wins over the environment
         return value
     return click.option("--model", "model_name", type=click.Choice(["fast", "large", "combined"]), default=None,
                         expose_value=False, is_eager=True, callback=set_it,
                         help="fast (the default); large: a second opinion, all 12 layers of the encoder, "
                              "trained on text with names blinded, several times slower; or combined: the two "
                              "read together, the most accurate and the slowest "
-                             "(see 'propscope model --model combined').")(_blind_names(func))
+                             "(see 'propscope model --model combined'). Wins over PROPSCOPE_MODEL_DIR.")(_blind_names(func))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -616,9 +617,9 @@ def train(data, out, epochs, fold, seed, base, lr, lora_rank, ship_rank, frozen_
                    "(for models trained on every article).")
 @friendly
 def combine(models, data, out, weights, twins):
-    """Read trained models together: MODELS (a bundled model's name or a model folder; the first picks
-    the techniques) average their tag probabilities, with settings and calibration tuned for the mean.
-    Use the result with PROPSCOPE_MODEL_DIR=OUT."""
+    """Read trained models together: MODELS (a bundled model's name or a model folder; the first one's
+    tokens mark the fragments) average their tag and technique probabilities, weighted, with settings
+    and calibration tuned for the mean. Use the result with PROPSCOPE_MODEL_DIR=OUT."""
     from .train.combine import combine as run
     try:
         weighted = [float(w) for w in weights.split(",")] if weights else [1.0] * len(models)
@@ -683,7 +684,7 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
     from .engine import detector
     if report.copies and not report.meets_target and detector().common is None:
         click.echo("names were read as written: the default reading (--blind-names) reads every name as the "
-                   "same placeholder, so that names cannot change the result: see 'propscope model'", err=True)
+                   "same placeholder, so that swapping names changes little of the result: see 'propscope model'", err=True)
 
 
 @main.command()

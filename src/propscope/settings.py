@@ -34,9 +34,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "large (all 12, trained on text with names blinded: several times slower) or combined (the two read "
             "together: the most accurate, and the slowest; see The model)."),
     Setting("model_dir", "", "Folder of a model to use instead of the bundled ones."),
-    Setting("blind_names", "1", "1 reads each run of names as a placeholder word (the same name as the same word), so that who is named cannot "
-            "change what is flagged; 0 reads names as written (more accurate on the news the model learned "
-            "from, but names then move results: see the model card).", kind="switch"),
+    Setting("blind_names", "1", "1 reads each run of names as a placeholder word (the same name as the same word), so that swapping "
+            "one name for another changes little of what is flagged; 0 reads names as written (about as "
+            "accurate, but names then move more of the results: see the model card).", kind="switch"),
     Setting("fetch_timeout", "15", "Seconds a web page may take to arrive, redirects included.", minimum=1,
             maximum=3600, kind="number"),
     Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused).", minimum=1,

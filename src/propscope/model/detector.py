@@ -148,7 +148,18 @@ def _config(folder: Path) -> dict:
     try:
         return json.loads((folder / "config.json").read_text())
     except (OSError, ValueError) as exc:
-        raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
+        raise damaged(folder, str(exc)) from None
+
+
+def damaged(folder: Path, why: str) -> ModelError:
+    """A model folder that cannot be read, and how to mend it: a bundled one comes with propscope, a
+    trained one from the command that made it (an interrupted training leaves one so)."""
+    if any(Path(folder).resolve() == bundled.resolve() for bundled in BUNDLED.values()):
+        fix = "reinstall propscope"
+    else:
+        fix = ("run the propscope train (or combine) command that made it again, or choose another model "
+               "(PROPSCOPE_MODEL_DIR)")
+    return ModelError(f"model folder {folder} is incomplete or damaged ({why}); {fix}")
 
 
 class _Doc:
@@ -181,7 +192,7 @@ class Detector:
                 if "crf_pairs" in head else None
             self.tokenizer = load_tokenizer(str(folder / "tokenizer.json"))
         except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-            raise ModelError(f"model folder {folder} is incomplete or damaged ({exc}); reinstall propscope") from None
+            raise damaged(folder, str(exc)) from None
         import onnxruntime as ort
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = settings.get_int("threads") if threads is None else threads
@@ -194,8 +205,7 @@ class Detector:
             self.session = ort.InferenceSession(str(encoder), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:        # onnxruntime's own types: a file cut short, or not a model at all
             said = str(exc).strip().splitlines()
-            raise ModelError(f"model folder {folder} is incomplete or damaged ({encoder.name}: "
-                             f"{said[0][:200] if said else type(exc).__name__}); reinstall propscope") from None
+            raise damaged(folder, f"{encoder.name}: {said[0][:200] if said else type(exc).__name__}") from None
         self.folder = folder
         self.cls_id, self.sep_id, self.pad_id = special_ids(self.tokenizer)
         self.window = int(self.config["window"])

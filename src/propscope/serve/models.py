@@ -32,8 +32,8 @@ class AnalyzeRequest(BaseModel):
     any_language: bool = Field(False, description="Analyse text that is confidently not English too.")
     blind_names: bool | None = Field(None, description="Read each run of names as a placeholder word (the same name as "
                                                        "the same word), so that "
-                                                       "who is named cannot change what is flagged (less accurate; "
-                                                       "see the model card). Default: the server's setting. A model "
+                                                       "swapping one name for another changes little of what is "
+                                                       "flagged (see the model card). Default: the server's setting. A model "
                                                        "trained on blinded text reads names blinded whatever is "
                                                        "asked.")
 

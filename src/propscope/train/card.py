@@ -100,7 +100,7 @@ def _reading(cfg: dict) -> str:
         out += ("- Beside the token ids the encoder reads nine hand-made cues per token, added to its word\n"
                 "  embeddings: how often the word, and a word pair or triple holding it, came before and\n"
                 "  comes after in the article; a capital inside a sentence; all capitals; inside quotation\n"
-                "  marks. The encoder is uncased and reads 256 tokens at a time: these carry what it cannot see.\n")
+                f"  marks. The encoder is uncased and reads {cfg['window']} tokens at a time: these carry what it cannot see.\n")
     if cfg.get("blind_names"):
         how = ("as a placeholder word, the same name as the same word and each new one\n"
                "  as the next (\"Alpha\", \"Beta\", ... in order of first appearance), so who is named\n"
@@ -224,6 +224,11 @@ def _sensitive(tuned: dict) -> str:
             "(same calibration; settings chosen on these articles).\n")
 
 
+def _cpu(cfg: dict) -> str:
+    threads = cfg.get("threads", 2)
+    return f"{threads} CPU thread{'s' if threads != 1 else ''}"
+
+
 def _data_use(info: dict) -> str:
     """Which articles trained the model, and which chose its thresholds and calibration."""
     cfg, minutes = info["config"], info["train_minutes"]
@@ -232,9 +237,9 @@ def _data_use(info: dict) -> str:
     if twin is None:
         return (f"on {info['train_articles']} PTC train articles{extra}; {info['held_out_articles']}\n"
                 f"  articles (fold {cfg['fold']} of {cfg['folds']}, by a hash of the article id) held out for choosing\n"
-                f"  thresholds, calibrating and reporting. Training took {minutes} min on a 2-core CPU.")
+                f"  thresholds, calibrating and reporting. Training took {minutes} min on {_cpu(cfg)}.")
     return (f"on all {info['train_articles']} PTC train articles{extra}\n"
-            f"  ({minutes} min on a 2-core CPU). Its thresholds, calibration and the figures below come from\n"
+            f"  ({minutes} min on {_cpu(cfg)}). Its thresholds, calibration and the figures below come from\n"
             f"  its twin: the same recipe trained on {twin['train_articles']} of them with {twin['held_out_articles']} "
             f"(fold {twin['fold']} of {cfg['folds']}, by a hash\n"
             f"  of the article id) held out for choosing thresholds, calibrating and reporting. This model\n"
@@ -258,10 +263,11 @@ def _blinded(placeholders: list[str] | None) -> str:
     how = ("as a placeholder word, the\n"
            f"  same name as the same word and each new one as the next (\"{placeholders[0]}\", \"{placeholders[1]}\", "
            f"... in order of first\n  appearance): swapping who is named leaves what the encoder reads unchanged, "
-           "while which names\n  recur still shows, so \"Russia\" and \"China\" cannot change what is flagged.\n") \
+           "while which names\n  recur still shows, so swapping one name it recognises for another (\"Russia\" for \"China\") leaves\n"
+           "  what is flagged as it was; names it misses (a lower-case \"russian\") still count.\n") \
         if placeholders and len(placeholders) > 1 else \
-        ("as one placeholder word,\n  so \"Russia\" and \"China\" read alike and who is named cannot change "
-         "what is flagged.\n")
+        ("as one placeholder word,\n  so \"Russia\" and \"China\" read alike: swapping one name it recognises for "
+         "another leaves what is\n  flagged as it was; names it misses (a lower-case \"russian\") still count.\n")
     return ("- Blind to names by default: the encoder reads each run of names (capitalised words that the\n"
             "  training articles seldom or never write in lower case, with the capitalised words around\n"
             "  them, and acronyms: \"The White House\", \"President Obama\", \"US\") " + how +

@@ -53,6 +53,10 @@ def load_split(root: str | Path) -> list[Article]:
     for path in paths:
         aid = article_id(path)
         text = read_article(path)
+        if "\r" in text:         # a checkout or editor that made the line ends CRLF: every offset after moves
+            raise errors.bad_split(root, f"article {aid} has Windows line endings (\\r\\n), and PTC offsets count "
+                                         "a line end as one character, so its gold spans would point at other "
+                                         "text; convert the articles back (dos2unix, or git's core.autocrlf false)")
         spans = tuple(sorted(gold.pop(aid, ())))
         if any(s.end > len(text) for s in spans):
             raise errors.bad_split(root, f"a gold span of article {aid} ends past its {len(text):,} characters")
@@ -90,15 +94,35 @@ def load_semeval2021(folder: str | Path) -> list[Article]:
     """
     import json
 
-    from ..techniques import FROM_SEMEVAL2021
+    paths = sorted(Path(folder).glob("*_task2.txt"))
+    if not paths:
+        raise errors.InputError(f"{folder}: no *_task2.txt files (SemEval-2021 Task 6's subtask 2 files, "
+                                "e.g. training_set_task2.txt)")
     out, seen = [], set()
-    for path in sorted(Path(folder).glob("*_task2.txt")):
-        for rec in json.loads(path.read_text(encoding="utf-8")):
-            if rec["text"] in seen:      # one meme is in two splits
-                continue
-            seen.add(rec["text"])
-            aid = f"meme-{rec['id']}"
-            spans = tuple(sorted({Span(aid, lab["start"], lab["end"], FROM_SEMEVAL2021[lab["technique"]] or "")
-                                  for lab in rec["labels"] if lab["end"] > lab["start"]}))
-            out.append(Article(aid, rec["text"], spans))
+    for path in paths:
+        try:
+            records = json.loads(read_article(path, max_chars=1 << 40))
+            for rec in records:
+                if rec["text"] in seen:      # one meme is in two splits
+                    continue
+                seen.add(rec["text"])
+                aid = f"meme-{rec['id']}"
+                spans = tuple(sorted({Span(aid, lab["start"], lab["end"], _semeval2021_name(lab["technique"]))
+                                      for lab in rec["labels"] if lab["end"] > lab["start"]}))
+                if any(sp.end > len(rec["text"]) for sp in spans):
+                    raise ValueError(f"a span of meme {rec['id']} ends past its text")
+                out.append(Article(aid, rec["text"], spans))
+        except json.JSONDecodeError as exc:
+            raise errors.InputError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise errors.InputError(f"{path}: not a SemEval-2021 Task 6 subtask 2 file ({exc}); each record "
+                                    "needs id, text and labels of start, end and technique") from None
     return out
+
+
+def _semeval2021_name(technique: str) -> str:
+    """The PTC name of a SemEval-2021 technique; "" for one without a PTC counterpart."""
+    from ..techniques import FROM_SEMEVAL2021
+    if technique not in FROM_SEMEVAL2021:
+        raise ValueError(f"unknown technique {technique!r}")
+    return FROM_SEMEVAL2021[technique] or ""

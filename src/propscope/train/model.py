@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import AutoModel
+from transformers import AutoConfig, AutoModel
 from transformers.utils import logging as hf_logging
 
+from ..errors import InputError
 from ..model.features import N_FEATURES, N_TOKEN_FEATURES
 from ..techniques import NAMES
 
@@ -31,6 +32,9 @@ def _pretrained(encoder_dir: str, layers: int = 0) -> nn.Module:
     the others are left out on purpose, so the loader's report of them is not shown)."""
     if not layers:
         return AutoModel.from_pretrained(encoder_dir)
+    depth = AutoConfig.from_pretrained(encoder_dir).num_hidden_layers
+    if layers > depth:        # the loader would add layers of random weights, and say so only in its log
+        raise InputError(f"--layers {layers}: the encoder has {depth} layers; keep {depth} or fewer")
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:

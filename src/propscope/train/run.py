@@ -20,7 +20,8 @@ from .model import SpanModel
 
 
 # what a model folder holds of the model last trained into it, besides its weights
-STALE = ("training.json", "validation.json", "config.json", "MODEL_CARD.md", "neutrality.json")
+STALE = ("training.json", "validation.json", "config.json", "MODEL_CARD.md", "neutrality.json",
+         "frozen.json", "frozen.bin", "state.low_rank.pt")        # the last three: only a frozen or low-rank run writes them
 
 
 def train_and_export(data: str | Path, out: str | Path, cfg: TrainConfig, log=print,
