@@ -7,7 +7,13 @@ def test_words_follow_the_figures():
     assert Reliability("x", 0.6, 0.5).found == "often found" and Reliability("x", 0.6, 0.5).right == "usually right"
     weak = Reliability("x", 0.1, 0.05)
     assert weak.found == "often missed" and weak.right == "rarely right"
-    assert "5% of these fragments" in weak.summary and "10% of what it marked" in weak.summary
+    assert "5% of these fragments' text" in weak.summary and "10% of what it marked so" in weak.summary
+
+
+def test_words_follow_the_figures_as_they_are_shown():
+    edge = Reliability("x", 0.199, 0.1496)       # shown as 20% and 15%
+    assert "20% of what it marked" in edge.summary and edge.right == "sometimes right"
+    assert edge.found == "sometimes found"
 
 
 def test_from_validation_reads_span_technique_figures():

@@ -224,8 +224,9 @@ FORMATS = ["terminal", "json", "jsonl", "csv", "semeval", "html"]
 @click.option("--techniques", "only", multiple=True, metavar="NAMES",
               help="Show only these techniques (comma-separated names, labels or SemEval-2023 names; see 'propscope techniques').")
 @click.option("--sensitive", is_flag=True,
-              help="Mark more of the text: fragments the model is less sure of, and longer ones (neighbours "
-                   "join), with lower confidences; for exploring an article, not for scoring.")
+              help="Mark more of the text: fragments the model is less sure of, and longer ones, with lower "
+                   "confidences; neighbours join, so a fragment may change technique or give way to a longer "
+                   "one. For exploring an article, not for scoring.")
 @click.option("--allow-private", is_flag=True, help="Let URLs reach loopback, private and link-local addresses.")
 @click.option("--any-language", is_flag=True, help="Analyse text that does not look English too.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")

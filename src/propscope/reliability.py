@@ -20,12 +20,12 @@ class Reliability:
     recall: float
 
     @property
-    def found(self) -> str:
-        return next(words for floor, words in FOUND if self.recall >= floor)
+    def found(self) -> str:        # judged as shown: 0.199 reads 20%, and is "sometimes"
+        return next(words for floor, words in FOUND if round(self.recall, 2) >= floor)
 
     @property
     def right(self) -> str:
-        return next(words for floor, words in RIGHT if self.precision >= floor)
+        return next(words for floor, words in RIGHT if round(self.precision, 2) >= floor)
 
     @property
     def f1(self) -> float:
@@ -34,8 +34,8 @@ class Reliability:
 
     @property
     def summary(self) -> str:
-        return (f"{self.found}, {self.right} (on held-out articles it found {self.recall:.0%} of these fragments; "
-                f"{self.precision:.0%} of what it marked was right)")
+        return (f"{self.found}, {self.right} (on held-out articles it marked {self.recall:.0%} of these "
+                f"fragments' text; {self.precision:.0%} of what it marked so was right)")
 
 
     def to_dict(self) -> dict:

@@ -28,7 +28,7 @@ class AnalyzeRequest(BaseModel):
                                          description="Keep only these techniques (PTC names, labels or "
                                                      "SemEval-2023 names; GET /v1/techniques lists them).")
     sensitive: bool = Field(False, description="Mark more of the text, at lower confidence (neighbouring "
-                                               "fragments join): for exploring an article, not for scoring.")
+                                               "fragments join, so one may change technique): for exploring an article, not for scoring.")
     any_language: bool = Field(False, description="Analyse text that is confidently not English too.")
     blind_names: bool | None = Field(None, description="Read each run of names as a placeholder word (the same name as "
                                                        "the same word), so that "

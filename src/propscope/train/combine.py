@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import InputError, unwritable
 from ..model.combined import Combined, member_folder
 from ..model.detector import BUNDLED, trained_blind
-from .card import _folds, _settings
+from .card import _folds, _settings, in_short, known_limits, per_technique
 from .config import shared_recipe
 from .data import load_split
 from .tune import tune
@@ -129,15 +129,16 @@ def write_card(out: Path) -> None:
                         + (", trained on blinded text: it reads names blinded in either reading"
                            if trained_blind(member_folder(out, m["model"])) else "") for m in config["members"])
     twins = "" if tuned["members_tuned_on"] == config["members"] else \
-        ("Tuned and scored with these twins in their place (the same recipes, a fold held out):\n"
-         + "\n".join(f"- `{m['model']}`" for m in tuned["members_tuned_on"]) + "\n\n")
+        "Tuned and scored with twins in their place (the same recipes, a fold held out: the command below).\n\n"
     bundled = [f"`propscope model --model {m['model']}`" for m in config["members"] if m["model"] in BUNDLED]
     cards = f"The members' own cards (recipe, data, known limits): {', '.join(bundled)}.\n\n" if bundled else ""
     blinded = "blind" in tuned
     readings = (f"Names blinded (the default): {_figures(tuned['blind'])}.\n\n"
                 f"Names as written (`--no-blind-names`): {_figures(tuned)}.\n") if blinded else \
         f"Names blinded (its first member was trained so): {_figures(tuned)}.\n"
+    default = tuned["blind"] if blinded else tuned
     text = (f"# propscope combined model {config['version']}\n\n"
+            f"{in_short(default, tuned['held_out_articles'])}\n"
             "Each token's tag probabilities are the weighted mean of these models' (the first one's\n"
             "tokens; another tokenisation is matched by the characters it covers), and so are each\n"
             "fragment's technique probabilities, each model's span head reading its own states:\n"
@@ -146,5 +147,6 @@ def write_card(out: Path) -> None:
             f"{tuned['held_out_articles']} articles no member trained on;\n"
             "each figure below is measured on one half of them with settings chosen on the other.\n\n"
             f"{readings}{_folds(out, blinded, training['config']) or _ONE_FOLD}\n"
+            f"{per_technique(default, blinded)}\n{known_limits(default, tuned['held_out_articles'])}\n"
             f"Made with `{tuned['command']}`.\n")
     (out / "MODEL_CARD.md").write_text(text)
