@@ -99,7 +99,7 @@ def test_bundled_models_are_tuned_through_their_twins(split, twins, tmp_path):
     assert r.returncode == 0, r.stderr
     config = json.loads((out / "config.json").read_text())
     assert [m["model"] for m in config["members"]] == ["fast", "large"]
-    assert "Tuned and scored with these twins" in (out / "MODEL_CARD.md").read_text()
+    assert "Tuned and scored with twins in their place" in (out / "MODEL_CARD.md").read_text()
 
 
 @pytest.mark.parametrize("args, message", [

@@ -66,8 +66,9 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
     max_bytes = settings.get_int("fetch_max_bytes")
     max_redirects = settings.get_int("fetch_max_redirects")
     asked = url
-    with _Cutoff(timeout) as cutoff, httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"},
-                      follow_redirects=False, trust_env=False) as client:
+    headers = {"User-Agent": USER_AGENT, "Accept": "text/html,text/plain;q=0.9"}
+    with _Cutoff(timeout) as cutoff, \
+            httpx.Client(timeout=timeout, headers=headers, follow_redirects=False, trust_env=False) as client:
         for _ in range(max_redirects + 1):
             try:
                 target = httpx.URL(url)
