@@ -80,13 +80,23 @@ def test_batch_writes_part_files_and_a_rerun_resumes(tmp_path, monkeypatch):
     assert again.exit_code == 0 and "0 articles analysed" in again.output and "1 already there" in again.output
 
 
+def test_batch_names_the_articles_that_failed_and_exits_1_with_the_rest_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    lines = [json.dumps({"id": str(i), "body": BODY}) for i in range(12)] + [json.dumps({"id": "ok", "text": BODY})]
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(main, ["batch", "a.jsonl", "-o", "out", "--format", "jsonl", "--threads", "1"])
+    assert result.exit_code == 1, result.output
+    assert result.output.count("a.jsonl, line at byte") == 10 and "and 2 more" in result.output
+    assert "13 articles analysed" in result.output and "12 of them failed" in result.output
+    rows = [json.loads(line) for line in (tmp_path / "out" / "part-000000.jsonl").read_text().splitlines()]
+    assert rows[-1]["id"] == "ok" and rows[-1]["spans"] and rows[-1]["error"] is None
+
+
 def test_batch_errors_are_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "1", "body": BODY}) + "\n")
     (tmp_path / "b.parquet").write_bytes(b"not parquet")
     for args, message in [(["nothing.jsonl"], "nothing.jsonl: no such file or folder"),
-                          (["a.jsonl"], "a.jsonl, line at byte 0: no text"),
                           (["b.parquet"], "b.parquet: not a readable Parquet file"),
                           (["--address", "auto", "a.jsonl"], "use it with --engine ray")]:
         result = runner.invoke(main, ["batch", "-o", "out", *args])

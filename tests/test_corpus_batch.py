@@ -51,12 +51,15 @@ def read_rows(folder: Path) -> list[dict]:
 
 
 def expected_rows(records: list[dict], sensitive: bool = False) -> list[dict]:
-    """What a direct ``detect_many`` of the articles gives, as batch rows."""
+    """What a direct ``detect_many`` of the articles gives, as batch rows (the language guessed
+    where the input has none, as analyze notes it)."""
     from propscope.model.detector import Detector
+    from propscope.text.language import guess
     det = Detector(threads=1)
     found = det.detect_many(((r["id"], r["text"]) for r in records), sensitive)
-    kept = ("id", "text", "url", "outlet", "title", "author", "published", "language")
-    return [row({c: r.get(c) for c in kept}, det.version, spans) for r, (_, spans) in zip(records, found)]
+    kept = ("id", "text", "url", "outlet", "title", "author", "published")
+    return [row({**{c: r.get(c) for c in kept}, "language": r.get("language") or guess(r["text"])[0] or None},
+                det.version, spans) for r, (_, spans) in zip(records, found)]
 
 
 # -- the plan and the parts --------------------------------------------------------------------
@@ -66,8 +69,15 @@ def test_jsonl_parts_hold_every_line_once(tmp_path, size):
     source = write_jsonl(tmp_path / "in.jsonl", records, blank_every=5)
     job = plan([str(source)], tmp_path / "out", fmt="parquet", part_size=size, sensitive=False)
     assert [a["id"] for p in job.parts for a in read(p)] == [r["id"] for r in records]
-    if size == 3:
-        assert 5 <= len(job.parts) <= 12
+    lines = len(source.read_text().splitlines())         # blank ones too
+    assert len(job.parts) == -(-lines // size)
+
+
+def test_jsonl_parts_hold_the_part_size_however_long_or_uneven_the_lines(tmp_path):
+    records = [{"id": "big", "text": "word " * 300_000}] + articles(250)    # a first line of 1.5 MB
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    job = plan([str(source)], tmp_path / "out", fmt="parquet", part_size=50, sensitive=False)
+    assert [len(list(read(p))) for p in job.parts] == [50] * 5 + [1]
 
 
 def test_parquet_parts_hold_every_row_once_as_strings(tmp_path):
@@ -104,7 +114,7 @@ def test_folders_give_their_jsonl_and_parquet_files(tmp_path):
     write_parquet(d / "a.parquet", articles(3, first=2))
     (d / "notes.txt").write_text("not an input")
     job = plan([str(d)], tmp_path / "out", fmt="jsonl", part_size=10, sensitive=False)
-    assert [Path(p).name for p, _ in job.inputs] == ["a.parquet", "b.jsonl"]
+    assert [Path(i[0]).name for i in job.inputs] == ["a.parquet", "b.jsonl"]
     assert [a["id"] for p in job.parts for a in read(p)] == ["a2", "a3", "a4", "a0", "a1"]
     again = plan([str(d), str(d / "b.jsonl"), str(d / "b.jsonl")], tmp_path / "out2", fmt="jsonl",
                  part_size=10, sensitive=False)
@@ -126,6 +136,28 @@ def test_the_plan_is_kept_and_another_run_into_its_folder_refused(tmp_path):
         plan([str(source)], tmp_path, fmt="parquet", part_size=2, sensitive=False)
 
 
+def test_an_input_edited_to_the_same_size_is_another_run(tmp_path):
+    import os
+    source = write_jsonl(tmp_path / "in.jsonl", articles(5))
+    plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+    size = source.stat().st_size
+    source.write_text(source.read_text().replace("a0", "b0"))
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))   # however coarse the clock
+    assert source.stat().st_size == size
+    with pytest.raises(InputError, match="in.jsonl changed since"):
+        plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+
+
+def test_a_plan_saved_without_input_times_is_still_resumed(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", articles(5))
+    first = plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+    saved = json.loads((tmp_path / "out" / PLAN).read_text())
+    saved["inputs"] = [i[:2] for i in saved["inputs"]]          # as written before 2026-12-06
+    del saved["any_language"]
+    (tmp_path / "out" / PLAN).write_text(json.dumps(saved))
+    assert plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False).parts == first.parts
+
+
 def test_bad_inputs_are_clear_errors(tmp_path):
     def fails(paths, message):
         with pytest.raises(InputError, match=message):
@@ -139,10 +171,6 @@ def test_bad_inputs_are_clear_errors(tmp_path):
     fails([write_parquet(tmp_path / "no-text.parquet", [{"id": "1", "body": "x"}])], "no text column")
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 this is not parquet")
     fails([tmp_path / "broken.parquet"], "not a readable Parquet file")
-    (tmp_path / "bad.jsonl").write_text("{not json}\n")
-    fails([tmp_path / "bad.jsonl"], r"bad.jsonl, line at byte 0: not JSON")
-    write_jsonl(tmp_path / "no-id.jsonl", [{"text": "words"}])
-    fails([tmp_path / "no-id.jsonl"], "no id; batch needs id and text")
     source = write_jsonl(tmp_path / "in.jsonl", articles(2))
     with pytest.raises(InputError, match="use it with --engine ray"):
         run([str(source)], tmp_path / "out", address="auto")
@@ -150,13 +178,16 @@ def test_bad_inputs_are_clear_errors(tmp_path):
         run([str(source)], tmp_path / "out", engine="spark")
 
 
-def test_a_bad_line_past_the_first_fails_with_its_place(tmp_path):
+def test_a_record_that_cannot_be_read_is_a_row_with_its_error_and_place(tmp_path):
     source = tmp_path / "in.jsonl"
     good = json.dumps(articles(1)[0]) + "\n"
-    source.write_text(good + '{"id": "x", "text": 5}\n')
+    source.write_text(good + '{"id": "x", "text": 5}\n{not json}\n{"text": "no id"}\n[1]\n')
     job = plan([str(source)], tmp_path / "out", fmt="parquet", part_size=5, sensitive=False)
-    with pytest.raises(InputError, match=f"line at byte {len(good)}: text is not a string"):
-        list(read(job.parts[0]))
+    got = list(read(job.parts[0]))
+    assert [(a["id"], a["error"] is None) for a in got] == [("a0", True), ("x", False), (None, False),
+                                                          (None, False), (None, False)]
+    assert got[1]["error"].endswith(f"line at byte {len(good)}: text is not a string")
+    assert "not JSON" in got[2]["error"] and "no id" in got[3]["error"] and "not a JSON object" in got[4]["error"]
 
 
 # -- analysing and resuming with the real model ---------------------------------------------------
@@ -168,7 +199,7 @@ def test_a_worker_writes_the_rows_detect_many_gives(tmp_path, fmt):
     out = tmp_path / "out"
     job = plan([str(source)], out, fmt=fmt, part_size=4, sensitive=True)
     worker = Worker(str(out), job.model, fmt, sensitive=True, threads=1)
-    assert sum(worker(p) for p in job.parts) == 6
+    assert [worker(p) for p in job.parts] == [(4, []), (2, [])]
     assert read_rows(out) == expected_rows(records, sensitive=True)
     assert any(r["spans"] for r in read_rows(out))
 
@@ -199,3 +230,49 @@ def test_parquet_output_without_pyarrow_is_refused_before_any_work(tmp_path, mon
     with pytest.raises(InputError, match=r"Parquet output needs the corpus extra.*or --format jsonl"):
         plan([str(source)], tmp_path / "out", fmt="parquet", part_size=10, sensitive=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_an_article_that_cannot_be_analysed_fails_alone_and_says_why(tmp_path, monkeypatch, fmt):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "3000")
+    good = articles(3)
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps(good[0]), '{"id": "no-text"}', '{"id": "number", "text": 5}', "{broken",
+             json.dumps({"id": "long", "text": "The corrupt elites lie. " * 200}),
+             json.dumps({"id": "german", "text": "Die korrupten Eliten haben wieder einmal jeden Patrioten in "
+                                                 "diesem großen Land verraten, wie immer."}),
+             '{"id": "surrogate", "text": "The traitors \\ud800 lied."}',
+             json.dumps({"id": "empty", "text": "  "}), json.dumps(good[1]), json.dumps(good[2])]
+    source.write_text("\n".join(lines) + "\n")
+    report = run([str(source)], tmp_path / "out", fmt=fmt, part_size=4, threads=1)
+    rows = read_rows(tmp_path / "out")
+    assert [r["id"] for r in rows] == ["a0", "no-text", "number", None, "long", "german", "surrogate", "empty",
+                                       "a1", "a2"]
+    failed = [r["id"] for r in rows if r["error"]]
+    assert failed == ["no-text", "number", None, "long", "german", "surrogate"]
+    assert all(not r["spans"] for r in rows if r["error"])
+    assert report.articles == 10 and len(report.failures) == 6 and report.written == 3
+    said = " | ".join(report.failures)
+    for words in ("no text", "text is not a string", "not JSON", "over the limit of 3,000 characters",
+                  "looks like German", "not valid Unicode"):
+        assert words in said
+    assert all("in.jsonl, line at byte" in f for f in report.failures)     # each with its place
+    kept = [r for r in rows if not r["error"]]
+    assert kept[1:] == expected_rows([{"id": "empty", "text": "  "}, *good[1:]])
+    assert kept[0] == expected_rows(good[:1])[0]
+    again = run([str(source)], tmp_path / "out2", fmt=fmt, part_size=4, threads=1, any_language=True)
+    assert [f for f in again.failures if "German" in f] == []
+
+
+@pytest.mark.model
+def test_a_worker_takes_on_the_runs_settings_before_its_model(tmp_path, monkeypatch):
+    from propscope.corpus.batch import _settings
+    from propscope.model.detector import Detector
+    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", "0")
+    wanted = Detector(threads=1).version                      # names as written
+    sent = _settings()
+    assert sent["PROPSCOPE_BLIND_NAMES"] == "0"
+    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", "1")          # an actor on a cluster started apart
+    assert Detector(threads=1).version != wanted
+    assert Worker(str(tmp_path), wanted, "jsonl", threads=1, environment=sent).detector.version == wanted

@@ -7,12 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from test_corpus_batch import articles, expected_rows, read_rows, write_jsonl, write_parquet
 
 from propscope.corpus.batch import PLAN, run
-from propscope.errors import InputError, PropscopeError
+from propscope.errors import ModelError, PropscopeError
 
 pytestmark = pytest.mark.model
 
@@ -60,28 +61,73 @@ def test_a_killed_run_loses_nothing_and_redoes_nothing(tmp_path):
     assert read_rows(out) == expected_rows(records)
 
 
-def test_a_worker_error_reaches_the_caller(tmp_path):
-    source = tmp_path / "in.jsonl"
-    write_jsonl(source, articles(3))
-    with source.open("a") as f:
-        f.write('{"id": "late"}\n')
-    with pytest.raises(InputError, match="line at byte .*: no text"):
+def a_run_for_another_model(monkeypatch):
+    """The run's plan names a model its workers (processes of their own) do not have."""
+    import propscope.model.detector
+    monkeypatch.setattr(propscope.model.detector, "current_version", lambda: "2020.01.01+another")
+
+
+def test_a_worker_error_reaches_the_caller(tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "in.jsonl", articles(3))
+    a_run_for_another_model(monkeypatch)
+    with pytest.raises(ModelError, match="the run's is 2020.01.01[+]another"):
         run([str(source)], tmp_path / "out", workers=2, part_size=1)
+    assert not list((tmp_path / "out").glob("part-*"))
 
 
-def test_a_worker_error_stops_the_run_and_keeps_whole_parts(tmp_path):
-    """Parts not started when one fails are not started at all; the parts written stay, whole."""
-    records = articles(40)
+def test_an_article_that_fails_does_not_stop_the_run(tmp_path):
+    records = articles(12)
     records[2] = {"id": "no-text"}
     source = write_jsonl(tmp_path / "in.jsonl", records)
+    report = run([str(source)], tmp_path / "out", workers=2, part_size=2)
+    assert report.written == report.parts == 6 and len(report.failures) == 1 and "no text" in report.failures[0]
+    assert [r["id"] for r in read_rows(tmp_path / "out")] == [r["id"] for r in records]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_end_when_their_run_is_killed(tmp_path):
+    """kill -9 of the command alone: its workers, waiting on a pipe no one writes, end by themselves."""
+    source = write_jsonl(tmp_path / "in.jsonl", articles(200))
     out = tmp_path / "out"
-    with pytest.raises(InputError, match="no text"):
-        run([str(source)], out, workers=1, part_size=1)
-    parts = len(json.loads((out / PLAN).read_text())["parts"])
-    assert 1 <= len(list(out.glob("part-*"))) < parts // 2
-    assert not list(out.glob(".part-*"))
-    ids = [r["id"] for r in read_rows(out)]
-    assert ids[:2] == ["a0", "a1"] and set(ids) < {r["id"] for r in records if "text" in r}
+    cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", "2",
+           "--workers", "2", "--threads", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and not list(out.glob("part-*")):
+            time.sleep(0.05)
+        workers = [pid for pid in _children(proc.pid) if _running(pid)]
+        assert workers, "no worker was running"
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 15
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _running(pid)]
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 # -- Ray ------------------------------------------------------------------------------------------
@@ -117,7 +163,15 @@ def test_ray_resumes_and_reports_a_worker_error_plainly(local_ray, tmp_path):
     assert (again.written, again.already) == (1, first.parts - 1) and read_rows(out) == expected_rows(records)
     with source.open("a") as f:
         f.write('{"id": "late"}\n')
-    with pytest.raises(InputError, match="line at byte .*: no text") as caught:
+    late = run([str(source)], tmp_path / "late", engine="ray", part_size=1)
+    assert len(late.failures) == 1 and "line at byte" in late.failures[0] and "no text" in late.failures[0]
+
+
+@pytest.mark.ray
+def test_ray_reports_a_worker_error_plainly(local_ray, tmp_path, monkeypatch):
+    source = write_jsonl(tmp_path / "in.jsonl", articles(2))
+    a_run_for_another_model(monkeypatch)
+    with pytest.raises(ModelError, match="the run's is 2020.01.01[+]another") as caught:
         run([str(source)], tmp_path / "bad", engine="ray", part_size=1)
     assert "Traceback" not in str(caught.value) and "ray" not in type(caught.value).__module__
 

@@ -486,21 +486,30 @@ def export(db, outlets, since, until, search, model, fmt, output):
               help="Format of the part files.")
 @click.option("--part-size", type=click.IntRange(1), default=1000, show_default=True, help="Articles per part file.")
 @click.option("--sensitive", is_flag=True, help="Decode with the model's lower thresholds: more of the text marked, lower confidences.")
+@click.option("--any-language", is_flag=True, help="Analyse text that does not look English too (else its row fails).")
 @_model
 @friendly
-def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sensitive):
+def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sensitive, any_language):
     """Analyse a large corpus of JSON Lines or Parquet files into a folder of part files.
 
     INPUT: a .jsonl or .parquet file, or a folder of them; every article needs an id and a text
     (url, outlet, title, author, published and language are kept too). Each part file holds a
-    row per article with its spans. Safe to interrupt: run the same command again to write the
-    parts that are missing.
+    row per article with its spans; an article that cannot be analysed (no text, too long, not
+    English...) gets a row with its error, and the run goes on. Safe to interrupt: run the same
+    command again to write the parts that are missing.
     """
-    from .corpus.batch import run
+    from .corpus.batch import SHOWN_FAILURES, run
     with _stages() as progress:
         report = run(list(inputs), output, engine=engine, workers=workers, threads=threads, address=address,
-                     fmt=fmt, part_size=part_size, sensitive=sensitive, progress=progress)
+                     fmt=fmt, part_size=part_size, sensitive=sensitive, any_language=any_language,
+                     progress=progress)
+    for failure in report.failures[:SHOWN_FAILURES]:
+        click.echo(f"propscope: {failure}", err=True)
+    if len(report.failures) > SHOWN_FAILURES:
+        click.echo(f"propscope: ... and {len(report.failures) - SHOWN_FAILURES} more (the rows' error column)", err=True)
     click.echo(report.summary(), err=True)
+    if report.failures:
+        sys.exit(1)
 
 
 @main.command()

@@ -2,25 +2,28 @@
 of part files out (Parquet or JSON Lines), one row per article with its metadata, its text, the
 model's version and its spans.
 
-A run is planned first: each input file is cut into parts of about ``part_size`` articles
-(Parquet by rows; JSON Lines by bytes, a line belonging to the part it starts in), and the plan
-is saved in the output folder. A worker loads the model once, then reads, analyses and writes
-one part at a time, under a temporary name renamed when complete. Running the same command
-again writes only the missing parts: a killed run loses the parts in progress, nothing else,
-and redoes nothing. ``engines`` runs the workers: processes here, or actors of a Ray cluster.
+A run is planned first: each input file is cut into parts of ``part_size`` articles
+(Parquet by rows; JSON Lines by lines, found in one pass over the file and kept as byte ranges),
+and the plan is saved in the output folder. A worker loads the model once, then reads, analyses
+and writes one part at a time, under a temporary name renamed when complete. Running the same
+command again writes only the missing parts: a killed run loses the parts in progress, nothing
+else, and redoes nothing. A record that cannot be analysed (no text, not JSON, too long, not
+English...) is a row with its ``error`` and no spans: the run goes on. ``engines`` runs the
+workers: processes here, or actors of a Ray cluster.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .. import errors, settings
-from ..errors import InputError, ModelError
+from ..errors import InputError, ModelError, PropscopeError
 from ..output import atomic
 from ..spans import Span
 from .store import OUTLET_FIELDS, outlet_fields
@@ -31,7 +34,8 @@ FORMATS = ("parquet", "jsonl")
 SUFFIXES = {".jsonl": "jsonl", ".parquet": "parquet"}
 PLAN = "_propscope_batch.json"       # pyarrow and Ray skip names starting with _ or . when reading a folder
 PART_SIZE = 1000                     # articles per part
-SAMPLE = 1 << 20                     # bytes of a JSON Lines file read to size its parts
+CHUNK = 8 << 20                      # bytes of a JSON Lines file read at a time to find its parts
+SHOWN_FAILURES = 10                  # failed articles named on stderr; the rest are in the error column
 
 
 @dataclass(frozen=True)
@@ -50,18 +54,29 @@ class Part:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a run does: its settings, its inputs (path and size) and its parts."""
+    """What a run does: its settings, its inputs (path, size and time modified) and its parts."""
 
     model: str
     sensitive: bool
     fmt: str
     part_size: int
-    inputs: tuple[tuple[str, int], ...]
+    inputs: tuple[tuple, ...]
     parts: tuple[Part, ...] = ()
+    any_language: bool = False
 
-    def same_run(self, other: Plan) -> bool:
-        return (self.model, self.sensitive, self.fmt, self.part_size, self.inputs) == (
-            other.model, other.sensitive, other.fmt, other.part_size, other.inputs)
+    def differences(self, other: Plan) -> list[str]:
+        """What ``other`` (a fresh plan) does otherwise; an input saved without its time (before
+        2026-12-06) is compared by path and size."""
+        said = [f"{name} {mine} then, {theirs} now" for name, mine, theirs in (
+            ("model", self.model, other.model), ("sensitive", self.sensitive, other.sensitive),
+            ("format", self.fmt, other.fmt), ("part size", self.part_size, other.part_size),
+            ("any language", self.any_language, other.any_language)) if mine != theirs]
+        if [i[0] for i in self.inputs] != [i[0] for i in other.inputs]:
+            said.append(f"{len(self.inputs)} inputs then, {len(other.inputs)} now")
+        else:
+            said += [f"{old[0]} changed since" for old, new in zip(self.inputs, other.inputs)
+                     if tuple(old) != tuple(new)[:len(old)]][:1]
+        return said
 
 
 @dataclass
@@ -69,16 +84,19 @@ class Report:
     parts: int = 0
     already: int = 0        # parts written by an earlier run
     written: int = 0        # parts written by this run
-    articles: int = 0       # articles in the parts this run wrote
+    articles: int = 0       # articles in the parts this run wrote, failed ones included
     model: str = ""
     seconds: float = 0.0
     output: str = ""
+    failures: list[str] = field(default_factory=list)    # of the articles this run wrote
 
     def summary(self) -> str:
         rate = f" ({self.articles / self.seconds:.1f} articles/s)" if self.articles and self.seconds else ""
         before = f", {self.already} already there" if self.already else ""
+        failed = (f"; {len(self.failures)} of them failed (their rows hold the error, and no spans)"
+                  if self.failures else "")
         return (f"{self.articles} articles analysed by model {self.model} in {self.written} parts{rate}"
-                f"{before}; {self.parts} parts in {self.output}")
+                f"{failed}{before}; {self.parts} parts in {self.output}")
 
 
 Progress = Callable[[str, int, int | None], None]      # (stage, done, total or None)
@@ -86,13 +104,15 @@ Progress = Callable[[str, int, int | None], None]      # (stage, done, total or 
 
 def run(inputs: list[str], output: str | Path, *, engine: str = "local", workers: int = 1,
         threads: int | None = None, address: str | None = None, fmt: str = "parquet",
-        part_size: int = PART_SIZE, sensitive: bool = False, progress: Progress | None = None) -> Report:
+        part_size: int = PART_SIZE, sensitive: bool = False, any_language: bool = False,
+        progress: Progress | None = None) -> Report:
     """Analyse every article of ``inputs`` (JSON Lines or Parquet files, or folders of them, each
     article with an ``id`` and a ``text``) into part files in the folder ``output``.
 
     ``workers`` processes (``engine="local"``) or Ray actors (``"ray"``; on the cluster at
     ``address``, else on a Ray started here) each load the model once and use ``threads``
-    inference threads. Run it again after a failure: only the missing parts are written."""
+    inference threads. Run it again after a failure: only the missing parts are written.
+    ``any_language``: analyse text that is confidently not English too (else such a row fails)."""
     from . import engines
     if engine not in engines.ENGINES:
         raise InputError(f"unknown engine {engine!r}; use one of {', '.join(engines.ENGINES)}")
@@ -103,25 +123,35 @@ def run(inputs: list[str], output: str | Path, *, engine: str = "local", workers
     if engine == "local":           # Ray actors are placed on the cluster, which may have the cores
         settings.check_workers(workers)
     out = Path(output).resolve()
-    job = plan(inputs, out, fmt=fmt, part_size=part_size, sensitive=sensitive)
+    job = plan(inputs, out, fmt=fmt, part_size=part_size, sensitive=sensitive, any_language=any_language)
     for stale in out.glob(".part-*"):           # temporary files of a run that was killed
         stale.unlink(missing_ok=True)
     pending = [p for p in job.parts if not (out / p.name(fmt)).exists()]
     report = Report(parts=len(job.parts), already=len(job.parts) - len(pending), model=job.model, output=str(output))
     started = time.perf_counter()
     if pending:
-        worker = {"output": str(out), "model": job.model, "fmt": fmt, "sensitive": sensitive}
-        for articles in engines.ENGINES[engine](pending, worker, workers=workers, threads=threads, address=address):
+        worker = {"output": str(out), "model": job.model, "fmt": fmt, "sensitive": sensitive,
+                  "any_language": any_language, "environment": _settings()}
+        for articles, failures in engines.ENGINES[engine](pending, worker, workers=workers, threads=threads,
+                                                          address=address):
             report.written += 1
             report.articles += articles
+            report.failures += failures
             if progress:
                 progress("analysing", report.written, len(pending))
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _settings() -> dict[str, str]:
+    """This run's propscope settings, for workers that do not share its environment (Ray actors
+    on a cluster started apart: --model, --no-blind-names and the limits must reach them)."""
+    return {s.env: os.environ[s.env] for s in settings.SETTINGS.values() if s.env in os.environ}
+
+
 # -- the plan ---------------------------------------------------------------------------------
-def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: bool) -> Plan:
+def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: bool,
+         any_language: bool = False) -> Plan:
     """The run's plan: the one saved in the folder ``out`` when it is the same run, else a new
     one, saved there (the folder is made if missing)."""
     if part_size < 1:
@@ -134,13 +164,13 @@ def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: b
     except OSError as exc:
         raise InputError(f"{out}: cannot make the output folder ({exc.strerror})") from None
     from ..model.detector import current_version
-    fresh = Plan(current_version(), sensitive, fmt, part_size, tuple((str(f), f.stat().st_size) for f in files))
+    fresh = Plan(current_version(), sensitive, fmt, part_size,
+                 tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files), any_language=any_language)
     saved = out / PLAN
     if saved.exists():
         old = _load_plan(saved)
-        if not old.same_run(fresh):
-            raise InputError(f"{out} holds a run with other inputs or settings (model {old.model}, "
-                             f"{len(old.inputs)} inputs, {old.fmt}, sensitive {old.sensitive}); "
+        if changed := old.differences(fresh):
+            raise InputError(f"{out} holds a run with other inputs or settings ({'; '.join(changed)}); "
                              "give another output folder, or delete that one")
         return old
     parts: list[Part] = []
@@ -148,7 +178,7 @@ def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: b
         cut = _parquet_parts if SUFFIXES[path.suffix.lower()] == "parquet" else _jsonl_parts
         for start, end in cut(path, part_size):
             parts.append(Part(len(parts), str(path), SUFFIXES[path.suffix.lower()], start, end))
-    job = Plan(fresh.model, sensitive, fmt, part_size, fresh.inputs, tuple(parts))
+    job = Plan(fresh.model, sensitive, fmt, part_size, fresh.inputs, tuple(parts), any_language)
     with atomic(saved, "w") as f:
         json.dump({**asdict(job), "parts": [asdict(p) for p in parts]}, f, indent=1)
     return job
@@ -158,7 +188,8 @@ def _load_plan(path: Path) -> Plan:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Plan(data["model"], data["sensitive"], data["fmt"], data["part_size"],
-                    tuple(tuple(i) for i in data["inputs"]), tuple(Part(**p) for p in data["parts"]))
+                    tuple(tuple(i) for i in data["inputs"]), tuple(Part(**p) for p in data["parts"]),
+                    bool(data.get("any_language", False)))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a propscope batch plan ({exc}); give another output folder") from None
 
@@ -211,25 +242,35 @@ def _parquet_parts(path: Path, size: int) -> list[tuple[int, int]]:
 
 
 def _jsonl_parts(path: Path, size: int) -> list[tuple[int, int]]:
-    """Byte ranges holding about ``size`` lines each, from the mean length of the first lines."""
+    """Byte ranges of ``size`` lines each (blank ones counted), found in one pass over the file:
+    however long or uneven its lines, a part holds what the part size says."""
+    starts, lines, offset = [0], 0, 0
     try:
-        total = path.stat().st_size
         with path.open("rb") as f:
-            head = f.read(SAMPLE)
+            while chunk := f.read(CHUNK):
+                n = chunk.count(b"\n")
+                if lines + n < size:                # no part ends in this chunk
+                    lines += n
+                else:
+                    at = chunk.find(b"\n")
+                    while at >= 0:
+                        lines += 1
+                        if lines == size:
+                            starts.append(offset + at + 1)
+                            lines = 0
+                        at = chunk.find(b"\n", at + 1)
+                offset += len(chunk)
     except OSError as exc:
         raise errors.unreadable(path, exc.strerror or str(exc)) from None
-    complete = head if len(head) == total else head[:head.rfind(b"\n") + 1]
-    first = next((line for line in complete.split(b"\n") if line.strip()), None)
-    if first is not None:
-        _article(_json(first, path, 0), path, 0)         # a bad file fails now, not in a worker
-    lines = complete.count(b"\n") + (not complete.endswith(b"\n") and bool(complete))
-    step = max(1, size * len(complete) // lines) if lines else max(1, total)
-    return [(start, min(start + step, total)) for start in range(0, total, step)]
+    if starts[-1] >= offset:                        # the last part ended with the file
+        starts.pop()
+    return list(zip(starts, [*starts[1:], offset]))
 
 
 # -- one part ---------------------------------------------------------------------------------
 def read(part: Part) -> Iterator[dict]:
-    """The part's articles: id and text as strings, the other known columns as strings or None."""
+    """The part's articles: id and text as strings, the other known columns as strings or None,
+    ``error`` None; a record that cannot be read has its ``error`` said, with its place."""
     path = Path(part.path)
     if part.kind == "parquet":
         yield from _parquet_rows(path, part.start, part.end)
@@ -245,7 +286,7 @@ def read(part: Part) -> Iterator[dict]:
                 if not line:
                     return
                 if line.strip():
-                    yield _article(_json(line, path, at), path, at)
+                    yield _readable(line, path, at)
                 at += len(line)
     except OSError as exc:
         raise errors.unreadable(path, exc.strerror or str(exc)) from None
@@ -266,17 +307,30 @@ def _parquet_rows(path: Path, start: int, end: int) -> Iterator[dict]:
     for batch in f.iter_batches(batch_size=1024, row_groups=groups, columns=columns):
         lo, hi = max(start - at, 0), min(end - at, batch.num_rows)
         for i, record in enumerate(batch.slice(lo, max(hi - lo, 0)).to_pylist()):
-            yield _article(record, path, at + lo + i, unit="row")
+            yield _checked(record, path, at + lo + i, unit="row")
         at += batch.num_rows
         if at >= end:
             return
 
 
-def _json(line: bytes, path: Path, at: int):
+def _readable(line: bytes, path: Path, at: int) -> dict:
     try:
-        return json.loads(line)
+        record = json.loads(line)
     except ValueError as exc:
-        raise InputError(f"{path}, line at byte {at}: not JSON ({exc})") from None
+        return failed(f"{path}, line at byte {at}: not JSON ({exc})")
+    return _checked(record, path, at)
+
+
+def _checked(record, path: Path, at: int, unit: str = "line at byte") -> dict:
+    try:
+        return _article(record, path, at, unit)
+    except InputError as exc:
+        return failed(str(exc), record.get("id") if isinstance(record, dict) else None)
+
+
+def failed(error: str, article_id=None) -> dict:
+    """The row of an article that could not be analysed."""
+    return {**{c: None for c in COLUMNS}, "id": _string(article_id), "error": error}
 
 
 def _article(record, path: Path, at: int, unit: str = "line at byte") -> dict:
@@ -291,7 +345,7 @@ def _article(record, path: Path, at: int, unit: str = "line at byte") -> dict:
     article = {c: _string(record.get(c)) for c in COLUMNS}
     # the outlet, as analyze and ingest read it: outlet, else source, else site
     article["outlet"] = next((_string(record[k]) for k in outlet_fields(record) if record.get(k) is not None), None)
-    return article
+    return {**article, "error": None, "where": where}
 
 
 def _string(value) -> str | None:
@@ -304,7 +358,8 @@ def _schema():
     import pyarrow as pa
     span = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("technique", pa.string()),
                       ("confidence", pa.float64())])
-    return pa.schema([*((c, pa.string()) for c in COLUMNS), ("model", pa.string()), ("spans", pa.list_(span))])
+    return pa.schema([*((c, pa.string()) for c in COLUMNS), ("model", pa.string()), ("spans", pa.list_(span)),
+                      ("error", pa.string())])
 
 
 def write(path: Path, rows: list[dict], fmt: str) -> None:
@@ -322,26 +377,47 @@ def write(path: Path, rows: list[dict], fmt: str) -> None:
 
 
 def row(article: dict, model: str, spans: list[Span]) -> dict:
-    return {**article, "model": model, "spans": [
-        {"start": s.start, "end": s.end, "technique": s.technique, "confidence": s.confidence} for s in spans]}
+    return {**{c: article.get(c) for c in COLUMNS}, "model": model, "spans": [
+        {"start": s.start, "end": s.end, "technique": s.technique, "confidence": s.confidence} for s in spans],
+        "error": article.get("error")}
 
 
 class Worker:
     """Loads the model once, with ``threads`` inference threads; then reads, analyses and writes
-    one part at a time into the folder ``output``."""
+    one part at a time into the folder ``output``. ``environment``: the run's propscope settings,
+    taken on before the model loads."""
 
-    def __init__(self, output: str, model: str, fmt: str, sensitive: bool = False, threads: int | None = None):
+    def __init__(self, output: str, model: str, fmt: str, sensitive: bool = False, threads: int | None = None,
+                 any_language: bool = False, environment: dict[str, str] | None = None):
         from ..model.detector import load
+        os.environ.update(environment or {})
         self.output, self.model, self.fmt, self.sensitive = Path(output), model, fmt, sensitive
+        self.any_language = any_language
         self.detector = load(threads=threads)
         if self.detector.version != model:
             raise ModelError(f"this worker's model is {self.detector.version}, the run's is {model}: "
                              "install the same propscope on every machine")
 
-    def __call__(self, part: Part) -> int:
-        """Analyse and write one part; the number of articles it holds."""
-        articles = list(read(part))
-        found = self.detector.detect_many(((a["id"], a["text"]) for a in articles), self.sensitive)
-        rows = [row(a, self.model, spans) for a, (_, spans) in zip(articles, found)]
+    def __call__(self, part: Part) -> tuple[int, list[str]]:
+        """Analyse and write one part; the number of articles it holds, and what failed of them."""
+        articles = [self._checked(a) for a in read(part)]
+        good = [a for a in articles if a["error"] is None]
+        found = iter(self.detector.detect_many(((a["id"], a["text"]) for a in good), self.sensitive))
+        rows = [row(a, self.model, [] if a["error"] else next(found)[1]) for a in articles]
         write(self.output / part.name(self.fmt), rows, self.fmt)
-        return len(rows)
+        return len(rows), [a["error"] for a in articles if a["error"]]
+
+    def _checked(self, article: dict) -> dict:
+        """The article as ``analyze`` would take it: within the length limit, valid Unicode,
+        English unless any language is allowed (its language noted); else its error."""
+        if article["error"] is not None:
+            return article
+        from ..inputs import Document, Options, checked
+        from ..text.read import check_size
+        try:
+            check_size(article["text"], article["where"])
+            doc = checked(Document(article["text"], article["id"], article["where"]),
+                          Options(any_language=self.any_language))
+        except PropscopeError as exc:     # its text kept, as far as it can be written (a lone surrogate cannot)
+            return {**article, "error": str(exc), "text": article["text"].encode("utf-8", "replace").decode()}
+        return {**article, "language": article["language"] or doc.meta.get("language")}

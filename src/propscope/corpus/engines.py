@@ -1,7 +1,7 @@
 """Where batch workers run: processes on this machine (``local``), or actors of a Ray cluster
 (``ray``, the ``cluster`` extra). Each engine takes the parts still to write, starts
-``workers`` workers that each load the model once, and yields each part's number of articles
-as it is written. Workers write their parts themselves, so the output folder must be one that
+``workers`` workers that each load the model once, and yields each part's number of articles,
+and the errors of those that failed, as it is written. Workers write their parts themselves, so the output folder must be one that
 every worker can reach (on a cluster: shared storage)."""
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
@@ -20,7 +22,7 @@ from .batch import Part, Worker
 
 
 def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | None = None,
-          address: str | None = None) -> Iterator[int]:
+          address: str | None = None) -> Iterator[tuple[int, list[str]]]:
     """A pool of ``workers`` processes; by default the cores are shared out among them.
 
     When a part fails, or the caller stops, the parts not started are dropped and those running
@@ -43,20 +45,29 @@ _failed: PropscopeError | None = None
 
 def _start(worker: dict) -> None:
     global _worker, _failed
+    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     try:
         _worker = Worker(**worker)
     except PropscopeError as exc:      # raised by the first part, as the error it is (a failing initializer breaks the pool)
         _failed = exc
 
 
-def _analyse(part: Part) -> int:
+def _orphaned(parent: int) -> None:
+    """End this worker when the run that started it is gone (killed with SIGKILL, it cannot say so):
+    it would wait on its pipe for ever."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
+def _analyse(part: Part) -> tuple[int, list[str]]:
     if _worker is None:
         raise _failed or PropscopeError("the worker did not start")
     return _worker(part)
 
 
 def ray(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | None = None,
-        address: str | None = None) -> Iterator[int]:
+        address: str | None = None) -> Iterator[tuple[int, list[str]]]:
     """A Ray Data pool of ``workers`` actors, each reserving ``threads`` CPUs (default 1) for its
     inference threads; on the cluster at ``address``, else on a Ray started here for the run."""
     try:
@@ -77,7 +88,7 @@ def ray(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | Non
         for row in dataset.iter_rows():
             if row["error"]:                        # Ray keeps only the text of a worker's exception
                 raise getattr(errors, row["error"], PropscopeError)(row["message"])
-            yield int(row["articles"])
+            yield int(row["articles"]), json.loads(row["failures"])
     finally:
         if started:
             ray.shutdown()
@@ -114,9 +125,10 @@ class _RayWorker:
         try:
             if self.failed:
                 raise self.failed
-            return {"articles": [self.worker(Part(**json.loads(part)))], "error": [""], "message": [""]}
+            articles, failures = self.worker(Part(**json.loads(part)))
+            return {"articles": [articles], "failures": [json.dumps(failures)], "error": [""], "message": [""]}
         except PropscopeError as exc:           # passed back as data, to be raised again as itself
-            return {"articles": [0], "error": [type(exc).__name__], "message": [str(exc)]}
+            return {"articles": [0], "failures": ["[]"], "error": [type(exc).__name__], "message": [str(exc)]}
 
 
 ENGINES = {"local": local, "ray": ray}
