@@ -1,6 +1,7 @@
 """Batch analysis: the plan, reading parts, writing them, resuming; the local engine runs it."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -243,16 +244,18 @@ def test_an_article_that_cannot_be_analysed_fails_alone_and_says_why(tmp_path, m
              json.dumps({"id": "german", "text": "Die korrupten Eliten haben wieder einmal jeden Patrioten in "
                                                  "diesem großen Land verraten, wie immer."}),
              '{"id": "surrogate", "text": "The traitors \\ud800 lied."}',
+             '{"id": "id\\udc00", "text": "The traitors lied."}',
              json.dumps({"id": "empty", "text": "  "}), json.dumps(good[1]), json.dumps(good[2])]
     source.write_text("\n".join(lines) + "\n")
     report = run([str(source)], tmp_path / "out", fmt=fmt, part_size=4, threads=1)
     rows = read_rows(tmp_path / "out")
-    assert [r["id"] for r in rows] == ["a0", "no-text", "number", None, "long", "german", "surrogate", "empty",
-                                       "a1", "a2"]
+    assert [r["id"] for r in rows] == ["a0", "no-text", "number", None, "long", "german", "surrogate", "id\ufffd",
+                                       "empty", "a1", "a2"]
     failed = [r["id"] for r in rows if r["error"]]
-    assert failed == ["no-text", "number", None, "long", "german", "surrogate"]
+    assert failed == ["no-text", "number", None, "long", "german", "surrogate", "id\ufffd"]
     assert all(not r["spans"] for r in rows if r["error"])
-    assert report.articles == 10 and len(report.failures) == 6 and report.written == 3
+    assert report.articles == 11 and len(report.failures) == 7 and report.written == 3
+    assert "the id is not valid Unicode" in report.failures[-1]
     said = " | ".join(report.failures)
     for words in ("no text", "text is not a string", "not JSON", "over the limit of 3,000 characters",
                   "looks like German", "not valid Unicode"):
@@ -273,6 +276,8 @@ def test_a_worker_takes_on_the_runs_settings_before_its_model(tmp_path, monkeypa
     wanted = Detector(threads=1).version                      # names as written
     sent = _settings()
     assert sent["PROPSCOPE_BLIND_NAMES"] == "0"
-    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", "1")          # an actor on a cluster started apart
-    assert Detector(threads=1).version != wanted
+    assert sent["PROPSCOPE_MODEL_DIR"] is None
+    monkeypatch.setenv("PROPSCOPE_BLIND_NAMES", "1")          # an actor on a cluster started apart,
+    monkeypatch.setenv("PROPSCOPE_MODEL_DIR", str(tmp_path / "elsewhere"))    # with settings of its own
     assert Worker(str(tmp_path), wanted, "jsonl", threads=1, environment=sent).detector.version == wanted
+    assert "PROPSCOPE_MODEL_DIR" not in os.environ

@@ -205,3 +205,46 @@ def test_a_3xx_that_names_no_new_address_is_one_request_and_said(site, status, h
     with pytest.raises(FetchError, match=f"answered {status}"):
         fetch(site.url + "/a", allow_private=True)
     assert [p for p, _ in site.requests] == ["/a"]
+
+
+def test_a_tls_server_that_trickles_is_cut_off_at_the_timeout_too(tmp_path, monkeypatch):
+    """TLS wraps the connection's socket into another: the cut must reach that one."""
+    import functools
+    import shutil
+    import socket
+    import ssl
+    import subprocess
+    import threading
+
+    import httpx
+
+    from propscope.text import fetch as module
+    if not shutil.which("openssl"):
+        pytest.skip("needs openssl for a test certificate")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def trickle():
+        conn, _ = server.accept()
+        with context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(4096)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            try:
+                for _ in range(25):          # a header byte every 0.2 s
+                    tls.sendall(b"y")
+                    time.sleep(0.2)
+            except OSError:
+                pass
+    threading.Thread(target=trickle, daemon=True).start()
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
+    monkeypatch.setattr(module.httpx, "Client", functools.partial(httpx.Client, verify=False))   # self-signed
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no answer within 1 s"):
+        fetch(f"https://localhost:{port}/", allow_private=True)
+    assert time.monotonic() - started < 1.5
+    server.close()

@@ -127,11 +127,15 @@ def test_plain_text_pages_without_a_charset_or_a_type_are_read_as_browsers_would
                              TEXT.replace("patriot", "\u201cpatriot\u201d").encode("cp1252"))
     site.pages["/untyped-text"] = (200, {}, TEXT.encode())
     site.pages["/untyped-page"] = (200, {}, ARTICLE_HTML.encode())
-    cp1252, text, page = load_all([site.url + "/cp1252", site.url + "/untyped-text", site.url + "/untyped-page"],
-                                  Options(allow_private=True))
+    site.pages["/commented"] = (200, {}, ("<!-- served by an old CMS " + "x" * 300 + " -->\n"
+                                          + ARTICLE_HTML.split(">", 1)[1]).encode())     # as browsers sniff it
+    cp1252, text, page, commented = load_all(
+        [site.url + "/cp1252", site.url + "/untyped-text", site.url + "/untyped-page", site.url + "/commented"],
+        Options(allow_private=True))
     assert cp1252.text == TEXT.replace("patriot", "\u201cpatriot\u201d")
     assert text.text == TEXT
     assert "stabbed every hard-working patriot" in page.text and "<p>" not in page.text
+    assert "stabbed every hard-working patriot" in commented.text and "<" not in commented.text
 
 def test_a_byte_order_mark_wins_over_the_declared_charset_as_in_browsers(site):
     page = b"\xef\xbb\xbf" + ARTICLE_HTML.replace("patriot", "patri\u00f6t").encode()

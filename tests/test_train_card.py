@@ -158,3 +158,14 @@ def test_a_combined_card_quotes_only_folds_whose_techniques_were_read_its_way(tm
     write_combined_card(tmp_path)
     card = (tmp_path / "MODEL_CARD.md").read_text()
     assert "each of 2 folds" not in card and "One fold is a small sample: " in card
+
+
+def test_the_techniques_seldom_found_are_judged_as_the_table_shows_them():
+    from propscope.train.card import known_limits, per_technique
+    figures = {"tc_per_technique": {n: {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 10}
+                                    for n in ("Slogans", "Doubt")},
+               "span_technique_per_technique": {"Slogans": {"precision": 0.2, "recall": 0.098},
+                                                "Doubt": {"precision": 0.2, "recall": 0.094}}}
+    assert "| Slogans | 0.10 |" in per_technique(figures, True)
+    limits = known_limits(figures, 70)
+    assert "Doubt" in limits and "Slogans" not in limits

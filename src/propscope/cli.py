@@ -503,12 +503,13 @@ def batch(inputs, output, engine, workers, threads, address, fmt, part_size, sen
         report = run(list(inputs), output, engine=engine, workers=workers, threads=threads, address=address,
                      fmt=fmt, part_size=part_size, sensitive=sensitive, any_language=any_language,
                      progress=progress)
-    for failure in report.failures[:SHOWN_FAILURES]:
+    failures = report.earlier + report.failures            # the output folder's, resumed runs included
+    for failure in failures[:SHOWN_FAILURES]:
         click.echo(f"propscope: {failure}", err=True)
-    if len(report.failures) > SHOWN_FAILURES:
-        click.echo(f"propscope: ... and {len(report.failures) - SHOWN_FAILURES} more (the rows' error column)", err=True)
+    if len(failures) > SHOWN_FAILURES:
+        click.echo(f"propscope: ... and {len(failures) - SHOWN_FAILURES} more (the rows' error column)", err=True)
     click.echo(report.summary(), err=True)
-    if report.failures:
+    if failures:
         sys.exit(1)
 
 

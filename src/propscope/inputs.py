@@ -145,11 +145,20 @@ def from_page(page, url: str, options: Options) -> Document:
                          "give the address of an HTML article")
     text = _declared(page.body, page.charset, url)
     plain = page.content_type in ("text/plain", "text/markdown") or (
-        not page.content_type and not looks_like_html(text))           # no type said: what it looks like
+        not page.content_type and not _sniffs_html(text))              # no type said: what it looks like
     if plain:
         check_size(text, url)
         return checked(Document(text, aid, url, {"url": page.url}), options)
     return _html(text, aid, url, options, url=page.url)
+
+
+# what a browser takes for HTML in a page served without a type (WHATWG MIME Sniffing, 7.1)
+_HTML_START = re.compile(r"\s*<(?:!doctype\s+html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p"
+                         r"|!--)(?=[\s>])|\s*<\?xml", re.IGNORECASE)
+
+
+def _sniffs_html(text: str) -> bool:
+    return looks_like_html(text) or bool(_HTML_START.match(text.lstrip("\ufeff")))
 
 
 def _declared(body: bytes, charset: str | None, where: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -89,14 +90,16 @@ class Report:
     seconds: float = 0.0
     output: str = ""
     failures: list[str] = field(default_factory=list)    # of the articles this run wrote
+    earlier: list[str] = field(default_factory=list)      # of those in the parts already there
 
     def summary(self) -> str:
         rate = f" ({self.articles / self.seconds:.1f} articles/s)" if self.articles and self.seconds else ""
         before = f", {self.already} already there" if self.already else ""
         failed = (f"; {len(self.failures)} of them failed (their rows hold the error, and no spans)"
                   if self.failures else "")
+        earlier = f" ({len(self.earlier)} failed articles among them)" if self.earlier else ""
         return (f"{self.articles} articles analysed by model {self.model} in {self.written} parts{rate}"
-                f"{failed}{before}; {self.parts} parts in {self.output}")
+                f"{failed}{before}{earlier}; {self.parts} parts in {self.output}")
 
 
 Progress = Callable[[str, int, int | None], None]      # (stage, done, total or None)
@@ -127,7 +130,8 @@ def run(inputs: list[str], output: str | Path, *, engine: str = "local", workers
     for stale in out.glob(".part-*"):           # temporary files of a run that was killed
         stale.unlink(missing_ok=True)
     pending = [p for p in job.parts if not (out / p.name(fmt)).exists()]
-    report = Report(parts=len(job.parts), already=len(job.parts) - len(pending), model=job.model, output=str(output))
+    report = Report(parts=len(job.parts), already=len(job.parts) - len(pending), model=job.model, output=str(output),
+                    earlier=[e for p in job.parts if p not in pending for e in _failures(out / p.name(fmt), fmt)])
     started = time.perf_counter()
     if pending:
         worker = {"output": str(out), "model": job.model, "fmt": fmt, "sensitive": sensitive,
@@ -143,10 +147,11 @@ def run(inputs: list[str], output: str | Path, *, engine: str = "local", workers
     return report
 
 
-def _settings() -> dict[str, str]:
+def _settings() -> dict[str, str | None]:
     """This run's propscope settings, for workers that do not share its environment (Ray actors
-    on a cluster started apart: --model, --no-blind-names and the limits must reach them)."""
-    return {s.env: os.environ[s.env] for s in settings.SETTINGS.values() if s.env in os.environ}
+    on a cluster started apart: --model, --no-blind-names and the limits must reach them, and a
+    setting the run leaves unset must not be set there); None: unset."""
+    return {s.env: os.environ.get(s.env) for s in settings.SETTINGS.values()}
 
 
 # -- the plan ---------------------------------------------------------------------------------
@@ -330,7 +335,15 @@ def _checked(record, path: Path, at: int, unit: str = "line at byte") -> dict:
 
 def failed(error: str, article_id=None) -> dict:
     """The row of an article that could not be analysed."""
-    return {**{c: None for c in COLUMNS}, "id": _string(article_id), "error": error}
+    return {**{c: None for c in COLUMNS}, "id": _writable(_string(article_id)), "error": _writable(error)}
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _writable(value: str | None) -> str | None:
+    """``value`` as UTF-8 can hold it: a lone surrogate (a JSON escape can make one) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", value) if value is not None else None
 
 
 def _article(record, path: Path, at: int, unit: str = "line at byte") -> dict:
@@ -345,6 +358,9 @@ def _article(record, path: Path, at: int, unit: str = "line at byte") -> dict:
     article = {c: _string(record.get(c)) for c in COLUMNS}
     # the outlet, as analyze and ingest read it: outlet, else source, else site
     article["outlet"] = next((_string(record[k]) for k in outlet_fields(record) if record.get(k) is not None), None)
+    for column, value in article.items():
+        if column != "text" and value is not None and _writable(value) != value:   # the text is checked as analyze checks it
+            raise InputError(f"{where}: the {column} is not valid Unicode text (a lone surrogate)")
     return {**article, "error": None, "where": where}
 
 
@@ -360,6 +376,17 @@ def _schema():
                       ("confidence", pa.float64())])
     return pa.schema([*((c, pa.string()) for c in COLUMNS), ("model", pa.string()), ("spans", pa.list_(span)),
                       ("error", pa.string())])
+
+
+def _failures(path: Path, fmt: str) -> list[str]:
+    """The errors of a part file's failed articles (none in a part written before rows had them)."""
+    if fmt == "jsonl":
+        with path.open(encoding="utf-8") as f:
+            return [e for line in f if line.strip() and (e := json.loads(line).get("error"))]
+    import pyarrow.parquet as pq
+    if "error" not in pq.read_schema(path).names:
+        return []
+    return [e for e in pq.read_table(path, columns=["error"]).column("error").to_pylist() if e]
 
 
 def write(path: Path, rows: list[dict], fmt: str) -> None:
@@ -388,9 +415,13 @@ class Worker:
     taken on before the model loads."""
 
     def __init__(self, output: str, model: str, fmt: str, sensitive: bool = False, threads: int | None = None,
-                 any_language: bool = False, environment: dict[str, str] | None = None):
+                 any_language: bool = False, environment: dict[str, str | None] | None = None):
         from ..model.detector import load
-        os.environ.update(environment or {})
+        for name, value in (environment or {}).items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         self.output, self.model, self.fmt, self.sensitive = Path(output), model, fmt, sensitive
         self.any_language = any_language
         self.detector = load(threads=threads)
@@ -419,5 +450,5 @@ class Worker:
             doc = checked(Document(article["text"], article["id"], article["where"]),
                           Options(any_language=self.any_language))
         except PropscopeError as exc:     # its text kept, as far as it can be written (a lone surrogate cannot)
-            return {**article, "error": str(exc), "text": article["text"].encode("utf-8", "replace").decode()}
+            return {**article, "error": _writable(str(exc)), "text": _writable(article["text"])}
         return {**article, "language": article["language"] or doc.meta.get("language")}

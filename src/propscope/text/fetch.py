@@ -125,7 +125,8 @@ class _Cutoff:
         self._timer.cancel()
 
     def trace(self, event: str, info: dict) -> None:
-        if event == "connection.connect_tcp.complete":
+        # TLS wraps the TCP socket into a new one (the first is detached): each is kept as it comes
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
             with self._lock:
                 self._sockets.append(info["return_value"].get_extra_info("socket"))
             if self.expired:

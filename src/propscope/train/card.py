@@ -331,7 +331,8 @@ def known_limits(tuned: dict, articles: int, more: str = "") -> str:
 
 def _rare(tuned: dict) -> str:
     spans = tuned.get("span_technique_per_technique", {})
-    missed = [BY_NAME[name].label for name, v in sorted(spans.items()) if v["recall"] < 0.1 and name in BY_NAME]
+    missed = [BY_NAME[name].label for name, v in sorted(spans.items())     # judged as the table shows it
+              if round(v["recall"], 2) < 0.1 and name in BY_NAME]
     if not missed:
         return ""
     return (f"- Some techniques are seldom or never found (found below 0.10 in the table):\n"
