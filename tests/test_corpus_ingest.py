@@ -119,6 +119,9 @@ def test_pages_already_stored_are_not_fetched_again(site, tmp_path):
         third = ingest(store, [f"{site.url}/feed"], Options(allow_private=True), analyser=Marker())
         assert (third.added, third.duplicates, third.skipped) == (0, 0, 2)
         assert [path for path, _ in site.requests] == ["/feed"]
+        site.requests.clear()
+        page = ingest(store, [f"{site.url}/a.html"], Options(allow_private=True), analyser=Marker())
+        assert (page.added, page.skipped, site.requests) == (0, 1, [])      # an address given alone: counted too
 
 
 # -- killed mid-way (SIGKILL), then run again: a real ingest with the real model --------------------

@@ -136,9 +136,10 @@ def test_feed_urls_respect_the_core_address_rules(site):
     assert "private, loopback" in str(refused)
 
 
-def test_known_urls_are_not_fetched(site):
+def test_known_urls_are_not_fetched_but_still_counted(site):
     site.pages["/a.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
-    assert list(expand([f"{site.url}/a.html"], LOCAL, known=lambda url: True)) == []
+    [item] = expand([f"{site.url}/a.html"], LOCAL, known=lambda url: True)
+    assert (item.name, item.remote) == (f"{site.url}/a.html", True)      # ingest counts it as already stored
     assert site.requests == []
 
 
@@ -148,7 +149,8 @@ def test_known_urls_are_not_fetched(site):
     (time.struct_time((2021, 3, 4, 9, 30, 0, 3, 63, 0)), "2021-03-04T09:30:00+00:00"),   # feedparser's: UTC
     ("2025-03", "2025-03"), ("2025", "2025"), ("2025-13", None), ("1736071200", None), ("20250105", "2025-01-05"), ("2024-03-05T0800", "2024-03-05T08:00:00"),
     ("2024-03-05 08:00:00", "2024-03-05T08:00:00"), ("2024-03-05T08:00:00.123+01:00", "2024-03-05T08:00:00+01:00"),
-    ("last Tuesday", None), ("", None), (None, None)])
+    ("last Tuesday", None), ("", None), (None, None), ("Dec 31, 2024 11:30 PM", None),   # not RFC 822: its PM was lost
+    ("2025-02-30", None), ("Tue,  05 Mar 2024 10:00 GMT", "2024-03-05T10:00:00+00:00")])
 def test_published_dates_become_iso(given, iso):
     assert published(given) == iso
 
@@ -243,3 +245,34 @@ def test_a_redirected_feeds_links_are_read_against_where_it_ended(site):
     [entry] = load_all([f"{site.url}/old"], LOCAL)
     assert entry.url == f"{site.url}/feeds/a1.html"
     assert entry.outlet == "My Feed Title"          # the page names no site: not the host trafilatura stands in
+
+
+def test_a_feed_entrys_date_that_cannot_be_read_fails_it_rather_than_being_guessed(site):
+    feed = RSS.format(base=site.url).replace("Thu, 04 Mar 2021 23:30:00 -0500", "2025-02-30")
+    site.pages["/feed"] = (200, {"Content-Type": "application/rss+xml"}, feed.encode())
+    site.pages["/betrayed.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    bad, _ = load_all([f"{site.url}/feed"], LOCAL)
+    assert isinstance(bad, PropscopeError) and "entry 1's date '2025-02-30' is not a date propscope reads" in str(bad)
+    assert ("/betrayed.html", ) not in [(r[0],) for r in site.requests]          # not fetched for nothing
+
+
+def test_an_xml_feed_after_a_long_preamble_is_read_as_a_feed(site):
+    preamble = '<?xml version="1.0"?>\n<!-- ' + "licence text " * 200 + "-->\n"
+    body = preamble + RSS.format(base=site.url).split("?>", 1)[1]
+    site.pages["/feed.xml"] = (200, {"Content-Type": "text/xml"}, body.encode())
+    site.pages["/betrayed.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    first, _ = load_all([f"{site.url}/feed.xml"], LOCAL)
+    assert first.outlet == "The Daily Flag" and "traitors" in first.text
+
+
+def test_a_pages_host_standing_in_for_its_site_name_is_no_outlet(site):
+    """trafilatura names a page's site by its host, less any www.: that is no outlet's name, so the
+    feed's title (or --outlet) names it."""
+    from propscope.corpus.sources import site_named
+    assert site_named({"site": "dailyflag.test:8765", "url": "http://www.dailyflag.test:8765/a"}) is None
+    assert site_named({"site": "news.example", "url": "https://news.example/a"}) is None
+    assert site_named({"site": "The Daily Flag", "url": "https://www.dailyflag.test/a"}) == "The Daily Flag"
+    untitled = ARTICLE_HTML.replace('<meta property="og:site_name"', '<meta name="x"')
+    site.pages["/plain.html"] = (200, {"Content-Type": "text/html"}, untitled.encode())
+    [page] = load_all([f"{site.url}/plain.html"], LOCAL)
+    assert page.outlet is None                 # so ingest's --outlet can name it

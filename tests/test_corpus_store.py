@@ -217,4 +217,6 @@ def test_search_folds_every_letter_on_either_database(db_url):
         store.add([article("ÜBERMENSCH and ÉLITE are words.", id="u"), article("Plain text.", id="p")])
         assert [a.id for a, _ in store.articles("m", Filter(search="übermensch"))] == ["u"]
         assert [a.id for a, _ in store.articles("m", Filter(search="élite are"))] == ["u"]
+        store.add([article("The İstanbul office said so.", id="i")])
+        assert [a.id for a, _ in store.articles("m", Filter(search="istanbul"))] == ["i"]
         assert [a.id for a, _ in store.articles("m", Filter(search="50%_"))] == []

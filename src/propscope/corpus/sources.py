@@ -50,7 +50,9 @@ def expand(sources: list[str], options: Options = Options(), known: Callable[[st
     for source in sources:
         if inputs.is_url(source):
             url = source.strip()
-            if not known(url):
+            if known(url):          # counted as already stored, never fetched
+                yield Item(url, _failing(url, InputError(f"{url}: already stored")).load, remote=True)
+            else:
                 yield from _url(url, options)
         else:
             yield from _path(Path(source), options)
@@ -101,9 +103,19 @@ def from_document(doc: Document, **given) -> Article:
     doc = Document(doc.text, _storable(doc.id), _storable(doc.source), doc.meta)
     pick = {k: given.get(k) or meta.get(k) for k in ("url", "title", "author")}
     return Article(text=doc.text, id=str(given.get("id") or doc.id), source=given.get("source") or doc.source,
-                   outlet=given.get("outlet") or meta.get("site"),
+                   outlet=given.get("outlet") or site_named(meta),
                    published=published(given.get("published") or meta.get("published")),
                    language=meta.get("language"), **pick)
+
+
+def site_named(meta: dict) -> str | None:
+    """The site's own name from a page's metadata; None where trafilatura stood the page's host in
+    for it (with or without its www.), so that the feed's title or --outlet can name the outlet."""
+    site = meta.get("site")
+    host = (urlparse(meta.get("url") or "").netloc or "").lower()
+    if site and host and site.lower().removeprefix("www.") == host.removeprefix("www."):
+        return None
+    return site
 
 
 def _storable(value):
@@ -126,7 +138,7 @@ def published(value) -> str | None:
         return value.replace(microsecond=0).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).strip()
+    text = " ".join(str(value).split())
     if re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?", text):     # a year, or a month: kept as precise as given
         return text
     try:    # ISO 8601 dates, extended or basic (20240305), with a time if given; not any ten digits,
@@ -137,10 +149,16 @@ def published(value) -> str | None:
             return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0).isoformat()
     except ValueError:
         pass
+    if not _RFC822.fullmatch(text):    # the e-mail parser reads more, wrongly: "Dec 31, 2024 11:30 PM" lost its PM
+        return None
     try:
         return parsedate_to_datetime(text).replace(microsecond=0).isoformat()
     except (TypeError, ValueError, IndexError):
         return None
+
+
+# an RFC 822 / 2822 date as feeds write them: "Tue, 10 Jun 2003 04:00:00 GMT", "10 Jun 2003 04:00 +0200"
+_RFC822 = re.compile(r"(?:[A-Za-z]{3},? )?\d{1,2} [A-Za-z]{3} \d{2,4} \d{1,2}:\d{2}(?::\d{2})?(?: ?(?:[+-]\d{4}|[A-Za-z]{1,5}))?")
 
 
 # -- records: JSON Lines and CSV --------------------------------------------------------------
@@ -236,10 +254,16 @@ def from_record(record: dict, name: str, options: Options = Options()) -> Articl
 
 # -- feeds ------------------------------------------------------------------------------------
 def looks_like_feed(body: bytes, content_type: str = "") -> bool:
-    head = body[:1024].lstrip().lower()
+    """Served as a feed, or XML whose first element (past any declaration, comments and doctype)
+    is a feed's."""
     if content_type in FEED_TYPES - {"application/xml", "text/xml"}:
         return True
-    return b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head
+    head = _PROLOGUE.sub(b"", body[:1 << 16])
+    first = re.search(rb"<([A-Za-z][\w:.-]*)", head)
+    return bool(first) and first.group(1).lower() in (b"rss", b"feed", b"rdf:rdf")
+
+
+_PROLOGUE = re.compile(rb"<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>]*>", re.DOTALL | re.IGNORECASE)
 
 
 def _url(url: str, options: Options) -> Iterator[Item]:
@@ -280,11 +304,13 @@ def _feed(body: bytes, where: str, options: Options) -> Iterator[Item]:
             yield _failing(f"{where}#{number}", InputError(
                 f"{where}: entry {number}'s link {link!r} is not an http:// or https:// address"))
             continue
+        written = entry.get("published") or entry.get("updated")
+        if written and published(written) is None:      # feedparser's own reading guesses: 2025-02-30 as March 2
+            yield _failing(link, InputError(f"{where}: entry {number}'s date {written!r} is not a date propscope "
+                                            "reads (ISO 8601 or RFC 822)"))
+            continue
         given = {"id": entry.get("id") or None, "url": link, "title": entry.get("title") or None,
-                 "author": entry.get("author") or None,
-                 # the date as written keeps its time zone; feedparser's parsed one is in UTC
-                 "published": published(entry.get("published") or entry.get("updated"))
-                              or published(entry.get("published_parsed") or entry.get("updated_parsed"))}
+                 "author": entry.get("author") or None, "published": published(written)}   # with its own time zone
         yield Item(link, lambda link=link, given=given: _entry(inputs.expand([link], options)[0].load(), given,
                                                               outlet), remote=True)
 
@@ -292,7 +318,4 @@ def _feed(body: bytes, where: str, options: Options) -> Iterator[Item]:
 def _entry(doc: Document, given: dict, feed_title: str | None) -> Article:
     """A feed entry's article: its outlet the site's own name when the page gives one, as when the page
     is ingested by itself, else the feed's title."""
-    site = doc.meta.get("site")
-    if site and site.lower() == (urlparse(given["url"]).netloc or "").lower():   # trafilatura's stand-in: the host
-        site = None
-    return from_document(doc, **given, outlet=site or feed_title, source=given["url"])
+    return from_document(doc, **given, outlet=site_named(doc.meta) or feed_title, source=given["url"])

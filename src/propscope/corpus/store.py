@@ -162,8 +162,14 @@ class Filter:
                 params.append(f"%{escaped}%")
             else:
                 parts.append(f"instr(unicode_lower({alias}.text), ?) > 0")
-                params.append(self.search.lower())
+                params.append(fold(self.search))
         return (" AND ".join(parts) or "1 = 1"), params
+
+
+def fold(text: str) -> str:
+    """Lower case as PostgreSQL's ILIKE reads it: Python lowers "İ" to "i" and a combining dot,
+    which "istanbul" would not match."""
+    return text.lower().replace("i\u0307", "i")
 
 
 @contextmanager
@@ -206,7 +212,7 @@ class _SQLite:
             self.conn.execute("PRAGMA synchronous = NORMAL")   # WAL: a killed process loses nothing committed
             self.conn.execute("PRAGMA foreign_keys = ON")
             # --search folds every letter, as PostgreSQL's ILIKE does (SQLite's LIKE folds only ASCII)
-            self.conn.create_function("unicode_lower", 1, lambda t: t.lower() if isinstance(t, str) else t,
+            self.conn.create_function("unicode_lower", 1, lambda t: fold(t) if isinstance(t, str) else t,
                                       deterministic=True)
         except sqlite3.Error as exc:
             raise PropscopeError(f"{path}: cannot open as a propscope store ({exc}); "
