@@ -103,6 +103,33 @@ def _running(pid: int) -> bool:
         return False
 
 
+def test_ctrl_c_stops_the_run_without_starting_more_parts(tmp_path):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: the command ends soon,
+    with no part started after it (workers once went on with the parts queued for them)."""
+    source = write_jsonl(tmp_path / "in.jsonl", articles(300))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", "30",
+           "--workers", "2", "--threads", "1", "--format", "jsonl"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and len(list(out.glob("part-*"))) < 2:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        signalled = time.monotonic()
+        written = len(list(out.glob("part-*")))
+        assert proc.wait(timeout=60) == 130 and "interrupted" in proc.stderr.read()
+        # a part takes seconds here: the three a worker's queue held took as long again, one by one
+        assert time.monotonic() - signalled < 3.5
+        assert len(list(out.glob("part-*"))) <= written + 1          # at most one being renamed then
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_end_when_their_run_is_killed(tmp_path):
     """kill -9 of the command alone: its workers, waiting on a pipe no one writes, end by themselves."""

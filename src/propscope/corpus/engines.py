@@ -26,25 +26,33 @@ def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | N
     """A pool of ``workers`` processes; by default the cores are shared out among them.
 
     When a part fails, or the caller stops, the parts not started are dropped and those running
-    are let finish (each is written whole, or not at all). The workers are never killed mid-part:
-    ``multiprocessing.Pool.terminate`` can kill one while it holds the lock of the result queue,
-    and then waits on that lock for ever (python/cpython#96995); it did so here, in tests."""
+    are let finish (each is written whole, or not at all); a Ctrl-C in a terminal reaches the
+    workers too, and their parts in progress are dropped, as in a kill, for the next run to
+    write. The workers are never killed mid-part: ``multiprocessing.Pool.terminate`` can kill one
+    while it holds the lock of the result queue, and then waits on that lock for ever
+    (python/cpython#96995); it did so here, in tests."""
     threads = threads or settings.get_int("threads") or max(1, (os.cpu_count() or 1) // workers)
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start, initargs=({**worker, "threads": threads},))
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
+                               initargs=({**worker, "threads": threads}, stop))
     try:
         for done in as_completed([pool.submit(_analyse, part) for part in parts]):
             yield done.result()
     finally:
+        stop.set()          # the parts already handed to a worker's queue, which cancel_futures cannot reach
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 _worker: Worker | None = None
 _failed: PropscopeError | None = None
+_stop = None                # the run's: set when it ends or stops
+_interrupted = False        # this worker was: it starts no other part
 
 
-def _start(worker: dict) -> None:
-    global _worker, _failed
+def _start(worker: dict, stop) -> None:
+    global _worker, _failed, _stop
+    _stop = stop
     threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     try:
         _worker = Worker(**worker)
@@ -61,9 +69,16 @@ def _orphaned(parent: int) -> None:
 
 
 def _analyse(part: Part) -> tuple[int, list[str]]:
+    global _interrupted
+    if _interrupted or (_stop is not None and _stop.is_set()):
+        raise KeyboardInterrupt            # the run is ending: no new part
     if _worker is None:
         raise _failed or PropscopeError("the worker did not start")
-    return _worker(part)
+    try:
+        return _worker(part)
+    except KeyboardInterrupt:
+        _interrupted = True
+        raise
 
 
 def ray(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | None = None,
