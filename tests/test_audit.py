@@ -53,6 +53,16 @@ def test_case_as_written_plus_capitalised_and_all_caps():
         "the Liberal Party said: \u201cConservative hacks\u201d")
 
 
+def test_a_name_inside_a_word_after_an_apostrophe_stays():
+    assert swapped("Putin flew to Putin'an; Putin's plane").text == "Zelensky flew to Putin'an; Zelensky's plane"
+    assert swapped("Putin\u2019an and Putin\u2019s").text == "Putin\u2019an and Zelensky\u2019s"
+
+
+def test_a_form_in_capitals_anyway_takes_capitals_among_words_in_capitals():
+    assert swapped("U.S. SANCTIONS BEIJING OVER TRADE", 2).text == "BEIJING SANCTIONS WASHINGTON OVER TRADE"
+    assert swapped("The U.S. sanctions Beijing", 2).text == "The Beijing sanctions Washington"
+
+
 def test_longest_name_wins_over_a_name_inside_it():
     text = "The New York Times and the Times; the Wall Street Journal"
     assert swapped(text, 1).text == "The Wall Street Journal and the Journal; the New York Times"
@@ -182,6 +192,8 @@ def test_shipped_forms_are_unambiguous():
     ({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine"]},
                 {"divide": "e", "forms": ["Russia <-> Ukraine", "Moscow <-> Kyiv"]}]}, "listed twice"),
     ({"pairs": [{"forms": ["Russia <-> Ukraine"]}]}, "needs a 'divide'"),
+    ({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine"]},
+                {"divide": "e", "forms": ["Ukraine <-> Russia"]}]}, "listed twice (as Russia / Ukraine)"),
     ({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine", "Moscow <- Kyiv <- Kiev"]}]}, "should read"),
     ({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine", "Moscow -> Kyiv <-> Kiev"]}]}, "should read"),
 ])
@@ -206,6 +218,14 @@ def test_pair_list_file_errors(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match="not UTF-8 JSON"):
         pairs.load(bad)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deep"):
+        pairs.load(deep)
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps({"pairs": [{"divide": "d", "forms": [f"A{i} <-> B{i}" for i in range(100_000)]}]}))
+    with pytest.raises(InputError, match="over 1,048,576 bytes"):
+        pairs.load(huge)
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"pairs": [{"divide": "d", "forms": ["Russia <-> Ukraine"]}]}), encoding="utf-8")
     assert pairs.load(good).pairs[0].name == "Russia / Ukraine"
@@ -299,6 +319,11 @@ def test_report_table_and_json():
     assert data["copies"] == report.copies and data["meets_target"] is False
     assert data["pairs"][0]["pair"] == "Russia / Ukraine"
     assert len(data["changes"]) == 1 and {"before", "after", "original", "swapped", "shift"} <= set(data["changes"][0])
+
+
+def test_a_figure_just_under_the_target_is_not_shown_as_reaching_it():
+    assert neutrality._shown(0.94958) == "0.9496" and neutrality._shown(0.951) == "0.951"
+    assert neutrality._shown(0.93) == "0.930"
 
 
 def test_no_article_names_a_side():

@@ -694,8 +694,8 @@ def neutrality(data, pairs_file, held_out, fmt, top, output):
     out.close()
     from .engine import detector
     if report.copies and not report.meets_target and detector().common is None:
-        click.echo("names were read as written: the default reading (--blind-names) reads every name as the "
-                   "same placeholder, so that swapping names changes little of the result: see 'propscope model'", err=True)
+        click.echo("names were read as written: the default reading (--blind-names) reads names as "
+                   "placeholders, so that swapping names changes little of the result: see 'propscope model'", err=True)
 
 
 @main.command()

@@ -89,7 +89,7 @@ class NeutralityReport:
             return lines[0] + "\nno article names a side of any pair: nothing to compare"
         lines += ["agreement of the swapped copies with the originals (1.0: names change nothing)",
                   f"  span F1            {self.si.f1:.3f}",
-                  f"  span+technique F1  {self.span_technique.f1:.3f}   "
+                  f"  span+technique F1  {_shown(self.span_technique.f1)}   "
                   f"(target {TARGET:.2f}: {'met' if self.meets_target else 'NOT met'})",
                   f"  unchanged copies   {self.unchanged} of {self.copies}",
                   f"  changed fragments  {self.near + self.far}: {self.near} on a line with a swapped name, "
@@ -282,3 +282,8 @@ def _quote(fragment: str, limit: int = 100) -> str:
     if len(flat) > limit:
         flat = flat[:limit - 1] + "\u2026"
     return f"\u201c{flat}\u201d"
+
+
+def _shown(value: float) -> str:
+    """Three decimals, or four where three would round it onto the target it misses (0.9496)."""
+    return f"{value:.4f}" if value < TARGET <= round(value, 3) else f"{value:.3f}"

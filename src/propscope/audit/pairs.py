@@ -10,6 +10,7 @@ from ..errors import InputError
 
 SHIPPED = Path(__file__).with_name("pairs.json")
 ARROWS = (" <-> ", " -> ", " <- ")
+MAX_BYTES = 1 << 20         # a pair list is a few kilobytes: a larger file is no pair list
 
 
 def bad_pairs(where: object, detail: str) -> InputError:
@@ -58,6 +59,8 @@ def load(path: str | Path | None = None) -> PairList:
     if path.exists() and not path.is_file():        # a folder, or a pipe that would block the run
         raise InputError(f"{path}: not a regular file")
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise bad_pairs(path, f"over {MAX_BYTES:,} bytes")
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such pair list") from None
@@ -65,6 +68,8 @@ def load(path: str | Path | None = None) -> PairList:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise bad_pairs(path, f"not UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise bad_pairs(path, "nested too deep") from None
     return parse(data, str(path))
 
 
@@ -78,10 +83,12 @@ def parse(data: object, where: str = "<pairs>") -> PairList:
     if not isinstance(keep, list) or not all(isinstance(k, str) and k.strip() for k in keep):
         raise bad_pairs(where, "'keep' must be a list of names")
     pairs = tuple(_pair(entry, i, where) for i, entry in enumerate(data["pairs"], 1))
-    names = [p.name for p in pairs]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise bad_pairs(where, f"pair {repeated[0]} is listed twice")
+    seen: dict[frozenset, str] = {}
+    for p in pairs:            # China / USA and USA / China are one pair
+        sides = frozenset((p.a, p.b))
+        if sides in seen:
+            raise bad_pairs(where, f"pair {p.name} is listed twice" + (f" (as {seen[sides]})" if seen[sides] != p.name else ""))
+        seen[sides] = p.name
     return PairList(pairs, tuple(keep), where)
 
 

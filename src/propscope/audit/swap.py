@@ -137,8 +137,9 @@ class Swapper:
                         self.opening.add(s)
         self.table = table
         alternatives = "|".join(re.escape(s) for s in sorted(table, key=len, reverse=True))
-        # a zero-width search finds, at every position, the longest form that is a whole word there
-        self.pattern = re.compile(rf"(?<!\w)(?=({alternatives})(?!\w))")
+        # a zero-width search finds, at every position, the longest form that is a whole word there:
+        # not followed by a letter, nor by an apostrophe and letters other than a possessive s (Xi'an)
+        self.pattern = re.compile(rf"(?<!\w)(?=({alternatives})(?!\w|['\u2019](?!s(?!\w))\w))")
 
     def __call__(self, text: str) -> Swapped:
         found = [(m.start(1), m.end(1)) for m in self.pattern.finditer(text)
@@ -149,7 +150,8 @@ class Swapper:
             if taken.free(start, end):
                 taken.add(start, end)
                 chosen.append((start, end))
-        targets = ((start, end, _fit_stop(self.table[text[start:end]], text[start:end], text, end))
+        targets = ((start, end, _fit_stop(_cased(self.table[text[start:end]], text, start, end),
+                                          text[start:end], text, end))
                    for start, end in sorted(chosen))
         return replaced(text, [_differing(s, e, t, text[s:e]) for s, e, t in targets if t != text[s:e]])
 
@@ -197,6 +199,17 @@ def _differing(start: int, end: int, target: str, source: str) -> tuple[int, int
     while tail and source[len(source) - tail].isalnum():   # back to the start of a non-word part
         tail -= 1
     return start + head, end - tail, target[head:len(target) - tail]
+
+
+def _cased(target: str, text: str, start: int, end: int) -> str:
+    """``target`` in capitals where a form written in capitals anyway ("U.S.", "USA") stands among
+    words in capitals: "U.S. SANCTIONS CHINA" becomes "CHINA SANCTIONS UNITED STATES"."""
+    source = text[start:end]
+    if not source.isupper() or target.isupper():
+        return target
+    around = re.findall(r"[^\W\d_]{2,}", text[max(0, start - 40):start]) [-2:] + \
+        re.findall(r"[^\W\d_]{2,}", text[end:end + 40])[:2]
+    return target.upper() if around and all(w.isupper() for w in around) else target
 
 
 def _fit_stop(target: str, source: str, text: str, end: int) -> str:
