@@ -110,8 +110,9 @@ def test_ctrl_c_stops_the_run_without_starting_more_parts(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", "30",
            "--workers", "2", "--threads", "1", "--format", "jsonl"]
+    # a shell's background job ignores SIGINT, and its children inherit that: this one takes it as a terminal would
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while proc.poll() is None and time.monotonic() < deadline and len(list(out.glob("part-*"))) < 2:
