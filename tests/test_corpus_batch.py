@@ -187,7 +187,7 @@ def test_a_record_that_cannot_be_read_is_a_row_with_its_error_and_place(tmp_path
     got = list(read(job.parts[0]))
     assert [(a["id"], a["error"] is None) for a in got] == [("a0", True), ("x", False), (None, False),
                                                           (None, False), (None, False)]
-    assert got[1]["error"].endswith(f"line at byte {len(good)}: text is not a string")
+    assert got[1]["error"].endswith("in.jsonl:2: text is not a string")
     assert "not JSON" in got[2]["error"] and "no id" in got[3]["error"] and "not a JSON object" in got[4]["error"]
 
 
@@ -260,7 +260,9 @@ def test_an_article_that_cannot_be_analysed_fails_alone_and_says_why(tmp_path, m
     for words in ("no text", "text is not a string", "not JSON", "over the limit of 3,000 characters",
                   "looks like German", "not valid Unicode"):
         assert words in said
-    assert all("in.jsonl, line at byte" in f for f in report.failures)     # each with its place
+    assert [f.split(": ")[0].rsplit("/", 1)[1] for f in report.failures] == [
+        "in.jsonl:2", "in.jsonl:3", "in.jsonl:4", "in.jsonl:5", "in.jsonl:6", "in.jsonl:7", "in.jsonl:8"]  # each place
+    assert [r["language"] for r in rows if r["id"] == "german"] == ["de"]      # noted, though refused
     kept = [r for r in rows if not r["error"]]
     assert kept[1:] == expected_rows([{"id": "empty", "text": "  "}, *good[1:]])
     assert kept[0] == expected_rows(good[:1])[0]
@@ -281,3 +283,13 @@ def test_a_worker_takes_on_the_runs_settings_before_its_model(tmp_path, monkeypa
     monkeypatch.setenv("PROPSCOPE_MODEL_DIR", str(tmp_path / "elsewhere"))    # with settings of its own
     assert Worker(str(tmp_path), wanted, "jsonl", threads=1, environment=sent).detector.version == wanted
     assert "PROPSCOPE_MODEL_DIR" not in os.environ
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "parquet"])
+def test_a_failed_record_is_named_by_its_line_or_row_in_any_part(tmp_path, kind):
+    records = articles(9)
+    records[6] = {"id": "late", "title": "no text"}
+    source = (write_jsonl if kind == "jsonl" else write_parquet)(tmp_path / f"in.{kind}", records)
+    job = plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+    [error] = [a["error"] for p in job.parts for a in read(p) if a["error"]]
+    assert error.startswith(f"{source}:7: no text" if kind == "jsonl" else f"{source}, row 7: no text")

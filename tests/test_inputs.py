@@ -159,3 +159,15 @@ def test_jsonl_records_may_hold_unicode_line_separators_and_follow_a_bom(tmp_pat
                                       encoding="utf-8")
     docs = load_all([tmp_path / "a.jsonl"])
     assert [(d.id, d.text) for d in docs] == [(r["id"], r["text"]) for r in records]
+
+
+def test_a_page_is_held_to_the_page_limit_and_its_article_to_the_article_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "2000")
+    padded = ARTICLE_HTML.replace("</head>", "<script>var x = '" + "y" * 5000 + "';</script></head>")
+    (tmp_path / "page.html").write_text(padded)
+    [doc] = load_all([tmp_path / "page.html"])       # 5 kB of script, an article of a few hundred characters
+    assert "stabbed every hard-working patriot" in doc.text
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_BYTES", "3000")
+    [refused] = load_all([tmp_path / "page.html"])
+    assert "characters of HTML is over the limit of 3,000 for a page" in str(refused)
+    assert "PROPSCOPE_FETCH_MAX_BYTES" in str(refused)

@@ -77,6 +77,11 @@ def too_large(path: object, size: int, limit: int) -> TooLarge:
                     "split it, or raise the limit with PROPSCOPE_MAX_CHARS", limit)
 
 
+def page_too_large(path: object, size: int, limit: int) -> TooLarge:
+    return TooLarge(f"{path}: {size:,} characters of HTML is over the limit of {limit:,} for a page; "
+                    "raise it with PROPSCOPE_FETCH_MAX_BYTES", limit)
+
+
 def not_unicode(path: object, text: str, at: int) -> InputError:
     return InputError(f"{path}: not valid Unicode text (a lone surrogate, U+{ord(text[at]):04X}, at character "
                       f"{at:,}, as a JSON \\u escape can hold); send the text as UTF-8")

@@ -18,7 +18,7 @@ from . import errors
 from .errors import InputError
 from .text import language
 from .text.html import extract, looks_like_html
-from .text.read import article_id, check_size, check_unicode, decode, read_article, read_bytes
+from .text.read import article_id, check_markup, check_size, check_unicode, decode, read_article, read_bytes
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 FOLDER_PATTERNS = ("*.txt", "*.html", "*.htm", "*.jsonl")
@@ -110,8 +110,7 @@ def decode_html(data: bytes, where: object) -> str:
         if best is None:
             raise errors.binary(where) from None
         text = str(best)
-    check_size(text, where)
-    return text
+    return check_markup(text, where)
 
 
 def _from_bytes(data: bytes | None, aid: str, source: str, options: Options, text: str | None = None) -> Document:
@@ -128,7 +127,7 @@ def _html(html: str, aid: str, source: str, options: Options, url: str | None = 
 
 def _extracted(html: str, where: str, url: str | None = None) -> tuple[str, dict]:
     """The article text and metadata of a page, the page and its text each within the length limit."""
-    text, meta = extract(check_size(html, where), where, url)
+    text, meta = extract(check_markup(html, where), where, url)
     return check_size(text, where), meta
 
 

@@ -39,7 +39,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "accurate, but names then move more of the results: see the model card).", kind="switch"),
     Setting("fetch_timeout", "15", "Seconds a web page may take to arrive, redirects included.", minimum=1,
             maximum=3600, kind="number"),
-    Setting("fetch_max_bytes", "5000000", "Largest web page fetched, in bytes (larger ones are refused).", minimum=1,
+    Setting("fetch_max_bytes", "5000000", "Largest web page read: bytes fetched, or characters of HTML given (larger ones "
+            "are refused; the article's text extracted from it is held to PROPSCOPE_MAX_CHARS).", minimum=1,
             maximum=10**10, kind="number"),
     Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL.", minimum=0, maximum=100,
             kind="number"),

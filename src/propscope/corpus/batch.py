@@ -41,13 +41,15 @@ SHOWN_FAILURES = 10                  # failed articles named on stderr; the rest
 
 @dataclass(frozen=True)
 class Part:
-    """Rows [start, end) of a Parquet file, or the lines starting in bytes [start, end) of a JSON Lines file."""
+    """Rows [start, end) of a Parquet file, or the lines starting in bytes [start, end) of a JSON Lines file,
+    ``line`` lines of the file before them (to name a line by its number)."""
 
     index: int
     path: str
     kind: str
     start: int
     end: int
+    line: int = 0
 
     def name(self, fmt: str) -> str:
         return f"part-{self.index:06d}.{fmt}"
@@ -181,8 +183,8 @@ def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: b
     parts: list[Part] = []
     for path in files:
         cut = _parquet_parts if SUFFIXES[path.suffix.lower()] == "parquet" else _jsonl_parts
-        for start, end in cut(path, part_size):
-            parts.append(Part(len(parts), str(path), SUFFIXES[path.suffix.lower()], start, end))
+        for k, (start, end) in enumerate(cut(path, part_size)):
+            parts.append(Part(len(parts), str(path), SUFFIXES[path.suffix.lower()], start, end, k * part_size))
     job = Plan(fresh.model, sensitive, fmt, part_size, fresh.inputs, tuple(parts), any_language)
     with atomic(saved, "w") as f:
         json.dump({**asdict(job), "parts": [asdict(p) for p in parts]}, f, indent=1)
@@ -285,13 +287,14 @@ def read(part: Part) -> Iterator[dict]:
             if part.start:
                 f.seek(part.start - 1)
                 f.readline()                 # the line holding byte start - 1 is the part before's
-            at = f.tell()
+            at, number = f.tell(), part.line
             while at < part.end:
                 line = f.readline()
                 if not line:
                     return
+                number += 1
                 if line.strip():
-                    yield _readable(line, path, at)
+                    yield _readable(line, f"{path}:{number}")
                 at += len(line)
     except OSError as exc:
         raise errors.unreadable(path, exc.strerror or str(exc)) from None
@@ -312,23 +315,24 @@ def _parquet_rows(path: Path, start: int, end: int) -> Iterator[dict]:
     for batch in f.iter_batches(batch_size=1024, row_groups=groups, columns=columns):
         lo, hi = max(start - at, 0), min(end - at, batch.num_rows)
         for i, record in enumerate(batch.slice(lo, max(hi - lo, 0)).to_pylist()):
-            yield _checked(record, path, at + lo + i, unit="row")
+            yield _checked(record, f"{path}, row {at + lo + i + 1}")
         at += batch.num_rows
         if at >= end:
             return
 
 
-def _readable(line: bytes, path: Path, at: int) -> dict:
+def _readable(line: bytes, where: str) -> dict:
     try:
         record = json.loads(line)
     except ValueError as exc:
-        return failed(f"{path}, line at byte {at}: not JSON ({exc})")
-    return _checked(record, path, at)
+        return failed(f"{where}: not JSON ({exc})")
+    return _checked(record, where)
 
 
-def _checked(record, path: Path, at: int, unit: str = "line at byte") -> dict:
+def _checked(record, where: str) -> dict:
+    """``where``: the file and its line (from 1) or row (from 1)."""
     try:
-        return _article(record, path, at, unit)
+        return _article(record, where)
     except InputError as exc:
         return failed(str(exc), record.get("id") if isinstance(record, dict) else None)
 
@@ -346,8 +350,7 @@ def _writable(value: str | None) -> str | None:
     return _SURROGATE.sub("\ufffd", value) if value is not None else None
 
 
-def _article(record, path: Path, at: int, unit: str = "line at byte") -> dict:
-    where = f"{path}, {unit} {at}"
+def _article(record, where: str) -> dict:
     if not isinstance(record, dict):
         raise InputError(f"{where}: not a JSON object; give one article a line, with id and text")
     for name in REQUIRED:
@@ -450,5 +453,7 @@ class Worker:
             doc = checked(Document(article["text"], article["id"], article["where"]),
                           Options(any_language=self.any_language))
         except PropscopeError as exc:     # its text kept, as far as it can be written (a lone surrogate cannot)
-            return {**article, "error": _writable(str(exc)), "text": _writable(article["text"])}
+            from ..text.language import guess
+            return {**article, "error": _writable(str(exc)), "text": _writable(article["text"]),
+                    "language": article["language"] or guess(_writable(article["text"]))[0] or None}
         return {**article, "language": article["language"] or doc.meta.get("language")}

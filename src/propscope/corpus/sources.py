@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlparse
 from .. import errors, inputs
 from ..errors import InputError, PropscopeError
 from ..inputs import Document, Options
-from ..text.read import check_size
+from ..text.read import check_markup, check_size
 from .store import Article, outlet_fields
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom"}
@@ -112,8 +112,9 @@ def site_named(meta: dict) -> str | None:
     """The site's own name from a page's metadata; None where trafilatura stood the page's host in
     for it (with or without its www.), so that the feed's title or --outlet can name the outlet."""
     site = meta.get("site")
-    host = (urlparse(meta.get("url") or "").netloc or "").lower()
-    if site and host and site.lower().removeprefix("www.") == host.removeprefix("www."):
+    address = urlparse(meta.get("url") or "")
+    hosts = {h.lower().removeprefix("www.") for h in (address.netloc, address.hostname or "") if h}
+    if site and site.lower().removeprefix("www.") in hosts:
         return None
     return site
 
@@ -239,7 +240,7 @@ def from_record(record: dict, name: str, options: Options = Options()) -> Articl
         doc = inputs.checked(Document(record["text"], given["id"], name), options, name)
     elif isinstance(record.get("html"), str) and record["html"].strip():
         from ..text.html import extract
-        text, meta = extract(record["html"], name, given["url"])
+        text, meta = extract(check_markup(record["html"], name), name, given["url"])
         doc = inputs.checked(Document(text, given["id"], name, meta), options, name)
     elif given["url"]:
         if not inputs.is_url(given["url"]):     # never a path: a record must not read this machine's files

@@ -10,7 +10,7 @@ import httpx
 from ..errors import InputError
 from ..inputs import Document, Options, checked, expand, is_url
 from ..text.html import extract
-from ..text.read import check_size
+from ..text.read import check_markup, check_size
 
 
 def document(*, text: str | None = None, html: str | None = None, url: str | None = None,
@@ -20,7 +20,7 @@ def document(*, text: str | None = None, html: str | None = None, url: str | Non
     if url is not None:
         return _from_url(url, options)       # fetched, extracted and checked by propscope.inputs
     if html is not None:
-        body, meta = extract(check_size(html, "html"), "html")
+        body, meta = extract(check_markup(html, "html"), "html")
         doc = Document(body, "", "html", meta)
     elif text is not None:
         doc = Document(check_size(text, "text"), "", "text")

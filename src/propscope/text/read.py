@@ -41,6 +41,15 @@ def check_size(text: str, where: object, max_chars: int | None = None) -> str:
     return text
 
 
+def check_markup(html: str, where: object) -> str:
+    """A page's HTML within the page limit (PROPSCOPE_FETCH_MAX_BYTES, in characters here): the
+    article limit applies to the text extracted from it, not to its markup and scripts."""
+    limit = settings.get_int("fetch_max_bytes")
+    if len(html) > limit:
+        raise errors.page_too_large(where, len(html), limit)
+    return html
+
+
 def check_unicode(text: str, where: object) -> str:
     """``text``, or an InputError if it is not valid Unicode: a lone surrogate, which a JSON
     ``\\u`` escape can hold but UTF-8 and the tokenizer cannot."""
