@@ -293,3 +293,18 @@ def test_a_failed_record_is_named_by_its_line_or_row_in_any_part(tmp_path, kind)
     job = plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
     [error] = [a["error"] for p in job.parts for a in read(p) if a["error"]]
     assert error.startswith(f"{source}:7: no text" if kind == "jsonl" else f"{source}, row 7: no text")
+
+
+def test_a_plan_saved_without_line_numbers_names_a_line_by_its_byte(tmp_path):
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps(r) for r in articles(4)] + ["{broken"]
+    source.write_text("\n".join(lines) + "\n")
+    plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+    saved = json.loads((tmp_path / "out" / PLAN).read_text())
+    for part in saved["parts"]:
+        del part["line"]                                  # as written before 2026-12-06
+    (tmp_path / "out" / PLAN).write_text(json.dumps(saved))
+    job = plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+    [error] = [a["error"] for p in job.parts for a in read(p) if a["error"]]
+    at = len("\n".join(lines[:4])) + 1
+    assert error.startswith(f"{source}, line at byte {at}: not JSON")

@@ -124,6 +124,17 @@ def test_pages_already_stored_are_not_fetched_again(site, tmp_path):
         assert (page.added, page.skipped, site.requests) == (0, 1, [])      # an address given alone: counted too
 
 
+
+def test_a_page_that_names_no_site_takes_the_outlet_given_else_its_host(site, tmp_path):
+    unnamed = ARTICLE_HTML.replace('<meta property="og:site_name" content="The Daily Flag">\n', "")
+    site.pages["/a.html"] = (200, {"Content-Type": "text/html"}, unnamed.encode())
+    site.pages["/b.html"] = (200, {"Content-Type": "text/html"}, unnamed.replace("Make our nation", "Make it").encode())
+    with Store(str(tmp_path / "c.db")) as store:
+        ingest(store, [f"{site.url}/a.html"], Options(allow_private=True), analyser=Marker())
+        ingest(store, [f"{site.url}/b.html"], Options(allow_private=True), outlet="The Daily Flag", analyser=Marker())
+        assert sorted(a.outlet for a, _ in store.articles(None)) == ["127.0.0.1", "The Daily Flag"]
+
+
 # -- killed mid-way (SIGKILL), then run again: a real ingest with the real model --------------------
 N_KILL = 40
 

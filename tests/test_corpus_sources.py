@@ -150,7 +150,11 @@ def test_known_urls_are_not_fetched_but_still_counted(site):
     ("2025-03", "2025-03"), ("2025", "2025"), ("2025-13", None), ("1736071200", None), ("20250105", "2025-01-05"), ("2024-03-05T0800", "2024-03-05T08:00:00"),
     ("2024-03-05 08:00:00", "2024-03-05T08:00:00"), ("2024-03-05T08:00:00.123+01:00", "2024-03-05T08:00:00+01:00"),
     ("last Tuesday", None), ("", None), (None, None), ("Dec 31, 2024 11:30 PM", None),   # not RFC 822: its PM was lost
-    ("2025-02-30", None), ("Tue,  05 Mar 2024 10:00 GMT", "2024-03-05T10:00:00+00:00")])
+    ("2025-02-30", None), ("Tue,  05 Mar 2024 10:00 GMT", "2024-03-05T10:00:00+00:00"),
+    ("Monday, 06 Dec 2026 10:00:00 GMT", "2026-12-06T10:00:00+00:00"),      # as feeds write them
+    ("Mon, 06 Dec 2026 10:00:00 +0000 (UTC)", "2026-12-06T10:00:00+00:00"),
+    ("Mon, 06 December 2026 10:00:00 GMT", "2026-12-06T10:00:00+00:00"),
+    ("Mon,06 Dec 2026 10:00:00 GMT", "2026-12-06T10:00:00+00:00")])
 def test_published_dates_become_iso(given, iso):
     assert published(given) == iso
 
@@ -277,3 +281,11 @@ def test_a_pages_host_standing_in_for_its_site_name_is_no_outlet(site):
     site.pages["/plain.html"] = (200, {"Content-Type": "text/html"}, untitled.encode())
     [page] = load_all([f"{site.url}/plain.html"], LOCAL)
     assert page.outlet is None                 # so ingest's --outlet can name it
+
+
+def test_a_records_html_is_held_to_the_page_limit_and_its_article_to_the_article_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "100")
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "h", "html": ARTICLE_HTML}) + "\n")
+    [refused] = load_all([path])
+    assert isinstance(refused, PropscopeError) and "over the limit of 100 characters per article" in str(refused)

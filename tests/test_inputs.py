@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from conftest import ARTICLE_HTML
 from propscope.errors import FetchError, InputError
 from propscope.inputs import Options, expand
@@ -171,3 +173,14 @@ def test_a_page_is_held_to_the_page_limit_and_its_article_to_the_article_limit(t
     [refused] = load_all([tmp_path / "page.html"])
     assert "characters of HTML is over the limit of 3,000 for a page" in str(refused)
     assert "PROPSCOPE_FETCH_MAX_BYTES" in str(refused)
+
+
+def test_html_on_stdin_is_held_to_the_page_limit_not_the_article_limit(monkeypatch):
+    from propscope.inputs import expand
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "2000")
+    padded = ARTICLE_HTML.replace("</head>", "<script>var x = '" + "y" * 5000 + "';</script></head>")
+    [item] = expand(["-"], Options(), stdin=lambda: padded.encode())
+    assert "stabbed every hard-working patriot" in item.load().text
+    [item] = expand(["-"], Options(), stdin=lambda: ("The traitors lied. " * 200).encode())
+    with pytest.raises(InputError, match="over the limit of 2,000 characters per article"):
+        item.load()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import errors
+from . import errors, settings
 from .errors import InputError
 from .text import language
 from .text.html import extract, looks_like_html
@@ -95,7 +95,7 @@ def _failing(name: str, error: Exception) -> Item:
 def _from_file(path: Path, options: Options) -> Document:
     if path.suffix.lower() in HTML_SUFFIXES:
         return _html(decode_html(read_bytes(path), path), article_id(path), str(path), options)
-    return _from_bytes(None, article_id(path), str(path), options, text=read_article(path))
+    return _from_bytes(read_bytes(path), article_id(path), str(path), options)
 
 
 def decode_html(data: bytes, where: object) -> str:
@@ -113,11 +113,12 @@ def decode_html(data: bytes, where: object) -> str:
     return check_markup(text, where)
 
 
-def _from_bytes(data: bytes | None, aid: str, source: str, options: Options, text: str | None = None) -> Document:
-    text = decode(data, source) if text is None else text
+def _from_bytes(data: bytes, aid: str, source: str, options: Options) -> Document:
+    """Text, or a saved page's HTML: the page limit holds its markup, the article limit its text."""
+    text = decode(data, source, max_chars=max(settings.get_int("max_chars"), settings.get_int("fetch_max_bytes")))
     if looks_like_html(text):
         return _html(text, aid, source, options)
-    return checked(Document(text, aid, source), options)
+    return checked(Document(check_size(text, source), aid, source), options)
 
 
 def _html(html: str, aid: str, source: str, options: Options, url: str | None = None) -> Document:

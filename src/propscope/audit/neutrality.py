@@ -285,5 +285,8 @@ def _quote(fragment: str, limit: int = 100) -> str:
 
 
 def _shown(value: float) -> str:
-    """Three decimals, or four where three would round it onto the target it misses (0.9496)."""
-    return f"{value:.4f}" if value < TARGET <= round(value, 3) else f"{value:.3f}"
+    """Three decimals; below the target, cut rather than rounded, so that 0.94996 is not shown as
+    reaching it."""
+    if value < TARGET <= round(value, 3):
+        return f"{int(value * 1000) / 1000:.3f}"
+    return f"{value:.3f}"

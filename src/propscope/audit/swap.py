@@ -139,7 +139,7 @@ class Swapper:
         alternatives = "|".join(re.escape(s) for s in sorted(table, key=len, reverse=True))
         # a zero-width search finds, at every position, the longest form that is a whole word there:
         # not followed by a letter, nor by an apostrophe and letters other than a possessive s (Xi'an)
-        self.pattern = re.compile(rf"(?<!\w)(?=({alternatives})(?!\w|['\u2019](?!s(?!\w))\w))")
+        self.pattern = re.compile(rf"(?<!\w)(?=({alternatives})(?!\w|['\u2019](?![sS](?!\w))\w))")
 
     def __call__(self, text: str) -> Swapped:
         found = [(m.start(1), m.end(1)) for m in self.pattern.finditer(text)
@@ -207,9 +207,11 @@ def _cased(target: str, text: str, start: int, end: int) -> str:
     source = text[start:end]
     if not source.isupper() or target.isupper():
         return target
-    around = re.findall(r"[^\W\d_]{2,}", text[max(0, start - 40):start]) [-2:] + \
-        re.findall(r"[^\W\d_]{2,}", text[end:end + 40])[:2]
-    return target.upper() if around and all(w.isupper() for w in around) else target
+    around = re.findall(r"[^\W\d_]{2,}", text[max(0, start - 60):start])[-3:] + \
+        re.findall(r"[^\W\d_]{2,}", text[end:end + 60])[:3]
+    # words in capitals, one at least longer than an acronym: a headline, not "NIH, CDC, U.S. FDA"
+    headline = around and all(w.isupper() for w in around) and any(len(w) > 4 for w in around)
+    return target.upper() if headline else target
 
 
 def _fit_stop(target: str, source: str, text: str, end: int) -> str:

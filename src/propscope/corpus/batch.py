@@ -42,14 +42,15 @@ SHOWN_FAILURES = 10                  # failed articles named on stderr; the rest
 @dataclass(frozen=True)
 class Part:
     """Rows [start, end) of a Parquet file, or the lines starting in bytes [start, end) of a JSON Lines file,
-    ``line`` lines of the file before them (to name a line by its number)."""
+    ``line`` lines of the file before them (to name a line by its number; -1 in a plan saved before
+    2026-12-06, whose lines are named by byte)."""
 
     index: int
     path: str
     kind: str
     start: int
     end: int
-    line: int = 0
+    line: int = -1
 
     def name(self, fmt: str) -> str:
         return f"part-{self.index:06d}.{fmt}"
@@ -294,7 +295,7 @@ def read(part: Part) -> Iterator[dict]:
                     return
                 number += 1
                 if line.strip():
-                    yield _readable(line, f"{path}:{number}")
+                    yield _readable(line, f"{path}:{number}" if part.line >= 0 else f"{path}, line at byte {at}")
                 at += len(line)
     except OSError as exc:
         raise errors.unreadable(path, exc.strerror or str(exc)) from None

@@ -158,8 +158,10 @@ def published(value) -> str | None:
         return None
 
 
-# an RFC 822 / 2822 date as feeds write them: "Tue, 10 Jun 2003 04:00:00 GMT", "10 Jun 2003 04:00 +0200"
-_RFC822 = re.compile(r"(?:[A-Za-z]{3},? )?\d{1,2} [A-Za-z]{3} \d{2,4} \d{1,2}:\d{2}(?::\d{2})?(?: ?(?:[+-]\d{4}|[A-Za-z]{1,5}))?")
+# an RFC 822 / 2822 date as feeds write them: "Tue, 10 Jun 2003 04:00:00 GMT", "Monday,06 December 2026
+# 10:00 +0000 (UTC)": a day before its month, and a time (the e-mail parser reads other shapes wrongly)
+_RFC822 = re.compile(r"(?:[A-Za-z]+, ?)?\d{1,2} [A-Za-z]{3,9}\.? \d{2,4} \d{1,2}:\d{2}(?::\d{2})?"
+                     r"(?: ?(?:[+-]\d{4}|[A-Za-z]{1,5}))?(?: ?\([^()]*\))?")
 
 
 # -- records: JSON Lines and CSV --------------------------------------------------------------
@@ -241,6 +243,7 @@ def from_record(record: dict, name: str, options: Options = Options()) -> Articl
     elif isinstance(record.get("html"), str) and record["html"].strip():
         from ..text.html import extract
         text, meta = extract(check_markup(record["html"], name), name, given["url"])
+        check_size(text, name)
         doc = inputs.checked(Document(text, given["id"], name, meta), options, name)
     elif given["url"]:
         if not inputs.is_url(given["url"]):     # never a path: a record must not read this machine's files
