@@ -63,6 +63,9 @@ def test_a_form_in_capitals_anyway_takes_capitals_among_words_in_capitals():
     assert swapped("U.S. SANCTIONS BEIJING OVER TRADE", 2).text == "BEIJING SANCTIONS WASHINGTON OVER TRADE"
     assert swapped("The U.S. sanctions Beijing", 2).text == "The Beijing sanctions Washington"
     assert swapped("Funded by NIH, CDC, U.S. FDA, EPA grants", 2).text == "Funded by NIH, CDC, Beijing FDA, EPA grants"
+    assert swapped("U.S. TO HIT IRAN", 2).text == "BEIJING TO HIT IRAN"                   # short words, a headline
+    assert swapped("Daily briefing\nNEW SANCTIONS: U.S. HITS BANKS", 2).text == "Daily briefing\nNEW SANCTIONS: BEIJING HITS BANKS"
+    assert swapped("Donors: WHO, UNICEF, GAVI, U.S. FDA", 2).text == "Donors: WHO, UNICEF, GAVI, Beijing FDA"
 
 
 def test_longest_name_wins_over_a_name_inside_it():

@@ -124,6 +124,14 @@ def test_pages_already_stored_are_not_fetched_again(site, tmp_path):
         assert (page.added, page.skipped, site.requests) == (0, 1, [])      # an address given alone: counted too
 
 
+def test_an_address_that_cannot_be_read_names_no_outlet(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"id": "x", "text": "The corrupt elites lied to us all again.", "url": "http://[oops/x"})
+                    + "\n")
+    with Store(str(tmp_path / "c.db")) as store:
+        report = ingest(store, [str(path)], analyser=Marker())
+        assert report.added == 1 and [a.outlet for a, _ in store.articles(None)] == [None]
+
 
 def test_a_page_that_names_no_site_takes_the_outlet_given_else_its_host(site, tmp_path):
     unnamed = ARTICLE_HTML.replace('<meta property="og:site_name" content="The Daily Flag">\n', "")

@@ -154,7 +154,8 @@ def test_known_urls_are_not_fetched_but_still_counted(site):
     ("Monday, 06 Dec 2026 10:00:00 GMT", "2026-12-06T10:00:00+00:00"),      # as feeds write them
     ("Mon, 06 Dec 2026 10:00:00 +0000 (UTC)", "2026-12-06T10:00:00+00:00"),
     ("Mon, 06 December 2026 10:00:00 GMT", "2026-12-06T10:00:00+00:00"),
-    ("Mon,06 Dec 2026 10:00:00 GMT", "2026-12-06T10:00:00+00:00")])
+    ("Mon,06 Dec 2026 10:00:00 GMT", "2026-12-06T10:00:00+00:00"), ("Mon 06 Dec 2026 10:00:00 GMT", "2026-12-06T10:00:00+00:00"),
+    ("Monday, 6 December 2026 11:30 PM", None), ("6 December 2026 9:15 pm", None)])    # AM/PM is no zone
 def test_published_dates_become_iso(given, iso):
     assert published(given) == iso
 

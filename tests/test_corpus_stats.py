@@ -115,6 +115,11 @@ def test_aggregation_matches_a_plain_recount(db_url, data, where, period, thresh
         fill(store, data)
         if not data:
             return
+        stored = {outlet or UNKNOWN for outlet, *_ in data}
+        if any(o not in stored for o in where.outlets):      # a name no article has is said, not counted as none
+            with pytest.raises(InputError, match="has the outlet"):
+                compute(store, where, period=period, model="m", threshold=threshold, top=top)
+            return
         stats = compute(store, where, period=period, model="m", threshold=threshold, top=top)
     expected, fragments = recount(data, where, period, threshold, top)
     got = {(r.outlet, r.period, r.technique): (r.articles, r.words, r.spans, r.articles_using,
@@ -148,6 +153,7 @@ def test_outputs(tmp_path):
         stats = compute(store, model="m")
     rows = list(csv.DictReader(io.StringIO(to_csv(stats))))
     assert len(rows) == len(NAMES) and rows[0]["per_1000_words"] == "250.0000" and rows[0]["change"] == ""
+    assert (rows[0]["model"], rows[0]["threshold"]) == ("m", "0")          # a figure says how it was made
     parsed = json.loads(to_json(stats))
     assert parsed["fragments"] == {NAMES[0]: [{"fragment": "corrupt", "count": 1}]} and parsed["model"] == "m"
     assert parsed["filters"] == {"outlets": [], "since": None, "until": None, "search": None}
@@ -165,6 +171,26 @@ def test_a_group_in_which_nothing_was_found_is_a_line_of_the_table_and_csv_cells
     assert any(line.split()[:3] == ["Quiet", "2024-01", "(none"] for line in to_table(stats).splitlines())
     outlets = {r["outlet"] for r in csv.DictReader(io.StringIO(to_csv(stats)))}
     assert outlets == {"'=cmd|' /C calc'!A0", "Quiet"}
+
+
+def test_a_technique_that_fell_to_none_is_a_line_of_the_table(tmp_path):
+    data = [("Flag", "2024-01-03", "doc0 " + "word " * 9, [(0, 4, NAMES[1], 0.9)]),
+            ("Flag", "2024-02-03", "doc1 " + "word " * 9, [(0, 4, NAMES[2], 0.9)])]
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, data)
+        table = to_table(compute(store, model="m"))
+    fell = [line.split() for line in table.splitlines() if line.startswith("Flag") and "2024-02" in line]
+    assert [(f[2], f[-1]) for f in fell] == [(NAMES[1], "-100.00"), (NAMES[2], "+100.00")]
+
+
+def test_an_outlet_no_article_has_is_said_not_counted_as_none(tmp_path):
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, [("BBC", None, "doc0 text", []), (None, None, "doc1 text", [])])
+        with pytest.raises(InputError, match="has the outlet 'bbc' .*did you mean 'BBC'"):
+            compute(store, Filter(outlets=("bbc",)), model="m")
+        with pytest.raises(InputError, match="outlets: BBC, unknown"):
+            compute(store, Filter(outlets=("Nowhere",)), model="m")
+        assert compute(store, Filter(outlets=("BBC", "unknown")), model="m").rows
 
 
 def test_unknown_model_names_the_ones_stored(tmp_path):

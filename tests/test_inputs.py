@@ -123,7 +123,6 @@ def test_a_page_whose_declared_charset_is_wrong_or_unknown_is_read_as_undeclared
     assert "stabbed every hard-working patri\u00f6t" in wrong.text
 
 
-
 def test_plain_text_pages_without_a_charset_or_a_type_are_read_as_browsers_would(site):
     site.pages["/cp1252"] = (200, {"Content-Type": "text/plain"},
                              TEXT.replace("patriot", "\u201cpatriot\u201d").encode("cp1252"))
@@ -184,3 +183,13 @@ def test_html_on_stdin_is_held_to_the_page_limit_not_the_article_limit(monkeypat
     [item] = expand(["-"], Options(), stdin=lambda: ("The traitors lied. " * 200).encode())
     with pytest.raises(InputError, match="over the limit of 2,000 characters per article"):
         item.load()
+
+
+def test_each_limit_is_named_as_it_applies(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "2000")
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_BYTES", "4000")
+    (tmp_path / "long.txt").write_text("The traitors lied. " * 300)
+    (tmp_path / "page.txt").write_text(ARTICLE_HTML.replace("</head>", "<script>" + "y" * 5000 + "</script></head>"))
+    text, page = load_all([tmp_path / "long.txt", tmp_path / "page.txt"])
+    assert "over the limit of 2,000 characters per article" in str(text) and "MAX_CHARS" in str(text)
+    assert "characters of HTML is over the limit of 4,000 for a page" in str(page)

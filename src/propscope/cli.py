@@ -466,6 +466,7 @@ def export(db, outlets, since, until, search, model, fmt, output):
     with open_existing(db or default_url()) as store:
         if model:           # the default model may have analysed nothing yet: its articles go out unanalysed
             store.require(model)
+        store.require_outlets(where.outlets)
         n = run(store, fmt, output, model=model or current_version(), where=where, stdout=sys.stdout)
     if output:
         click.echo(f"{n} articles written to {output}", err=True)

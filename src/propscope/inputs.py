@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import errors, settings
+from . import errors
 from .errors import InputError
 from .text import language
 from .text.html import extract, looks_like_html
@@ -115,7 +115,7 @@ def decode_html(data: bytes, where: object) -> str:
 
 def _from_bytes(data: bytes, aid: str, source: str, options: Options) -> Document:
     """Text, or a saved page's HTML: the page limit holds its markup, the article limit its text."""
-    text = decode(data, source, max_chars=max(settings.get_int("max_chars"), settings.get_int("fetch_max_bytes")))
+    text = decode(data, source, max_chars=sys.maxsize)           # each limit said below, as it applies
     if looks_like_html(text):
         return _html(text, aid, source, options)
     return checked(Document(check_size(text, source), aid, source), options)

@@ -207,11 +207,12 @@ def _cased(target: str, text: str, start: int, end: int) -> str:
     source = text[start:end]
     if not source.isupper() or target.isupper():
         return target
-    around = re.findall(r"[^\W\d_]{2,}", text[max(0, start - 60):start])[-3:] + \
-        re.findall(r"[^\W\d_]{2,}", text[end:end + 60])[:3]
-    # words in capitals, one at least longer than an acronym: a headline, not "NIH, CDC, U.S. FDA"
-    headline = around and all(w.isupper() for w in around) and any(len(w) > 4 for w in around)
-    return target.upper() if headline else target
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    ends = [i for i in (text.find("\n", end), text.find("\r", end)) if i >= 0]
+    line = text[line_start:start] + " " + text[end:min(ends, default=len(text))]
+    words = re.findall(r"[^\W\d_]{2,}", line)
+    # a line in capitals (a headline), not acronyms in a sentence ("Funded by NIH, CDC, U.S. FDA")
+    return target.upper() if len(words) >= 2 and not any(c.islower() for c in line) else target
 
 
 def _fit_stop(target: str, source: str, text: str, end: int) -> str:

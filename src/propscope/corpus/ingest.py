@@ -98,7 +98,10 @@ def add(store: Store, sources: list[str], options: Options, report: Report, *, o
 def _host(url: str | None) -> str | None:
     """The outlet of a page that names none, when --outlet does not either: its host, less www."""
     from urllib.parse import urlparse
-    host = urlparse(url).hostname if url else None
+    try:
+        host = urlparse(url).hostname if url else None
+    except ValueError:          # "http://[oops/x": no host to name
+        return None
     return host.removeprefix("www.") if host else None
 
 

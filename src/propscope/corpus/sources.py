@@ -160,8 +160,8 @@ def published(value) -> str | None:
 
 # an RFC 822 / 2822 date as feeds write them: "Tue, 10 Jun 2003 04:00:00 GMT", "Monday,06 December 2026
 # 10:00 +0000 (UTC)": a day before its month, and a time (the e-mail parser reads other shapes wrongly)
-_RFC822 = re.compile(r"(?:[A-Za-z]+, ?)?\d{1,2} [A-Za-z]{3,9}\.? \d{2,4} \d{1,2}:\d{2}(?::\d{2})?"
-                     r"(?: ?(?:[+-]\d{4}|[A-Za-z]{1,5}))?(?: ?\([^()]*\))?")
+_RFC822 = re.compile(r"(?:[A-Za-z]+,? ?)?\d{1,2} [A-Za-z]{3,9}\.? \d{2,4} \d{1,2}:\d{2}(?::\d{2})?"
+                     r"(?: ?(?:[+-]\d{4}|(?![AaPp][Mm]\b)[A-Za-z]{1,5}))?(?: ?\([^()]*\))?")     # no AM/PM
 
 
 # -- records: JSON Lines and CSV --------------------------------------------------------------

@@ -93,6 +93,7 @@ def compute(store: Store, where: Filter = Filter(), *, period: str = "month", mo
     from ..model.detector import current_version
     model = model or current_version()
     store.require(model)
+    store.require_outlets(where.outlets)
     clause, params = where.where(store.dialect)
     selected = (f"SELECT a.pk, coalesce(a.outlet, '{UNKNOWN_OUTLET}') AS outlet, {period_sql(period, store.dialect)} "
                 f"AS period, a.words, n.pk AS analysis FROM articles a JOIN analyses n ON n.article = a.pk AND n.model = ? WHERE {clause}")
@@ -157,7 +158,7 @@ def _fragments(store: Store, selected: str, params: list, threshold: float, top:
 
 # -- output -------------------------------------------------------------------------------------
 COLUMNS = ("outlet", "period", "technique", "articles", "words", "spans", "articles_using",
-           "per_1000_words", "share_using", "change")
+           "per_1000_words", "share_using", "change", "model", "threshold")
 
 
 def to_json(stats: Stats) -> str:
@@ -170,22 +171,24 @@ def to_csv(stats: Stats) -> str:
     writer.writerow(COLUMNS)
     for r in stats.rows:
         writer.writerow([text_cell(r.outlet), *(getattr(r, c) for c in COLUMNS[1:7]), f"{r.per_1000_words:.4f}",
-                         f"{r.share_using:.4f}", "" if r.change is None else f"{r.change:+.4f}"])
+                         f"{r.share_using:.4f}", "" if r.change is None else f"{r.change:+.4f}", stats.model,
+                         f"{stats.threshold:g}"])
     return buf.getvalue()
 
 
 def to_table(stats: Stats, all_techniques: bool = False) -> str:
-    """A plain-text table (techniques no article of a group uses are left out unless asked; a group
-    in which none was found has one line saying so), then the most frequent fragments."""
-    head = ("outlet", "period", "technique", "articles", "per 1k words", "share", "change")
+    """A plain-text table (techniques no article of a group uses are left out unless asked, or unless
+    they fell to none since the outlet's previous period; a group in which none was found has one
+    line saying so), then the most frequent fragments."""
+    head = ("outlet", "period", "technique", "articles", "per 1k words", "share", "change per 1k")
     lines = [head]
     for (outlet, period), group in groupby(stats.rows, key=lambda r: (r.outlet, r.period)):
         group = list(group)
-        if not any(r.spans for r in group):
+        if not any(r.spans or (r.change or 0) < 0 for r in group):
             lines.append((outlet, period, "(none found)", str(group[0].articles), "0.00", "0%", ""))
             continue
         for r in group:
-            if r.spans or all_techniques:
+            if r.spans or all_techniques or (r.change or 0) < 0:       # a fall to none is shown
                 lines.append((r.outlet, r.period, r.technique, str(r.articles), f"{r.per_1000_words:.2f}",
                               f"{r.share_using:.0%}", "" if r.change is None else f"{r.change:+.2f}"))
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]

@@ -442,6 +442,19 @@ class Store:
         rows = self.db.execute("SELECT model, count(*) FROM analyses GROUP BY model ORDER BY model").fetchall()
         return {m: n for m, n in rows}
 
+    def require_outlets(self, outlets: tuple[str, ...]) -> None:
+        """An InputError naming the outlets asked for that no stored article has: a mistyped name
+        would read as an outlet that used no technique."""
+        if not outlets:
+            return
+        known = sorted(o for (o,) in self.rows(f"SELECT DISTINCT coalesce(outlet, '{UNKNOWN_OUTLET}') FROM articles", []))
+        missing = [o for o in outlets if o not in known]
+        if missing:
+            close = [k for k in known if k.casefold() == missing[0].casefold()]
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the store's outlets: {', '.join(known[:20])}" + \
+                (f" and {len(known) - 20} more" if len(known) > 20 else "")
+            raise InputError(f"no article in {self!r} has the outlet {missing[0]!r} (names match exactly){hint}")
+
     def require(self, model: str) -> None:
         """A NoCorpus error unless ``model`` has analysed some article here: a mistyped version
         is named, not read as a store of unanalysed articles."""

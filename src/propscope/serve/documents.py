@@ -21,6 +21,7 @@ def document(*, text: str | None = None, html: str | None = None, url: str | Non
         return _from_url(url, options)       # fetched, extracted and checked by propscope.inputs
     if html is not None:
         body, meta = extract(check_markup(html, "html"), "html")
+        check_size(body, "html")
         doc = Document(body, "", "html", meta)
     elif text is not None:
         doc = Document(check_size(text, "text"), "", "text")
