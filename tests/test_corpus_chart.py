@@ -99,3 +99,26 @@ def test_stats_chart_errors_are_one_line(corpus, tmp_path, monkeypatch):
     assert not (tmp_path / "c.png").exists()
     period = runner.invoke(main, ["stats", "--db", corpus, "--model", "m", "--period", "fortnight"])
     assert period.exit_code == 2 and "week" in period.output
+
+
+def test_a_long_outlet_name_leaves_the_plot_its_width(corpus):
+    """An 80-character outlet name once took half the figure for the legend; it is shortened."""
+    import dataclasses
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from propscope.corpus import chart
+    stats = stats_of(corpus)
+    long = "The Very Long Name Of An Outlet That Goes On And On Well Past Any Reasonable Width"
+    stats.rows = [dataclasses.replace(r, outlet=long) if r.outlet == stats.rows[0].outlet else r for r in stats.rows]
+    drawn = []
+
+    class Kept(Figure):              # the figure _draw makes, kept to look at
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            drawn.append(self)
+    chart._draw(stats, Kept, FigureCanvasAgg)
+    labels = [t.get_text() for t in drawn[0].axes[0].get_legend().get_texts()]
+    assert any(label.endswith("\u2026") and len(label) <= 32 for label in labels)
+    assert drawn[0].axes[0].get_position().width > 0.6

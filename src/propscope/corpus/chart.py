@@ -50,11 +50,12 @@ def _draw(stats: Stats, Figure, FigureCanvasAgg) -> bytes:
     outlets, hidden = _outlet_lines(stats, periods)
     undated = sum({(r.outlet, r.period): r.articles for r in stats.rows if r.period == UNDATED}.values())
     for outlet, values in outlets.items():
-        rates.plot(x, values, marker="o", label=_plain(outlet))
+        rates.plot(x, values, marker="o", label=_plain(_short(outlet)))
     rates.set_ylabel("spans per 1,000 words")
     notes = [f"the {len(outlets)} outlets with the most words; {hidden} more not drawn"] if hidden else []
     notes += [f"{undated} undated article{'' if undated == 1 else 's'} not drawn"] if undated else []
-    rates.set_title("All techniques, per outlet" + (f" ({'; '.join(notes)})" if notes else ""), fontsize=10)
+    rates.set_title(textwrap.fill("All techniques, per outlet" + (f" ({'; '.join(notes)})" if notes else ""), 90),
+                    fontsize=10)
 
     for name, values in _technique_lines(stats, periods).items():
         shares.plot(x, values, marker="o", color=COLOURS.get(name), label=LABELS.get(name, name))
@@ -134,6 +135,11 @@ def title(stats: Stats) -> str:
     if w.search:
         parts.append(f"text containing \u201c{w.search}\u201d")
     return "propscope corpus: " + "; ".join(parts)
+
+
+def _short(name: str, limit: int = 32) -> str:
+    """A legend's name, short enough to leave the plot its width."""
+    return name if len(name) <= limit else name[:limit - 1] + "\u2026"
 
 
 def _plain(text: str) -> str:
