@@ -66,6 +66,16 @@ def test_a_form_in_capitals_anyway_takes_capitals_among_words_in_capitals():
     assert swapped("U.S. TO HIT IRAN", 2).text == "BEIJING TO HIT IRAN"                   # short words, a headline
     assert swapped("Daily briefing\nNEW SANCTIONS: U.S. HITS BANKS", 2).text == "Daily briefing\nNEW SANCTIONS: BEIJING HITS BANKS"
     assert swapped("Donors: WHO, UNICEF, GAVI, U.S. FDA", 2).text == "Donors: WHO, UNICEF, GAVI, Beijing FDA"
+    assert swapped("U.S. SANCTIONS\r\nThe government said", 2).text == "BEIJING SANCTIONS\r\nThe government said"
+    assert swapped("U.S.\nsaid no", 2).text == "Beijing.\nsaid no"                     # a line of the name alone
+
+
+def test_a_long_text_in_capitals_is_swapped_in_linear_time():
+    import time
+    text = "U.S. SAYS NO TO TARIFFS. " * 8000                  # 200,000 characters, one line
+    started = time.perf_counter()
+    assert swapped(text, 2).text.startswith("BEIJING SAYS NO")
+    assert time.perf_counter() - started < 5                    # each line judged once (20 s for 100,000 before)
 
 
 def test_longest_name_wins_over_a_name_inside_it():

@@ -122,3 +122,12 @@ def test_a_long_outlet_name_leaves_the_plot_its_width(corpus):
     labels = [t.get_text() for t in drawn[0].axes[0].get_legend().get_texts()]
     assert any(label.endswith("\u2026") and len(label) <= 32 for label in labels)
     assert drawn[0].axes[0].get_position().width > 0.6
+
+
+def test_shortened_outlet_names_stay_apart():
+    from propscope.corpus.chart import _labels
+    names = ["The Very Long Name Of An Outlet \u2014 Europe Edition", "The Very Long Name Of An Outlet \u2014 Asia Edition",
+             "Short"]
+    labels = _labels(names)
+    assert len(set(labels.values())) == 3 and labels["Short"] == "Short"
+    assert all(len(v) <= 32 for v in labels.values()) and labels[names[0]].endswith("Europe Edition")

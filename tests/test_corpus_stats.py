@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import io
 import json
 from collections import Counter, defaultdict
@@ -154,6 +155,8 @@ def test_outputs(tmp_path):
     rows = list(csv.DictReader(io.StringIO(to_csv(stats))))
     assert len(rows) == len(NAMES) and rows[0]["per_1000_words"] == "250.0000" and rows[0]["change"] == ""
     assert (rows[0]["model"], rows[0]["threshold"]) == ("m", "0")          # a figure says how it was made
+    untrusted = dataclasses.replace(stats, model="=1+1")
+    assert {r["model"] for r in csv.DictReader(io.StringIO(to_csv(untrusted)))} == {"'=1+1"}   # a cell, not a formula
     parsed = json.loads(to_json(stats))
     assert parsed["fragments"] == {NAMES[0]: [{"fragment": "corrupt", "count": 1}]} and parsed["model"] == "m"
     assert parsed["filters"] == {"outlets": [], "since": None, "until": None, "search": None}

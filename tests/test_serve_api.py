@@ -378,6 +378,9 @@ def test_html_over_the_librarys_limit_is_413_naming_it(api, monkeypatch):
     monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "200")        # read per request, as the CLI reads it
     error = refused(api.post("/v1/analyze", json={"html": ARTICLE_HTML}), 413, "too_large")
     assert error["limit"] == {"name": "PROPSCOPE_MAX_CHARS", "value": 200}
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_BYTES", "300")         # the page itself over the page limit
+    error = refused(api.post("/v1/analyze", json={"html": ARTICLE_HTML}), 413, "too_large")
+    assert error["limit"] == {"name": "PROPSCOPE_FETCH_MAX_BYTES", "value": 300}
 
 
 @pytest.mark.model

@@ -16,11 +16,11 @@ class InputError(PropscopeError):
 
 
 class TooLarge(InputError):
-    """An article over the length limit (``limit`` characters)."""
+    """An article, or a page, over its length limit (``limit`` characters, the ``setting``'s)."""
 
-    def __init__(self, message: str, limit: int):
+    def __init__(self, message: str, limit: int, setting: str = "PROPSCOPE_MAX_CHARS"):
         super().__init__(message)
-        self.limit = limit
+        self.limit, self.setting = limit, setting
 
 
 class NoCorpus(InputError):
@@ -79,7 +79,7 @@ def too_large(path: object, size: int, limit: int) -> TooLarge:
 
 def page_too_large(path: object, size: int, limit: int) -> TooLarge:
     return TooLarge(f"{path}: {size:,} characters of HTML is over the limit of {limit:,} for a page; "
-                    "raise it with PROPSCOPE_FETCH_MAX_BYTES", limit)
+                    "raise it with PROPSCOPE_FETCH_MAX_BYTES", limit, "PROPSCOPE_FETCH_MAX_BYTES")
 
 
 def not_unicode(path: object, text: str, at: int) -> InputError:

@@ -142,6 +142,7 @@ class Swapper:
         self.pattern = re.compile(rf"(?<!\w)(?=({alternatives})(?!\w|['\u2019](?![sS](?!\w))\w))")
 
     def __call__(self, text: str) -> Swapped:
+        capitals = _Capitals(text)
         found = [(m.start(1), m.end(1)) for m in self.pattern.finditer(text)
                  if m.group(1) not in self.opening or sentence_start(text, m.start(1))]
         chosen: list[tuple[int, int]] = []
@@ -150,7 +151,7 @@ class Swapper:
             if taken.free(start, end):
                 taken.add(start, end)
                 chosen.append((start, end))
-        targets = ((start, end, _fit_stop(_cased(self.table[text[start:end]], text, start, end),
+        targets = ((start, end, _fit_stop(_cased(self.table[text[start:end]], text[start:end], capitals, start),
                                           text[start:end], text, end))
                    for start, end in sorted(chosen))
         return replaced(text, [_differing(s, e, t, text[s:e]) for s, e, t in targets if t != text[s:e]])
@@ -201,18 +202,34 @@ def _differing(start: int, end: int, target: str, source: str) -> tuple[int, int
     return start + head, end - tail, target[head:len(target) - tail]
 
 
-def _cased(target: str, text: str, start: int, end: int) -> str:
-    """``target`` in capitals where a form written in capitals anyway ("U.S.", "USA") stands among
-    words in capitals: "U.S. SANCTIONS CHINA" becomes "CHINA SANCTIONS UNITED STATES"."""
-    source = text[start:end]
+def _cased(target: str, source: str, capitals: _Capitals, start: int) -> str:
+    """``target`` in capitals where a form written in capitals anyway ("U.S.", "USA") stands in a
+    line in capitals, a headline: "U.S. SANCTIONS CHINA" becomes "CHINA SANCTIONS UNITED STATES",
+    while acronyms in a sentence ("Funded by NIH, CDC, U.S. FDA") keep it as it is."""
     if not source.isupper() or target.isupper():
         return target
-    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
-    ends = [i for i in (text.find("\n", end), text.find("\r", end)) if i >= 0]
-    line = text[line_start:start] + " " + text[end:min(ends, default=len(text))]
-    words = re.findall(r"[^\W\d_]{2,}", line)
-    # a line in capitals (a headline), not acronyms in a sentence ("Funded by NIH, CDC, U.S. FDA")
-    return target.upper() if len(words) >= 2 and not any(c.islower() for c in line) else target
+    return target.upper() if capitals.headline(start, len(_WORDS.findall(source))) else target
+
+
+_WORDS = re.compile(r"[^\W\d_]{2,}")
+
+
+class _Capitals:
+    """Which lines of a text are in capitals, each line read once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.breaks = [m.start() for m in re.finditer(r"[\r\n]", text)]
+        self.lines: dict[int, tuple[bool, int]] = {}
+
+    def headline(self, at: int, own_words: int) -> bool:
+        """The line holding ``at`` has no small letter and a word beside the ``own_words`` of the name."""
+        i = bisect_right(self.breaks, at)
+        if i not in self.lines:
+            line = self.text[self.breaks[i - 1] + 1 if i else 0:self.breaks[i] if i < len(self.breaks) else len(self.text)]
+            self.lines[i] = (not any(c.islower() for c in line), len(_WORDS.findall(line)))
+        capitals, words = self.lines[i]
+        return capitals and words > own_words
 
 
 def _fit_stop(target: str, source: str, text: str, end: int) -> str:

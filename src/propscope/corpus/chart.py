@@ -49,8 +49,9 @@ def _draw(stats: Stats, Figure, FigureCanvasAgg) -> bytes:
 
     outlets, hidden = _outlet_lines(stats, periods)
     undated = sum({(r.outlet, r.period): r.articles for r in stats.rows if r.period == UNDATED}.values())
+    labels = _labels(list(outlets))
     for outlet, values in outlets.items():
-        rates.plot(x, values, marker="o", label=_plain(_short(outlet)))
+        rates.plot(x, values, marker="o", label=_plain(labels[outlet]))
     rates.set_ylabel("spans per 1,000 words")
     notes = [f"the {len(outlets)} outlets with the most words; {hidden} more not drawn"] if hidden else []
     notes += [f"{undated} undated article{'' if undated == 1 else 's'} not drawn"] if undated else []
@@ -140,6 +141,15 @@ def title(stats: Stats) -> str:
 def _short(name: str, limit: int = 32) -> str:
     """A legend's name, short enough to leave the plot its width."""
     return name if len(name) <= limit else name[:limit - 1] + "\u2026"
+
+
+def _labels(names: list[str], limit: int = 32) -> dict[str, str]:
+    """Each name shortened, keeping its end too where shortening would make two alike
+    ("The Very Long Name Of\u2026Europe Edition")."""
+    short = {n: _short(n, limit) for n in names}
+    alike = {s for s in short.values() if list(short.values()).count(s) > 1}
+    half = limit // 2
+    return {n: (n[:half - 1] + "\u2026" + n[-half:]) if short[n] in alike else short[n] for n in names}
 
 
 def _plain(text: str) -> str:

@@ -171,8 +171,8 @@ def to_csv(stats: Stats) -> str:
     writer.writerow(COLUMNS)
     for r in stats.rows:
         writer.writerow([text_cell(r.outlet), *(getattr(r, c) for c in COLUMNS[1:7]), f"{r.per_1000_words:.4f}",
-                         f"{r.share_using:.4f}", "" if r.change is None else f"{r.change:+.4f}", stats.model,
-                         f"{stats.threshold:g}"])
+                         f"{r.share_using:.4f}", "" if r.change is None else f"{r.change:+.4f}",
+                         text_cell(stats.model), f"{stats.threshold:g}"])
     return buf.getvalue()
 
 

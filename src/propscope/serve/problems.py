@@ -99,7 +99,7 @@ def from_library(exc: PropscopeError) -> ApiError:
     if isinstance(exc, FetchError):
         return ApiError(422, "fetch_failed", str(exc))
     if isinstance(exc, TooLarge):       # an HTML page or body over the library's limit
-        return ApiError(413, "too_large", str(exc), ("PROPSCOPE_MAX_CHARS", exc.limit))
+        return ApiError(413, "too_large", str(exc), (exc.setting, exc.limit))
     if isinstance(exc, InputError):
         return ApiError(422, "bad_input", str(exc))
     if isinstance(exc, ModelError):
