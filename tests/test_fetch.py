@@ -120,21 +120,29 @@ def test_a_silent_server_times_out(site, monkeypatch):
     assert time.monotonic() - started < 2.9
 
 
-def test_a_server_that_trickles_its_page_is_cut_off_at_the_timeout(site, monkeypatch):
-    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
-
-    def trickle(handler):
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/html")
-        handler.end_headers()
+def dripping(times: int, pause: float, headers_done: bool = True):
+    """A page that sends one byte every ``pause`` seconds, ``times`` times: of its body, or (not
+    ``headers_done``) of a header that never ends."""
+    def page(handler):
+        if headers_done:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.end_headers()
+        else:
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
         try:
-            for _ in range(30):            # a byte every 0.2 s: each read is quick, the page never ends
+            for _ in range(times):
                 handler.wfile.write(b"y")
                 handler.wfile.flush()
-                time.sleep(0.2)
+                time.sleep(pause)
         except (BrokenPipeError, ConnectionResetError):
             pass
-    site.pages["/trickle"] = trickle
+    return page
+
+
+def test_a_server_that_trickles_its_page_is_cut_off_at_the_timeout(site, monkeypatch):
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
+    site.pages["/trickle"] = dripping(30, 0.2)         # each read is quick, the page never ends
     started = time.monotonic()
     with pytest.raises(FetchError, match="no answer within 1 s"):
         fetch(site.url + "/trickle", allow_private=True)
@@ -143,17 +151,7 @@ def test_a_server_that_trickles_its_page_is_cut_off_at_the_timeout(site, monkeyp
 
 def test_a_server_that_trickles_its_headers_is_cut_off_at_the_timeout(site, monkeypatch):
     monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
-
-    def trickle(handler):
-        handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-        try:
-            for _ in range(30):            # a header byte every 0.2 s: the headers never end
-                handler.wfile.write(b"y")
-                handler.wfile.flush()
-                time.sleep(0.2)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-    site.pages["/headers"] = trickle
+    site.pages["/headers"] = dripping(30, 0.2, headers_done=False)     # the headers never end
     started = time.monotonic()
     with pytest.raises(FetchError, match="no answer within 1 s"):
         fetch(site.url + "/headers", allow_private=True)
@@ -162,19 +160,7 @@ def test_a_server_that_trickles_its_headers_is_cut_off_at_the_timeout(site, monk
 
 def test_a_read_that_waits_almost_the_timeout_still_ends_at_the_deadline(site, monkeypatch):
     monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
-
-    def pauses(handler):
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/html")
-        handler.end_headers()
-        try:
-            for _ in range(5):
-                handler.wfile.write(b"y")
-                handler.wfile.flush()
-                time.sleep(0.9)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-    site.pages["/pauses"] = pauses
+    site.pages["/pauses"] = dripping(5, 0.9)
     started = time.monotonic()
     with pytest.raises(FetchError, match="no answer within 1 s"):
         fetch(site.url + "/pauses", allow_private=True)

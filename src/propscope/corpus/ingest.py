@@ -86,23 +86,14 @@ def add(store: Store, sources: list[str], options: Options, report: Report, *, o
         except PropscopeError as exc:
             report.failed.append((item.name, str(exc)))
             continue
-        batch.append(replace(article, outlet=article.outlet or outlet or _host(article.url)))
+        # a page that names no outlet, nor --outlet: its host
+        batch.append(replace(article, outlet=article.outlet or outlet or sources_.host_of(article.url)))
         if len(batch) >= BATCH or item.remote:     # a fetched page is stored at once: no refetch after a crash
             flush()
         if progress:
             progress("storing", done, None)
     if batch:
         flush()
-
-
-def _host(url: str | None) -> str | None:
-    """The outlet of a page that names none, when --outlet does not either: its host, less www."""
-    from urllib.parse import urlparse
-    try:
-        host = urlparse(url).hostname if url else None
-    except ValueError:          # "http://[oops/x": no host to name
-        return None
-    return host.removeprefix("www.") if host else None
 
 
 def analyse(store: Store, analyser: Analyser | None = None, report: Report | None = None, *,

@@ -108,6 +108,15 @@ def from_document(doc: Document, **given) -> Article:
                    language=meta.get("language"), **pick)
 
 
+def host_of(url: str | None) -> str | None:
+    """A page address's host, less www.; None when it has none or cannot be read ("http://[oops/x")."""
+    try:
+        host = urlparse(url).hostname if url else None
+    except ValueError:
+        return None
+    return host.removeprefix("www.") if host else None
+
+
 def site_named(meta: dict) -> str | None:
     """The site's own name from a page's metadata; None where trafilatura stood the page's host in
     for it (with or without its www.), so that the feed's title or --outlet can name the outlet."""

@@ -93,7 +93,7 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
                 if response.status_code >= 300:         # 304, or a redirect that says not where
                     raise errors.unreachable(url, f"the server answered {response.status_code} "
                                                   f"{response.reason_phrase}")
-                body = _read_capped(response, url, max_bytes, timeout, deadline, cutoff)
+                body = _read_capped(response, url, max_bytes, timeout, cutoff)
                 content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
                 return Page(url, content_type, response.charset_encoding, body)
             finally:
@@ -168,8 +168,7 @@ def _connect(client: httpx.Client, url: str, target: httpx.URL, addresses: list[
     raise errors.unreachable(url, reason)
 
 
-def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: float, deadline: float,
-                 cutoff: _Cutoff) -> bytes:
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: float, cutoff: _Cutoff) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise errors.unreachable(url, f"the page is {int(declared):,} bytes, over the limit of {max_bytes:,}; "
@@ -182,8 +181,6 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: fl
                 raise errors.unreachable(url, f"the page is over the limit of {max_bytes:,} bytes; "
                                               "raise it with PROPSCOPE_FETCH_MAX_BYTES")
             chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise _late(url, timeout)
     except httpx.TimeoutException:
         raise _late(url, timeout) from None
     except httpx.HTTPError as exc:
