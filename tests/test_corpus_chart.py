@@ -131,3 +131,60 @@ def test_shortened_outlet_names_stay_apart():
     labels = _labels(names)
     assert len(set(labels.values())) == 3 and labels["Short"] == "Short"
     assert all(len(v) <= 32 for v in labels.values()) and labels[names[0]].endswith("Europe Edition")
+
+
+def drawn_figure(stats):
+    """The figure _draw makes, kept to look at."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from propscope.corpus import chart
+    drawn = []
+
+    class Kept(Figure):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            drawn.append(self)
+    chart._draw(stats, Kept, FigureCanvasAgg)
+    return drawn[0]
+
+
+def test_a_point_on_few_articles_is_hollow_and_said_to_be(corpus):
+    """Each week of the fixture rests on one or two articles: a share of 100% from one article
+    must not look as solid as one from hundreds."""
+    import dataclasses
+
+    from matplotlib.colors import to_hex
+
+    from propscope.corpus.chart import FEW
+    rates, shares = drawn_figure(stats_of(corpus, period="week")).axes
+    assert "hollow points rest on fewer than 5 articles" in " ".join(rates.get_title().split())
+    for ax in (rates, shares):
+        assert any(to_hex(line.get_markerfacecolor()) == "#ffffff" for line in ax.lines)
+    stats = stats_of(corpus, period="week")
+    stats.rows = [dataclasses.replace(r, articles=r.articles * FEW, articles_using=r.articles_using * FEW)
+                  for r in stats.rows]
+    rates, shares = drawn_figure(stats).axes
+    assert "hollow" not in rates.get_title()
+    assert not any(to_hex(line.get_markerfacecolor()) == "#ffffff" for ax in (rates, shares) for line in ax.lines)
+
+
+def test_outlets_are_drawn_in_greys_and_techniques_in_their_colours(corpus):
+    from matplotlib.colors import to_hex, to_rgb
+
+    from propscope.corpus.chart import COLOURS
+    rates, shares = drawn_figure(stats_of(corpus, period="week")).axes
+    outlets = {to_hex(line.get_color()) for line in rates.lines}
+    assert outlets and all(len(set(to_rgb(c))) == 1 for c in outlets)          # r = g = b
+    assert {to_hex(line.get_color()) for line in shares.lines} <= set(COLOURS.values())
+    assert len({(line.get_marker(), line.get_linestyle()) for line in rates.get_legend().legend_handles}) == \
+        len(rates.get_legend().legend_handles)                                    # each outlet its own shape
+
+
+def test_one_period_is_drawn_as_bars_labelled_with_their_articles(corpus):
+    rates, shares = drawn_figure(stats_of(corpus, period="all")).axes
+    assert not rates.lines and len(rates.patches) == 3            # the fixture's three outlets
+    assert [t.get_text() for t in rates.get_yticklabels()][0] == "Evening <b>Post</b>"
+    assert {t.get_text() for t in rates.texts} >= {"20.0 (1 article)", "15.0 (2 articles)"}
+    assert "40% (2 of 5 articles)" in {t.get_text() for t in shares.texts}
+    assert "all dates" in rates.get_title()

@@ -14,6 +14,7 @@ import warnings
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import PropscopeError, extra_missing
 from ..techniques import CATALOGUE
@@ -21,9 +22,19 @@ from .stats import UNDATED, Stats
 
 OUTLETS = 8         # lines drawn in the first panel: the outlets with the most words
 TECHNIQUES = 5      # lines drawn in the second panel: the techniques with the most spans
+FEW = 5             # a point resting on fewer articles than this is drawn hollow
 COLOURS = {t.name: t.colour for t in CATALOGUE}
+# outlets in greys, told apart by shape and dash: every colour already means a technique (the
+# report's highlights, the second panel), and no outlet should look like one
+OUTLET_STYLES = [{"color": ("#222222", "#777777", "#aaaaaa")[i % 3], "linestyle": ("-", "--", ":", "-.")[i % 4],
+                  "marker": "s^Dv<>PX"[i]} for i in range(OUTLETS)]
 LABELS = {t.name: t.label for t in CATALOGUE}
 _drawing = threading.Lock()      # matplotlib's font caches are not made for several drawers at once
+
+
+class Line(NamedTuple):
+    values: list[float | None]       # per period (None: no article)
+    articles: list[int]              # the articles each value rests on
 
 
 def png(stats: Stats) -> bytes:
@@ -41,30 +52,54 @@ def png(stats: Stats) -> bytes:
 
 def _draw(stats: Stats, Figure, FigureCanvasAgg) -> bytes:
     periods = timeline(sorted({r.period for r in stats.rows if r.period != UNDATED}), stats.period)
-    x = range(len(periods))
     fig = Figure(figsize=(9, 7.5), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
-    rates, shares = fig.subplots(2, 1, sharex=True)
     fig.suptitle(_plain(textwrap.fill(title(stats), 100)), fontsize=11)
-
     outlets, hidden = _outlet_lines(stats, periods)
     undated = sum({(r.outlet, r.period): r.articles for r in stats.rows if r.period == UNDATED}.values())
-    labels = _labels(list(outlets))
-    for outlet, values in outlets.items():
-        rates.plot(x, values, marker="o", label=_plain(labels[outlet]))
-    rates.set_ylabel("spans per 1,000 words")
     notes = [f"the {len(outlets)} outlets with the most words; {hidden} more not drawn"] if hidden else []
     notes += [f"{undated} undated article{'' if undated == 1 else 's'} not drawn"] if undated else []
-    rates.set_title(textwrap.fill("All techniques, per outlet" + (f" ({'; '.join(notes)})" if notes else ""), 90),
-                    fontsize=10)
+    techniques = _technique_lines(stats, periods)
+    if len(periods) == 1:          # one period (all dates, say): bars, not dots on a line
+        rates, shares = fig.subplots(2, 1)
+        _bars(rates, shares, outlets, techniques)
+        rates.set_xlabel("spans per 1,000 words")
+        shares.set_xlabel("share of articles using it")
+        shares.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        where = {"all": "all dates"}.get(periods[0], periods[0])
+        rates.set_title(_note(f"All techniques, per outlet, {where}", notes), fontsize=10)
+        shares.set_title(f"The {TECHNIQUES} most frequent techniques, all outlets, {where}", fontsize=10)
+    else:
+        rates, shares = fig.subplots(2, 1, sharex=True)
+        few = _lines(rates, shares, outlets, techniques, periods)
+        notes += [f"hollow points rest on fewer than {FEW} articles"] if few else []
+        rates.set_ylabel("spans per 1,000 words")
+        shares.set_ylabel("share of articles using it")
+        shares.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        rates.set_title(_note("All techniques, per outlet", notes), fontsize=10)
+        shares.set_title(f"The {TECHNIQUES} most frequent techniques, all outlets", fontsize=10)
+        shares.set_xlabel(stats.period)
+    if not periods:
+        rates.text(0.5, 0.5, "no dated articles to draw", ha="center", va="center", transform=rates.transAxes)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
 
-    for name, values in _technique_lines(stats, periods).items():
-        shares.plot(x, values, marker="o", color=COLOURS.get(name), label=LABELS.get(name, name))
-    shares.set_ylabel("share of articles using it")
-    shares.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    shares.set_title(f"The {TECHNIQUES} most frequent techniques, all outlets", fontsize=10)
-    shares.set_xlabel({"all": "all dates"}.get(stats.period, stats.period))
 
+def _note(heading: str, notes: list[str]) -> str:
+    return textwrap.fill(heading + (f" ({'; '.join(notes)})" if notes else ""), 90)
+
+
+def _lines(rates, shares, outlets: dict[str, Line], techniques: dict[str, Line], periods: list[str]) -> bool:
+    """Draw one line per outlet and per technique over the periods; whether any point rests on
+    fewer than FEW articles (drawn hollow)."""
+    x = list(range(len(periods)))
+    few = False
+    labels = _labels(list(outlets))
+    for (outlet, line), style in zip(outlets.items(), OUTLET_STYLES):
+        few |= _line(rates, x, line, label=_plain(labels[outlet]), **style)
+    for name, line in techniques.items():
+        few |= _line(shares, x, line, label=LABELS.get(name, name), color=COLOURS.get(name), marker="o")
     for ax in (rates, shares):
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
@@ -73,14 +108,44 @@ def _draw(stats: Stats, Figure, FigureCanvasAgg) -> bytes:
     if periods:
         step = max(1, len(periods) // 12)          # at most about a dozen labels on the time axis
         slanted = len(periods) > 6
-        shares.set_xticks(list(x)[::step], periods[::step], rotation=30 if slanted else 0,
+        shares.set_xticks(x[::step], periods[::step], rotation=30 if slanted else 0,
                           ha="right" if slanted else "center")
         shares.set_xlim(-0.5, len(periods) - 0.5)
-    else:
-        rates.text(0.5, 0.5, "no dated articles to draw", ha="center", va="center", transform=rates.transAxes)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return few
+
+
+def _line(ax, x: list[int], line: Line, **style) -> bool:
+    ax.plot(x, line.values, **style)
+    hollow = [v if n < FEW else None for v, n in zip(line.values, line.articles)]
+    if any(v is not None for v in hollow):     # the same marker, white inside
+        ax.plot(x, hollow, linestyle="none", marker=style["marker"], color=style["color"], markerfacecolor="white")
+        return True
+    return False
+
+
+def _bars(rates, shares, outlets: dict[str, Line], techniques: dict[str, Line]) -> None:
+    """One bar per outlet and per technique, each labelled with its figure and the articles it
+    rests on."""
+    labels = _labels(list(outlets))
+    rated = [(_plain(labels[o]), line.values[0] or 0.0, "#777777",
+              f"{line.values[0] or 0.0:.1f} ({_articles(line.articles[0])})") for o, line in outlets.items()]
+    shared = [(LABELS.get(t, t), line.values[0] or 0.0, COLOURS.get(t),
+               f"{line.values[0] or 0.0:.0%} ({round((line.values[0] or 0.0) * line.articles[0])} of "
+               f"{_articles(line.articles[0])})") for t, line in techniques.items()]
+    for ax, bars in ((rates, rated), (shares, shared)):
+        if not bars:
+            continue
+        names, values, colours, shown = zip(*bars)
+        y = list(range(len(bars)))
+        ax.bar_label(ax.barh(y, values, color=colours), shown, fontsize=8, padding=3)
+        ax.set_yticks(y, names, fontsize=8)
+        ax.invert_yaxis()           # the first (the most words, the most spans) at the top
+        ax.set_xlim(0, max(values) * 1.35 or 1)
+        ax.grid(True, axis="x", alpha=0.3)
+
+
+def _articles(n: int) -> str:
+    return f"{n} article{'' if n == 1 else 's'}"
 
 
 def write(stats: Stats, path: str | Path) -> None:
@@ -157,24 +222,26 @@ def _plain(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _outlet_lines(stats: Stats, periods: list[str]) -> tuple[dict[str, list[float | None]], int]:
+def _outlet_lines(stats: Stats, periods: list[str]) -> tuple[dict[str, Line], int]:
     """Outlet -> spans per 1,000 words in each period (None where it has no article), for the
     outlets with the most words; and how many outlets were left out."""
-    spans, words = defaultdict(int), {}
+    spans, words, articles = defaultdict(int), {}, {}
     for r in stats.rows:
         spans[(r.outlet, r.period)] += r.spans
         words[(r.outlet, r.period)] = r.words
+        articles[(r.outlet, r.period)] = r.articles
     totals = defaultdict(int)
     for (outlet, period), n in words.items():
         if period != UNDATED:
             totals[outlet] += n
-    chosen = sorted(totals, key=lambda o: (-totals[o], o))[:OUTLETS]
-    lines = {o: [1000 * spans[(o, p)] / words[(o, p)] if words.get((o, p)) else None for p in periods]
+    chosen = sorted(totals, key=lambda o: (-totals[o], o.casefold(), o))[:OUTLETS]
+    lines = {o: Line([1000 * spans[(o, p)] / words[(o, p)] if words.get((o, p)) else None for p in periods],
+                     [articles.get((o, p), 0) for p in periods])
              for o in chosen}
     return lines, len(totals) - len(chosen)
 
 
-def _technique_lines(stats: Stats, periods: list[str]) -> dict[str, list[float | None]]:
+def _technique_lines(stats: Stats, periods: list[str]) -> dict[str, Line]:
     """Technique -> share of all outlets' articles using it, per period, for the most used ones."""
     using, articles, counted, spans = defaultdict(int), defaultdict(int), set(), defaultdict(int)
     for r in stats.rows:
@@ -186,4 +253,5 @@ def _technique_lines(stats: Stats, periods: list[str]) -> dict[str, list[float |
             counted.add((r.outlet, r.period))
             articles[r.period] += r.articles
     top = [t for t in sorted(spans, key=lambda t: -spans[t]) if spans[t]][:TECHNIQUES]
-    return {t: [using[(t, p)] / articles[p] if articles[p] else None for p in periods] for t in top}
+    return {t: Line([using[(t, p)] / articles[p] if articles[p] else None for p in periods],
+                    [articles[p] for p in periods]) for t in top}

@@ -13,7 +13,7 @@ from itertools import groupby
 
 from ..errors import InputError, NoCorpus
 from ..render.csv import text_cell
-from ..techniques import NAMES
+from ..techniques import NAMES, lookup
 from .store import UNKNOWN_OUTLET, Filter, Store, open_existing
 
 PERIODS = {"day": 10, "week": 10, "month": 7, "year": 4, "all": 0}   # characters of the ISO date read
@@ -106,7 +106,7 @@ def compute(store: Store, where: Filter = Filter(), *, period: str = "month", mo
     found = {(o, p, t): (n, k) for o, p, t, n, k in techniques}
     names = list(NAMES) + sorted({t for _, _, t in found} - set(NAMES))
     rows, previous = [], {}
-    for outlet, when, articles, words in sorted(groups):
+    for outlet, when, articles, words in sorted(groups, key=lambda g: (g[0].casefold(), g[0], g[1])):
         words = int(words or 0)
         for technique in names:
             spans, using = found.get((outlet, when, technique), (0, 0))
@@ -177,32 +177,47 @@ def to_csv(stats: Stats) -> str:
 
 
 def to_table(stats: Stats, all_techniques: bool = False) -> str:
-    """A plain-text table (techniques no article of a group uses are left out unless asked, or unless
-    they fell to none since the outlet's previous period; a group in which none was found has one
-    line saying so), then the most frequent fragments."""
-    head = ("outlet", "period", "technique", "articles", "per 1k words", "share", "change per 1k")
-    lines = [head]
-    for (outlet, period), group in groupby(stats.rows, key=lambda r: (r.outlet, r.period)):
-        group = list(group)
-        if not any(r.spans or (r.change or 0) < 0 for r in group):
-            lines.append((outlet, period, "(none found)", str(group[0].articles), "0.00", "0%", ""))
-            continue
-        for r in group:
-            if r.spans or all_techniques or (r.change or 0) < 0:       # a fall to none is shown
-                lines.append((r.outlet, r.period, r.technique, str(r.articles), f"{r.per_1000_words:.2f}",
-                              f"{r.share_using:.0%}", "" if r.change is None else f"{r.change:+.2f}"))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    """A plain-text table, outlet by outlet (techniques no article of a group uses are left out
+    unless asked, or unless they fell to none since the outlet's previous period; a group in which
+    none was found has one line saying so), then the most frequent fragments."""
+    head = ("period", "technique", "articles", "per 1k words", "share", "change per 1k")
+    lines: list[tuple[str, ...] | str] = []         # a row, or an outlet's name above its rows
+    for outlet, rows in groupby(stats.rows, key=lambda r: r.outlet):
+        lines.append(outlet)
+        for period, group in groupby(rows, key=lambda r: r.period):
+            group = list(group)
+            if not any(r.spans or (r.change or 0) < 0 for r in group):
+                lines.append((period, "(none found)", str(group[0].articles), "0.00", "0%", ""))
+                continue
+            for r in group:
+                if r.spans or all_techniques or (r.change or 0) < 0:       # a fall to none is shown
+                    lines.append((r.period, _label(r.technique), str(r.articles), f"{r.per_1000_words:.2f}",
+                                  f"{r.share_using:.0%}", "" if r.change is None else f"{r.change:+.2f}"))
+    rows = [head] + [line for line in lines if isinstance(line, tuple)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     out = [f"model {stats.model}, spans of confidence {stats.threshold:g} or more, per {stats.period}", ""]
-    for line in lines:
-        out.append("  ".join(v.rjust(w) if i >= 3 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths))).rstrip())
-    if len(lines) == 1:
+    for line in [head] + lines:
+        if isinstance(line, str):
+            out.append(line)
+        else:
+            out.append("  " + "  ".join(v.rjust(w) if i >= 2 else v.ljust(w)
+                                        for i, (v, w) in enumerate(zip(line, widths))).rstrip())
+    if not lines:
         out.append("(no spans in the selected articles)")
     if stats.fragments:
         out += ["", "most frequent fragments"]
         for technique, fragments in stats.fragments.items():
             shown = "; ".join(f"\u201c{_short(f)}\u201d \u00d7{n}" for f, n in fragments)
-            out.append(f"  {technique}: {shown}")
+            out.append(f"  {_label(technique)}: {shown}")
     return "\n".join(out) + "\n"
+
+
+def _label(technique: str) -> str:
+    """A technique's readable name (the CSV and JSON keep the PTC's)."""
+    try:
+        return lookup(technique).label
+    except KeyError:            # a name stored by another model's catalogue
+        return technique
 
 
 def _short(fragment: str, limit: int = 60) -> str:
