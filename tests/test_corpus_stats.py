@@ -228,3 +228,13 @@ def test_weeks_are_iso_weeks_and_change_runs_across_years(db_url):
     assert (second.articles, second.words, second.spans) == (2, 100, 1)
     assert (second.per_1000_words, second.change) == (10.0, 0.0)
     assert by[(UNDATED, NAMES[0])].articles == 2
+
+
+def test_outlets_come_in_alphabetical_order_whatever_their_case(tmp_path):
+    data = [(name, "2024-01-03", f"doc{i} some words here", []) for i, name in enumerate(["bbc", "Zeit", "Agence"])]
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, data)
+        stats = compute(store, model="m")
+    assert list(dict.fromkeys(r.outlet for r in stats.rows)) == ["Agence", "bbc", "Zeit"]
+    table = to_table(stats).splitlines()
+    assert [line for line in table if line in ("Agence", "bbc", "Zeit")] == ["Agence", "bbc", "Zeit"]
