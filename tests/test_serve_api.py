@@ -645,3 +645,18 @@ def test_a_port_in_use_is_one_line_naming_it():
                            text=True, timeout=120)
     assert r.returncode == 1 and f"propscope: could not serve on 127.0.0.1:{port}" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_an_idle_connection_outlives_a_clients_own_keep_alive(server):
+    """httpx keeps an idle connection 5 s, as uvicorn did: a request sent at 5 s met the server
+    closing the connection, and was lost (RemoteProtocolError)."""
+    import http.client
+    conn = http.client.HTTPConnection(*server.url.removeprefix("http://").split(":"), timeout=10)
+    try:
+        for wait in (0, 6):
+            time.sleep(wait)
+            conn.request("GET", "/health")          # http.client reuses the connection, or fails
+            response = conn.getresponse()
+            assert response.status == 200 and response.read(), f"after {wait} s idle"
+    finally:
+        conn.close()

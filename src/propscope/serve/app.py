@@ -205,6 +205,10 @@ def _openapi(app: FastAPI, token: bool) -> dict:
 
 
 CONNECTIONS = 512       # open connections one server process holds at once
+# seconds an idle connection is kept open: longer than clients keep theirs (httpx 5, aiohttp 15), so
+# that a client never sends its next request just as the server closes the connection under it
+# (uvicorn's own 5 s matched httpx's, and one request in a while was lost to the race)
+KEEP_ALIVE = 20
 
 
 def run(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
@@ -229,6 +233,7 @@ def run(host: str | None = None, port: int | None = None, workers: int | None = 
         # of file descriptors (a thousand idle connections held a server at 1,024 silent)
         uvicorn.run("propscope.serve.app:create_app", factory=True, host=host, port=port, workers=workers,
                     proxy_headers=False, server_header=False, limit_concurrency=CONNECTIONS,
+                    timeout_keep_alive=KEEP_ALIVE,
                     timeout_graceful_shutdown=int(config.timeout), log_level="info")
     except SystemExit as exc:
         if exc.code == 3:           # uvicorn's startup failure, said above it: not propscope's model exit code

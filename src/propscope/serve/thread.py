@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 
-from .app import create_app
+from .app import KEEP_ALIVE, create_app
 from .config import ServeConfig
 
 
@@ -20,7 +20,8 @@ class ServerThread:
         self.socket.bind((host, 0))
         self.url = f"http://{host}:{self.socket.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(create_app(config or ServeConfig()), log_level="warning",
-                                                    lifespan="on", timeout_graceful_shutdown=5))
+                                                    lifespan="on", timeout_graceful_shutdown=5,
+                                                    timeout_keep_alive=KEEP_ALIVE))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
 
     def __enter__(self) -> ServerThread:
