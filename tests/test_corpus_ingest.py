@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from propscope.corpus.ingest import analyse, ingest
-from propscope.corpus.store import Store
+from propscope.corpus.store import Article, Store
 from propscope.inputs import Options
 from propscope.spans import Span
 
@@ -76,6 +76,35 @@ def test_a_new_model_analyses_only_what_it_has_not_seen(db_url, tmp_path):
         m2 = Marker("m2")
         assert analyse(store, m2).analysed == 4 and len(m2.seen) == 4
         assert store.models() == {"m1": 4, "m2": 4}
+
+
+def test_two_runs_at_once_share_the_work(db_url, tmp_path, monkeypatch):
+    """Two ingests at once (an hourly one that overran) both analysed every pending article, in
+    step; each now starts at a random article, and skips what the other has done."""
+    import threading
+
+    class Slow(Marker):
+        def detect_many(self, articles):
+            for item in super().detect_many(articles):
+                time.sleep(0.02)
+                yield item
+    with Store(db_url) as store:
+        keys = store.add([Article(text=sentence(i), id=str(i), source=f"{i}.txt") for i in range(24)])
+    starts = iter([keys[0], keys[12]])            # the random starts, as far apart as chance puts them
+    monkeypatch.setattr(Store, "some_pending", lambda self, model: next(starts))
+    runs = [Slow(), Slow()]
+
+    def run(marker):
+        with Store(db_url) as store:
+            analyse(store, marker)
+    threads = [threading.Thread(target=run, args=(m,)) for m in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    with Store(db_url) as store:
+        assert store.models() == {"marker-1": 24}
+    assert len(runs[0].seen) + len(runs[1].seen) <= 24 + 4, [len(m.seen) for m in runs]   # in step: 48
 
 
 def test_outlet_option_names_articles_that_lack_one(tmp_path):

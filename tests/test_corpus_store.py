@@ -65,6 +65,18 @@ def test_an_analysis_is_saved_once_per_model(db_url):
         assert store.models() == {"m1": 1}
 
 
+def test_pending_articles_come_from_a_start_on_then_those_before_it(db_url):
+    with Store(db_url) as store:
+        keys = store.add([article(text=f"{TEXT} {i}", source=f"{i}.txt") for i in range(5)])
+        store.save_analysis(keys[3], "m1", [])
+        assert [k for k, _ in store.pending("m1", page=2, start=keys[2])] == [keys[2], keys[4], keys[0], keys[1]]
+        assert {store.some_pending("m1") for _ in range(60)} == {keys[i] for i in (0, 1, 2, 4)}   # any, at random
+        assert store.analysed(keys[3], "m1") and not store.analysed(keys[3], "m2")
+        for key in keys:
+            store.save_analysis(key, "m1", [])
+        assert store.some_pending("m1") == 0 and list(store.pending("m1", start=keys[2])) == []
+
+
 def test_a_failed_analysis_leaves_nothing(db_url):
     with Store(db_url) as store:
         [key] = store.add([article()])

@@ -106,7 +106,10 @@ def analyse(store: Store, analyser: Analyser | None = None, report: Report | Non
     report = report or Report()
     report.model = analyser.version
     total = store.count_pending(analyser.version)
-    pending = ((str(pk), text) for pk, text in store.pending(analyser.version))
+    # from a random article on, each one checked just before it is read: a second run at once (an
+    # hourly ingest that overran) analyses other articles, not the same ones in step
+    pending = ((str(pk), text) for pk, text in store.pending(analyser.version, start=store.some_pending(analyser.version))
+               if not store.analysed(pk, analyser.version))
     for key, spans in analyser.detect_many(pending):
         if store.save_analysis(int(key), analyser.version, spans):
             report.analysed += 1

@@ -402,19 +402,32 @@ class Store:
         return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
     # -- analyses ---------------------------------------------------------------------------
-    def pending(self, model: str, page: int = 64) -> Iterator[tuple[int, str]]:
-        """(key, text) of every article ``model`` has not analysed, by key; read a page at a
-        time, so analyses can be saved while this runs."""
-        after = 0
-        while True:
-            rows = self.db.execute(
-                "SELECT a.pk, a.text FROM articles a WHERE a.pk > ? AND NOT EXISTS "
-                "(SELECT 1 FROM analyses n WHERE n.article = a.pk AND n.model = ?) ORDER BY a.pk LIMIT ?",
-                [after, model, page]).fetchall()
-            if not rows:
-                return
-            yield from rows
-            after = rows[-1][0]
+    def pending(self, model: str, page: int = 64, start: int = 0) -> Iterator[tuple[int, str]]:
+        """(key, text) of every article ``model`` has not analysed, by key from ``start`` on, then
+        those before it; read a page at a time, so analyses can be saved while this runs."""
+        for low, high in ((start, None), (0, start)):
+            after = low - 1
+            below, bound = ("", []) if high is None else ("AND a.pk < ? ", [high])
+            while True:
+                rows = self.db.execute(
+                    f"SELECT a.pk, a.text FROM articles a WHERE a.pk > ? {below}AND NOT EXISTS "
+                    "(SELECT 1 FROM analyses n WHERE n.article = a.pk AND n.model = ?) ORDER BY a.pk LIMIT ?",
+                    [after, *bound, model, page]).fetchall()
+                if not rows:
+                    break
+                yield from rows
+                after = rows[-1][0]
+
+    def some_pending(self, model: str) -> int:
+        """The key of an article ``model`` has not analysed, chosen at random (0 when none is): where
+        to start, so that two runs at once share the work rather than both doing it in step."""
+        row = self.db.execute("SELECT a.pk FROM articles a WHERE NOT EXISTS (SELECT 1 FROM analyses n WHERE "
+                              "n.article = a.pk AND n.model = ?) ORDER BY random() LIMIT 1", [model]).fetchone()
+        return row[0] if row else 0
+
+    def analysed(self, article: int, model: str) -> bool:
+        return self.db.execute("SELECT 1 FROM analyses WHERE article = ? AND model = ?",
+                               [article, model]).fetchone() is not None
 
     def count_pending(self, model: str) -> int:
         return self.db.execute("SELECT count(*) FROM articles a WHERE NOT EXISTS "
