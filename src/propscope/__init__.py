@@ -9,8 +9,8 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")     # and Ray's, for a cluster that batch starts itself
 
 from .engine import analyze, classify
-from .errors import PropscopeError
+from .errors import InputError, PropscopeError
 from .spans import Analysis, Span
 
-__all__ = ["analyze", "classify", "Analysis", "Span", "PropscopeError"]
+__all__ = ["analyze", "classify", "Analysis", "Span", "PropscopeError", "InputError"]
 __version__ = "0.1.0"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
+import datetime
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Mapping
@@ -14,8 +15,8 @@ import numpy as np
 from . import errors, settings
 from .model.detector import Detector, load, model_folder
 from .errors import InputError
-from .spans import Analysis, Span
-from .techniques import NAMES, lookup
+from .spans import Analysis, Span, confidence
+from .techniques import NAMES, names
 from .text import language
 from .text.read import check_size
 
@@ -78,9 +79,12 @@ def analyze(text: str, *, article_id: str = "", source: str | None = None, thres
     refused (an InputError) unless ``any_language``: the model knows English news only."""
     if meta is not None and not isinstance(meta, Mapping):
         raise TypeError(f"meta must be a dict, not {type(meta).__name__}")
-    threshold, keep = _threshold(threshold), _technique_names(techniques)
+    threshold, keep = confidence(threshold), None if techniques is None else names(techniques)
+    sensitive, any_language = _switch("sensitive", sensitive), _switch("any_language", any_language)
+    if not isinstance(article_id, str):
+        raise TypeError(f"article_id must be a str, not {type(article_id).__name__}")
     _check_text(text)
-    meta = dict(meta or {})
+    meta = _plain_meta(meta or {})
     if "language" not in meta:
         code, probability = language.guess(text)
         if language.is_foreign(code, probability) and not any_language:
@@ -91,24 +95,24 @@ def analyze(text: str, *, article_id: str = "", source: str | None = None, thres
                     source=source, model=det.version, meta=meta).filtered(threshold, keep)
 
 
-def _threshold(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:   # NaN too
-        raise InputError(f"threshold {value!r}: give a confidence from 0 to 1")
-    return float(value)
-
-
-def _technique_names(given: Iterable[str] | str | None) -> list[str] | None:
-    if given is None:
-        return None
-    if isinstance(given, (bytes, bytearray)):
-        raise TypeError(f"techniques must be names (str), not {type(given).__name__}")
-    names = []
-    for name in [given] if isinstance(given, str) else given:
+def _plain_meta(meta: Mapping) -> dict:
+    """``meta`` as JSON holds it: dates as ISO text; anything else JSON cannot hold is a TypeError."""
+    out = {}
+    for key, value in meta.items():
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            value = value.isoformat()
         try:
-            names.append(lookup(name).name)
-        except (KeyError, AttributeError):
-            raise InputError(f"unknown technique {name!r}; 'propscope techniques' lists the names") from None
-    return names
+            json.dumps({key: value})
+        except (TypeError, ValueError):
+            raise TypeError(f"meta[{key!r}] is a {type(value).__name__}: give text, numbers, lists or dicts") from None
+        out[key] = value
+    return out
+
+
+def _switch(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(f"{name} {value!r}: give True or False")
+    return value
 
 
 def classify(text: str, spans: list[Span], det: Detector | None = None) -> list[Span]:

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from .techniques import NAMES
+from .techniques import NAMES, names
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -91,18 +91,38 @@ class Analysis:
         covered = sum(e - s for s, e in merge_intervals((s.start, s.end) for s in self.spans))
         return covered / len(self.text)
 
-    def filtered(self, threshold: float = 0.0, techniques: Iterable[str] | None = None) -> Analysis:
-        """The spans of ``threshold`` confidence or more and of ``techniques`` only; the result
-        says what it was kept by, so an export filtered once or twice reads as such."""
+    def filtered(self, threshold: float = 0.0, techniques: Iterable[str] | str | None = None) -> Analysis:
+        """The spans of ``threshold`` confidence or more (0 to 1) and of ``techniques`` only (names,
+        labels or SemEval-2023 names); the result says what it was kept by, so an export filtered
+        once or twice reads as such."""
+        threshold = confidence(threshold)
         keep = self.techniques
         if techniques is not None:
-            given = set(techniques)
+            given = set(names(techniques))
             keep = tuple(sorted((t for t in given if keep is None or t in keep),
                                 key=lambda t: (NAMES.index(t) if t in NAMES else len(NAMES), t)))
         threshold = max(threshold, self.threshold)
         spans = tuple(s for s in self.spans
                       if s.confidence >= threshold and (keep is None or s.technique in keep))
         return replace(self, spans=spans, threshold=threshold, techniques=keep)
+
+    def to_dict(self) -> dict:
+        """The versioned JSON form (``propscope analyze --format json``) as a dict."""
+        from .render.json import to_dict
+        return to_dict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The versioned JSON form, as ``propscope analyze --format json`` writes it."""
+        from .render.json import dumps
+        return dumps(self, indent)
+
+
+def confidence(value) -> float:
+    """``value`` as a threshold: a number from 0 to 1, else an InputError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:   # NaN too
+        from .errors import InputError
+        raise InputError(f"threshold {value!r}: give a confidence from 0 to 1")
+    return float(value)
 
 
 def segments(spans: Iterable[Span], length: int) -> list[tuple[int, int, tuple[int, ...]]]:

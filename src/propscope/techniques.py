@@ -9,6 +9,7 @@ are the project's own words.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,21 @@ def lookup(name: str) -> Technique:
     if len(matches) == 1:
         return matches[0]
     raise KeyError(name)
+
+
+def names(given: Iterable[str] | str) -> list[str]:
+    """The PTC names of ``given`` techniques (names, labels or SemEval-2023 names; one name alone
+    is one technique, not its letters); an unknown one is an InputError."""
+    from .errors import InputError
+    if isinstance(given, (bytes, bytearray)):
+        raise TypeError(f"techniques must be names (str), not {type(given).__name__}")
+    out = []
+    for name in [given] if isinstance(given, str) else given:
+        try:
+            out.append(lookup(name).name)
+        except (KeyError, AttributeError):
+            raise InputError(f"unknown technique {name!r}; 'propscope techniques' lists the names") from None
+    return out
 
 
 # SemEval-2023 Task 3 (subtask 3): 23 techniques in 6 groups. Those with no PTC counterpart

@@ -51,8 +51,10 @@ def encoder_dir(base: str) -> tuple[Path, str]:
 
 
 def cache() -> Path:
-    """Where unpacked and assembled encoders are kept: ~/.cache/propscope (or $XDG_CACHE_HOME)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "propscope"
+    """Where unpacked and assembled encoders are kept: ~/.cache/propscope (or $XDG_CACHE_HOME, when it
+    is an absolute path: the XDG specification says to ignore a relative one)."""
+    given = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(given) if os.path.isabs(given) else Path.home() / ".cache") / "propscope"
 
 
 class _Joined(io.RawIOBase):
