@@ -68,7 +68,7 @@ def test_redirects_are_followed_up_to_the_limit(site, monkeypatch):
 
 def test_a_name_with_any_private_address_is_refused(site, monkeypatch):
     from propscope.text import fetch as fetching
-    monkeypatch.setattr(fetching, "resolve", lambda host, port: ["127.0.0.1", "169.254.169.254"])
+    monkeypatch.setattr(fetching, "resolve", lambda host, port, within=None: ["127.0.0.1", "169.254.169.254"])
     with pytest.raises(FetchError, match="169.254.169.254"):
         fetch("http://news.test/a", allowed={"127.0.0.1"}.__contains__)
     assert site.requests == []
@@ -79,7 +79,7 @@ def test_the_request_goes_to_the_address_that_was_checked(site, monkeypatch):
     news.test resolves nowhere but through the checked lookup."""
     from propscope.text import fetch as fetching
     site.pages["/a"] = PAGE
-    monkeypatch.setattr(fetching, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(fetching, "resolve", lambda host, port, within=None: ["127.0.0.1"])
     port = site.url.rsplit(":", 1)[1]
     assert b"hello" in fetch(f"http://news.test:{port}/a", allow_private=True).body
 
@@ -147,6 +147,35 @@ def test_a_server_that_trickles_its_page_is_cut_off_at_the_timeout(site, monkeyp
     with pytest.raises(FetchError, match="no answer within 1 s"):
         fetch(site.url + "/trickle", allow_private=True)
     assert time.monotonic() - started < 2.5
+
+
+def test_a_name_slow_to_resolve_is_cut_off_at_the_timeout(monkeypatch):
+    """The system's resolver knows no deadline of ours (a DNS server that does not answer holds
+    getaddrinfo for its own retries): the one thing here that stands in for it, as no slow DNS
+    server can be set up for a test."""
+    import socket
+    real = socket.getaddrinfo
+
+    def slow(host, *args, **kwargs):
+        if host == "slow.example":
+            time.sleep(5)
+        return real("127.0.0.1", *args, **kwargs)
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    monkeypatch.setenv("PROPSCOPE_FETCH_TIMEOUT", "1")
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="no answer within 1 s"):
+        fetch("http://slow.example/", allow_private=True)
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_resolver_failure_is_said_in_words(monkeypatch):
+    import socket
+
+    def failing(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    monkeypatch.setattr(socket, "getaddrinfo", failing)
+    with pytest.raises(FetchError, match="cannot resolve nowhere.example: Name or service not known"):
+        fetch("http://nowhere.example/")
 
 
 def test_a_server_that_trickles_its_headers_is_cut_off_at_the_timeout(site, monkeypatch):

@@ -572,7 +572,7 @@ def unresolving_server():
     """A server whose URLs resolve to nowhere: fuzzing must not reach the network."""
     import propscope.text.fetch
 
-    def nowhere(host, port):
+    def nowhere(host, port, within=None):
         raise OSError(f"cannot resolve {host}: no network in tests")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(propscope.text.fetch, "resolve", nowhere)

@@ -48,12 +48,26 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def resolve(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise OSError(f"cannot resolve {host}: {exc.strerror}") from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
+def resolve(host: str, port: int, within: float | None = None) -> list[str]:
+    """The addresses of ``host``; a TimeoutError past ``within`` seconds. The system's resolver cannot
+    be cut short, so it asks from a thread of its own, left to finish when the time is up."""
+    answer: list = []
+
+    def ask() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as exc:       # handed to the caller's thread
+            answer.append(exc)
+    asking = threading.Thread(target=ask, name="propscope-resolve", daemon=True)
+    asking.start()
+    asking.join(within)
+    if not answer:
+        raise TimeoutError(f"{host} was not resolved within {within:g} s")
+    if isinstance(answer[0], socket.gaierror):
+        raise OSError(f"cannot resolve {host}: {answer[0].strerror}")
+    if isinstance(answer[0], BaseException):
+        raise answer[0]
+    return list(dict.fromkeys(info[4][0] for info in answer[0]))
 
 
 def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], bool] | None = None) -> Page:
@@ -79,7 +93,9 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
                 raise errors.unreachable(url, "only http:// and https:// addresses can be fetched")
             port = target.port or (443 if target.scheme == "https" else 80)
             try:
-                addresses = resolve(target.host, port)
+                addresses = resolve(target.host, port, max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise _late(url, timeout) from None
             except (OSError, UnicodeError) as exc:
                 raise errors.unreachable(url, str(exc)) from None
             refused = [a for a in addresses if not allowed(a)]
