@@ -14,7 +14,8 @@ PAGE = (200, {"Content-Type": "text/html; charset=utf-8"}, b"<html><body><p>hell
                                      "169.254.169.254", "fe80::1", "fd00:ec2::254", "0.0.0.0",
                                      "100.64.0.1", "::ffff:127.0.0.1", "224.0.0.1",
                                      "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2002:a00:1::1",
-                                     "::127.0.0.1", "::"])
+                                     "::127.0.0.1", "::", "::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe",
+                                     "64:ff9b:1::7f00:1", "64:ff9b:1::a9fe:a9fe"])
 def test_private_loopback_link_local_and_metadata_addresses_are_not_public(address):
     assert not is_public(address)
 
@@ -176,6 +177,42 @@ def test_a_resolver_failure_is_said_in_words(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", failing)
     with pytest.raises(FetchError, match="cannot resolve nowhere.example: Name or service not known"):
         fetch("http://nowhere.example/")
+
+
+def test_a_page_sent_compressed_is_read(site):
+    import gzip
+    import zlib
+    body = b"<html><body><p>" + b"the corrupt elites " * 500 + b"</p></body></html>"
+    raw = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    for path, encoding, sent in [("/gz", "gzip", gzip.compress(body)), ("/zlib", "deflate", zlib.compress(body)),
+                                 ("/raw", "deflate", raw.compress(body) + raw.flush()), ("/plain", "identity", body)]:
+        site.pages[path] = (200, {"Content-Type": "text/html", "Content-Encoding": encoding}, sent)
+        assert fetch(site.url + path, allow_private=True).body == body, encoding
+
+
+def test_a_page_that_inflates_past_the_limit_is_refused_before_it_is(site, monkeypatch):
+    """1,827 bytes of gzip inside gzip took a server to 2.3 GB before the limit was checked."""
+    import gzip
+    import tracemalloc
+    bomb = gzip.compress(b"\0" * 200_000_000)        # 200 MB of zeros in about 200 KB
+    site.pages["/bomb"] = (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, bomb)
+    site.pages["/twice"] = (200, {"Content-Type": "text/html", "Content-Encoding": "gzip, gzip"}, gzip.compress(bomb))
+    site.pages["/odd"] = (200, {"Content-Type": "text/html", "Content-Encoding": "br"}, b"x")
+    site.pages["/broken"] = (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, b"not gzip at all")
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_BYTES", "1000000")
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match="over the limit of 1,000,000 bytes"):
+            fetch(site.url + "/bomb", allow_private=True)
+        assert tracemalloc.get_traced_memory()[1] < 20_000_000          # at its peak: not tens of MB
+    finally:
+        tracemalloc.stop()
+    with pytest.raises(FetchError, match="encoded as gzip, gzip; only one of gzip or deflate"):
+        fetch(site.url + "/twice", allow_private=True)
+    with pytest.raises(FetchError, match="encoded as br"):
+        fetch(site.url + "/odd", allow_private=True)
+    with pytest.raises(FetchError, match="gzip encoding is damaged"):
+        fetch(site.url + "/broken", allow_private=True)
 
 
 def test_a_server_that_trickles_its_headers_is_cut_off_at_the_timeout(site, monkeypatch):
