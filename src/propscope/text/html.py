@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 from .. import errors
 
@@ -14,6 +15,21 @@ MAX_ATTRIBUTES = 256
 # page is read once (5 MB of hostile shapes in 0.1 s), and "i<list.length" in a script is no tag.
 _CROWDED = re.compile(r"""<[A-Za-z][A-Za-z0-9:-]*+(?:\s++(?:[^\s<>"']++|"[^"]*+"|'[^']*+')++){%d,}+"""
                       % MAX_ATTRIBUTES)
+
+
+# trafilatura's last fallback (justext) compares each paragraph with its neighbours, a cost that grows
+# with the square of the paragraphs: 10,000 table rows took 9 s, 40,000 136 s, past any server's
+# deadline. A page with more block elements than this is read without the fallbacks (its fast mode) (a news page
+# has a few hundred to a couple of thousand); its main extraction stays (linear: 2 MB in 3 s).
+FALLBACK_BLOCKS = 5000
+_BLOCK = re.compile(r"<(?:p|div|td|th|tr|li|dd|dt|h[1-6]|br|hr|section|article|aside|blockquote|pre|table|ul|ol|dl)"
+                    r"(?![\w-])", re.IGNORECASE)
+
+
+def crowded(html: str | bytes) -> bool:
+    """Whether ``html`` has more than FALLBACK_BLOCKS block elements."""
+    pattern = _BLOCK if isinstance(html, str) else re.compile(_BLOCK.pattern.encode(), re.IGNORECASE)
+    return sum(1 for _ in islice(pattern.finditer(html), FALLBACK_BLOCKS + 1)) > FALLBACK_BLOCKS
 
 
 def defused(html: str) -> str:
@@ -29,7 +45,7 @@ def extract(html: str | bytes, where: object = "<html>", url: str | None = None)
     # the publication date from the page's metadata only: htmldate's extensive search read a footer's
     # "(c) 2025" as 2025-01-01, a date made up for every undated page
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=False, favor_precision=False,
+                                      include_tables=False, favor_precision=False, fast=crowded(html),
                                       date_extraction_params={"extensive_search": False, "original_date": True})
     text = (doc.text or "").strip() if doc is not None else ""
     if len(text.split()) < MIN_WORDS:    # what is left is page furniture (menus, footers)
