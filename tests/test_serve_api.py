@@ -660,3 +660,12 @@ def test_an_idle_connection_outlives_a_clients_own_keep_alive(server):
             assert response.status == 200 and response.read(), f"after {wait} s idle"
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("body,says", [("[" * 5000 + "]" * 5000, "nested deeper than the server reads"),
+                                       ('{"text": ' + "9" * 5000 + "}", "more than 4,300 digits"),
+                                       (b'{"text": "\xff"}', "send JSON in UTF-8")])
+def test_a_body_json_cannot_hold_names_why(api, body, says):
+    error = refused(api.post("/v1/analyze", content=body, headers={"Content-Type": "application/json"}),
+                    400, "bad_request")
+    assert says in error["message"]

@@ -42,7 +42,8 @@ from .runner import Runner
 STATIC = files("propscope") / "serve" / "static"
 OPEN_PATHS = ("/health", "/", "/model")      # the pages are public; the API behind them is guarded
 REFUSED = {
-    400: "The body cannot be parsed (it is not UTF-8).",
+    400: "The body cannot be parsed (it is not UTF-8, or its JSON is nested about 1,000 deep or holds a number of "
+         "over 4,300 digits).",
     401: "No or wrong bearer token (when the server has one).",
     408: "The request body arrived too slowly (PROPSCOPE_SERVE_TIMEOUT).",
     413: "The body (PROPSCOPE_SERVE_MAX_BODY), the article text (PROPSCOPE_SERVE_MAX_CHARS) or the HTML "

@@ -120,10 +120,19 @@ async def on_library_error(request: Request, exc: PropscopeError) -> JSONRespons
 
 async def on_http_error(request: Request, exc: HTTPException) -> JSONResponse:
     code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    message = {400: "the body cannot be parsed; send JSON in UTF-8",
+    message = {400: f"the body cannot be parsed: {_unparsed(exc.__cause__)}",
                404: f"no such endpoint: {request.url.path}; GET /openapi.json lists them",
                405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, str(exc.detail))
     return response(ApiError(exc.status_code, code, message, headers=exc.headers))
+
+
+def _unparsed(cause: BaseException | None) -> str:
+    """Why FastAPI could not read a body as JSON (it says only "error parsing the body")."""
+    if isinstance(cause, RecursionError):
+        return "its JSON is nested deeper than the server reads (about 1,000 levels)"
+    if isinstance(cause, ValueError) and "digits" in str(cause):     # Python's limit on an integer's length
+        return "a number in its JSON has more than 4,300 digits"
+    return "send JSON in UTF-8"
 
 
 async def on_invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
