@@ -669,3 +669,14 @@ def test_a_body_json_cannot_hold_names_why(api, body, says):
     error = refused(api.post("/v1/analyze", content=body, headers={"Content-Type": "application/json"}),
                     400, "bad_request")
     assert says in error["message"]
+
+
+def test_refusals_starlette_answers_in_plain_text_are_json_too(api):
+    error = refused(api.get("/static/app.js", headers={"Range": "bytes=999999-"}), 416, "range_not_satisfiable")
+    assert error["message"]
+    assert api.get("/static/app.js", headers={"Range": "bytes=0-9"}).status_code == 206       # a range it has
+    with serving(cors_origins=("https://good.example",)) as server:
+        r = httpx.options(server.url + "/v1/analyze", headers={"Origin": "https://evil.example",
+                                                                "Access-Control-Request-Method": "POST"})
+    error = refused(r, 400, "bad_request")
+    assert "Disallowed CORS origin" in error["message"] and "nosniff" in r.headers["x-content-type-options"]

@@ -185,6 +185,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"],
                            max_age=600)
+    app.add_middleware(guards.PlainErrors)
     app.add_middleware(guards.SecurityHeaders)
     return app
 

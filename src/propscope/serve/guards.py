@@ -43,6 +43,41 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class PlainErrors:
+    """A refusal that Starlette's own parts answer in plain text (a range a static file does not
+    have, 416; a CORS preflight from an origin not allowed, 400) answered as every other: JSON."""
+
+    CODES = {400: "bad_request", 416: "range_not_satisfiable"}
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        held: Message | None = None
+        text = b""
+
+        async def rewriting(message: Message) -> None:
+            nonlocal held, text
+            if message["type"] == "http.response.start" and message["status"] >= 400 and \
+                    Headers(raw=message.get("headers", [])).get("content-type", "").startswith("text/plain"):
+                held = message
+                return
+            if held is None:
+                return await send(message)
+            text += message.get("body", b"")
+            if not message.get("more_body", False):
+                kept = [(k, v) for k, v in held.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+                answer = problems.response(problems.ApiError(
+                    held["status"], self.CODES.get(held["status"], "http_error"),
+                    text.decode("utf-8", "replace").strip() or "refused"))
+                answer.raw_headers += [(k, v) for k, v in kept if k.lower() not in {n for n, _ in answer.raw_headers}]
+                await answer(scope, receive, send)
+
+        await self.app(scope, receive, rewriting)
+
+
 class Unexpected:
     """A failure no handler foresaw: logged with its traceback, answered 500 as JSON inside the
     other guards, so that the answer still carries the security and CORS headers."""
