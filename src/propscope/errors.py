@@ -131,6 +131,11 @@ def no_article_text(where: object) -> InputError:
                       "save the article's text to a .txt file and analyse that")
 
 
+def too_many_elements(where: object, most: int) -> InputError:
+    return InputError(f"{where}: the page has more than {most:,} elements, far more than an article's page; "
+                      "save the article's text to a .txt file and analyse that")
+
+
 def not_english(where: object, language: str, probability: float) -> InputError:
     return InputError(f"{where}: looks like {language} ({probability:.0%} sure), and the model knows English "
                       "news only; to analyse it anyway, allow any language (--any-language; in the API, \"any_language\": true; "

@@ -26,10 +26,22 @@ _BLOCK = re.compile(r"<(?:p|div|td|th|tr|li|dd|dt|h[1-6]|br|hr|section|article|a
                     r"(?![\w-])", re.IGNORECASE)
 
 
+# the main extraction costs about 50 microseconds an element, whatever the element: 240,000 links
+# took 16 s, 400,000 line breaks 15 s. A news page has a few thousand; a page with more than this
+# is refused, not read for a minute.
+MAX_ELEMENTS = 100_000
+_TAG = re.compile(r"<[A-Za-z]")
+
+
 def crowded(html: str | bytes) -> bool:
     """Whether ``html`` has more than FALLBACK_BLOCKS block elements."""
-    pattern = _BLOCK if isinstance(html, str) else re.compile(_BLOCK.pattern.encode(), re.IGNORECASE)
-    return sum(1 for _ in islice(pattern.finditer(html), FALLBACK_BLOCKS + 1)) > FALLBACK_BLOCKS
+    return _more_than(_BLOCK, html, FALLBACK_BLOCKS)
+
+
+def _more_than(pattern: re.Pattern, html: str | bytes, most: int) -> bool:
+    if isinstance(html, bytes):
+        pattern = re.compile(pattern.pattern.encode(), pattern.flags & re.IGNORECASE)
+    return sum(1 for _ in islice(pattern.finditer(html), most + 1)) > most
 
 
 def defused(html: str) -> str:
@@ -42,6 +54,8 @@ def extract(html: str | bytes, where: object = "<html>", url: str | None = None)
     import trafilatura
     if isinstance(html, str):
         html = defused(html)
+    if _more_than(_TAG, html, MAX_ELEMENTS):
+        raise errors.too_many_elements(where, MAX_ELEMENTS)
     # the publication date from the page's metadata only: htmldate's extensive search read a footer's
     # "(c) 2025" as 2025-01-01, a date made up for every undated page
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
