@@ -55,6 +55,12 @@ def test_every_redirect_is_checked_before_it_is_followed(site):
     assert [p for p, _ in site.requests] == ["/a"]
 
 
+def test_a_redirect_to_an_address_that_cannot_be_read_names_it(site):
+    site.pages["/odd"] = (302, {"Location": "http:\\\\127.0.0.1:1/"}, b"")
+    with pytest.raises(FetchError, match="/odd: .*redirects to an address that cannot be read"):
+        fetch(site.url + "/odd", allow_private=True)
+
+
 def test_redirects_are_followed_up_to_the_limit(site, monkeypatch):
     for i in range(4):
         site.pages[f"/r{i}"] = (301, {"Location": f"/r{i + 1}"}, b"")

@@ -297,6 +297,15 @@ def test_loopback_urls_are_fetched_when_allowed(site):
                 422, "fetch_failed")
 
 
+def test_a_page_over_the_fetch_limit_names_the_limit(site, monkeypatch):
+    site.pages["/big.html"] = (200, {"Content-Type": "text/html"}, b"<p>" + b"word " * 400 + b"</p>")
+    monkeypatch.setenv("PROPSCOPE_FETCH_MAX_BYTES", "1000")
+    with serving(allow_private=True) as server:
+        r = httpx.post(server.url + "/v1/analyze", json={"url": site.url + "/big.html"}, timeout=60)
+    error = refused(r, 422, "fetch_failed")
+    assert error["limit"] == {"name": "PROPSCOPE_FETCH_MAX_BYTES", "value": 1000}
+
+
 @pytest.mark.model
 def test_slow_sites_do_not_hold_up_pasted_articles(site):
     def slow(handler):

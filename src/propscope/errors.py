@@ -101,7 +101,9 @@ def bad_split(root: object, detail: str) -> InputError:
 
 
 class FetchError(InputError):
-    """A URL could not be fetched, or was refused."""
+    """A URL could not be fetched, or was refused; ``limit`` (setting, value) where a limit refused it."""
+
+    limit: tuple[str, int] | None = None
 
 
 class RefusedAddress(FetchError):
@@ -121,9 +123,11 @@ def refused_address(url: object, address: str) -> FetchError:
                           "server does not fetch (its operator can allow them: PROPSCOPE_SERVE_ALLOW_PRIVATE=1)")
 
 
-def unreachable(url: object, reason: str) -> FetchError:
-    return FetchError(f"{url}: cannot be fetched ({reason}); check the address and your connection, "
-                      "or save the page and analyse the file")
+def unreachable(url: object, reason: str, limit: tuple[str, int] | None = None) -> FetchError:
+    error = FetchError(f"{url}: cannot be fetched ({reason}); check the address and your connection, "
+                       "or save the page and analyse the file")
+    error.limit = limit
+    return error
 
 
 def no_article_text(where: object) -> InputError:

@@ -97,7 +97,7 @@ def from_library(exc: PropscopeError) -> ApiError:
     if isinstance(exc, RefusedAddress):     # the caller need not learn what the server's names resolve to
         return ApiError(422, "fetch_failed", exc.unnamed)
     if isinstance(exc, FetchError):
-        return ApiError(422, "fetch_failed", str(exc))
+        return ApiError(422, "fetch_failed", str(exc), exc.limit)
     if isinstance(exc, TooLarge):       # an HTML page or body over the library's limit
         return ApiError(413, "too_large", str(exc), (exc.setting, exc.limit))
     if isinstance(exc, InputError):

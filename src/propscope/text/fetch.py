@@ -123,8 +123,13 @@ def fetch(url: str, *, allow_private: bool = False, allowed: Callable[[str], boo
         raise errors.unreachable(asked, f"more than {max_redirects} redirects")
 
 
+def _page_limit(max_bytes: int) -> tuple[str, int]:
+    return settings.SETTINGS["fetch_max_bytes"].env, max_bytes
+
+
 def _late(url: str, timeout: float) -> errors.FetchError:
-    return errors.unreachable(url, f"no answer within {timeout:g} s")
+    return errors.unreachable(url, f"no answer within {timeout:g} s",
+                              (settings.SETTINGS["fetch_timeout"].env, int(timeout)))
 
 
 class _Cutoff:
@@ -172,12 +177,14 @@ def _connect(client: httpx.Client, url: str, target: httpx.URL, addresses: list[
         left = deadline - time.monotonic()
         if left <= 0:
             raise _late(url, timeout)
-        request = client.build_request(
-            "GET", target.copy_with(host=address), headers={"Host": target.netloc.decode("ascii")},
-            extensions={"trace": cutoff.trace} | ({"sni_hostname": target.host} if target.scheme == "https" else {}),
-            timeout=left)
         try:
+            request = client.build_request(
+                "GET", target.copy_with(host=address), headers={"Host": target.netloc.decode("ascii")},
+                extensions={"trace": cutoff.trace} | ({"sni_hostname": target.host} if target.scheme == "https" else {}),
+                timeout=left)
             return client.send(request, stream=True)
+        except httpx.InvalidURL as exc:     # httpx reads a redirect's Location as it answers, followed or not
+            raise errors.unreachable(url, f"it redirects to an address that cannot be read: {exc}") from None
         except httpx.TimeoutException:
             raise _late(url, timeout) from None
         except httpx.HTTPError as exc:
@@ -195,7 +202,7 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: fl
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise errors.unreachable(url, f"the page is {int(declared):,} bytes, over the limit of {max_bytes:,}; "
-                                      "raise it with PROPSCOPE_FETCH_MAX_BYTES")
+                                      "raise it with PROPSCOPE_FETCH_MAX_BYTES", _page_limit(max_bytes))
     decode = _decoder(response, url)
     chunks, size, sent = [], 0, 0
     try:
@@ -205,7 +212,7 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: fl
                 size += len(part)
                 if max(size, sent) > max_bytes:
                     raise errors.unreachable(url, f"the page is over the limit of {max_bytes:,} bytes; "
-                                                  "raise it with PROPSCOPE_FETCH_MAX_BYTES")
+                                                  "raise it with PROPSCOPE_FETCH_MAX_BYTES", _page_limit(max_bytes))
                 chunks.append(part)
     except httpx.TimeoutException:
         raise _late(url, timeout) from None
