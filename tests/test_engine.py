@@ -163,8 +163,9 @@ def test_switches_must_be_true_or_false(name):
 def test_meta_is_kept_as_json_holds_it():
     import datetime
     assert propscope.analyze(TEXT, meta={"published": datetime.date(2025, 3, 5)}).meta["published"] == "2025-03-05"
-    with pytest.raises(TypeError, match=r"meta\['site'\] is a object"):
-        propscope.analyze(TEXT, meta={"site": object()})
+    for bad in (object(), {1, 2}, float("nan")):
+        with pytest.raises(propscope.InputError, match=r"meta\['site'\] = .*: JSON cannot hold it"):
+            propscope.analyze(TEXT, meta={"site": bad})
     with pytest.raises(TypeError, match="article_id must be a str, not int"):
         propscope.analyze(TEXT, article_id=5)
 

@@ -15,7 +15,8 @@ PAGE = (200, {"Content-Type": "text/html; charset=utf-8"}, b"<html><body><p>hell
                                      "100.64.0.1", "::ffff:127.0.0.1", "224.0.0.1",
                                      "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2002:a00:1::1",
                                      "::127.0.0.1", "::", "::ffff:0:7f00:1", "::ffff:0:a9fe:a9fe",
-                                     "64:ff9b:1::7f00:1", "64:ff9b:1::a9fe:a9fe"])
+                                     "64:ff9b:1::7f00:1", "64:ff9b:1::a9fe:a9fe", "64:ff9b:1:0:a:0:100:0",
+                                     "64:ff9b:1::808:808"])
 def test_private_loopback_link_local_and_metadata_addresses_are_not_public(address):
     assert not is_public(address)
 
@@ -194,6 +195,45 @@ def test_a_page_sent_compressed_is_read(site):
                                  ("/raw", "deflate", raw.compress(body) + raw.flush()), ("/plain", "identity", body)]:
         site.pages[path] = (200, {"Content-Type": "text/html", "Content-Encoding": encoding}, sent)
         assert fetch(site.url + path, allow_private=True).body == body, encoding
+
+
+def in_pieces(encoding: str, *pieces: bytes):
+    """A page sent as ``pieces``, each written on its own a moment apart (so read apart)."""
+    def page(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Encoding", encoding)
+        handler.send_header("Content-Length", str(sum(map(len, pieces))))
+        handler.end_headers()
+        for piece in pieces:
+            handler.wfile.write(piece)
+            handler.wfile.flush()
+            time.sleep(0.05)
+    return page
+
+
+def test_compressed_pages_split_anyhow_are_read_whole(site):
+    """From a review: a second gzip member was dropped, a cut stream read short, raw deflate whose
+    first piece was one byte refused, and a Content-Encoding naming no compression refused."""
+    import gzip
+    import zlib
+    body = b"<html><body><p>" + b"the corrupt elites " * 300 + b"</p></body></html>"
+    half = len(body) // 2
+    raw = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    deflated = raw.compress(body) + raw.flush()
+    two = gzip.compress(body[:half]) + gzip.compress(body[half:])
+    site.pages["/members"] = in_pieces("gzip", two[:len(two) // 2 + 1], two[len(two) // 2 + 1:])
+    site.pages["/raw"] = in_pieces("deflate", deflated[:1], deflated[1:])
+    site.pages["/zlib"] = in_pieces("deflate", zlib.compress(body)[:1], zlib.compress(body)[1:])
+    site.pages["/trailing"] = in_pieces("gzip", gzip.compress(body) + b"\0\0\0\0")
+    for path in ("/members", "/raw", "/zlib", "/trailing"):
+        assert fetch(site.url + path, allow_private=True).body == body, path
+    for named in ("none", "UTF-8", "Identity"):
+        site.pages[f"/{named}"] = (200, {"Content-Type": "text/html", "Content-Encoding": named}, body)
+        assert fetch(site.url + f"/{named}", allow_private=True).body == body, named
+    site.pages["/cut"] = in_pieces("gzip", gzip.compress(body)[:50])
+    with pytest.raises(FetchError, match="gzip encoding is damaged \\(it ends early\\)"):
+        fetch(site.url + "/cut", allow_private=True)
 
 
 def test_a_page_that_inflates_past_the_limit_is_refused_before_it_is(site, monkeypatch):

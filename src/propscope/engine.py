@@ -96,15 +96,16 @@ def analyze(text: str, *, article_id: str = "", source: str | None = None, thres
 
 
 def _plain_meta(meta: Mapping) -> dict:
-    """``meta`` as JSON holds it: dates as ISO text; anything else JSON cannot hold is a TypeError."""
+    """``meta`` as JSON holds it: dates as ISO text; anything else JSON cannot hold is an InputError."""
     out = {}
     for key, value in meta.items():
         if isinstance(value, (datetime.date, datetime.datetime)):
             value = value.isoformat()
         try:
-            json.dumps({key: value})
+            json.dumps({key: value}, allow_nan=False)
         except (TypeError, ValueError):
-            raise TypeError(f"meta[{key!r}] is a {type(value).__name__}: give text, numbers, lists or dicts") from None
+            raise InputError(f"meta[{key!r}] = {value!r:.60}: JSON cannot hold it; give text, numbers, lists, "
+                             "dicts or dates") from None
         out[key] = value
     return out
 

@@ -48,6 +48,8 @@ class PlainErrors:
     have, 416; a CORS preflight from an origin not allowed, 400) answered as every other: JSON."""
 
     CODES = {400: "bad_request", 416: "range_not_satisfiable"}
+    SAID = {"disallowed cors origin": "this origin may not call the API from a browser; PROPSCOPE_SERVE_CORS_ORIGINS "
+                                      "lists those that may"}
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -68,14 +70,21 @@ class PlainErrors:
                 return await send(message)
             text += message.get("body", b"")
             if not message.get("more_body", False):
-                kept = [(k, v) for k, v in held.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+                headers = held.get("headers", [])
+                kept = [(k, v) for k, v in headers if k.lower() not in (b"content-type", b"content-length")]
                 answer = problems.response(problems.ApiError(
-                    held["status"], self.CODES.get(held["status"], "http_error"),
-                    text.decode("utf-8", "replace").strip() or "refused"))
+                    held["status"], self.CODES.get(held["status"], "http_error"), self._message(held["status"], text, headers)))
                 answer.raw_headers += [(k, v) for k, v in kept if k.lower() not in {n for n, _ in answer.raw_headers}]
                 await answer(scope, receive, send)
 
         await self.app(scope, receive, rewriting)
+
+    def _message(self, status: int, text: bytes, headers: list) -> str:
+        said = text.decode("utf-8", "replace").strip()
+        if status == 416:           # Starlette's 416 has no body; its Content-Range gives the size
+            size = Headers(raw=headers).get("content-range", "").rpartition("/")[2]
+            return f"the range asked for is not within the file{f' of {size} bytes' if size.isdigit() else ''}; ask for one that is"
+        return self.SAID.get(said.lower(), said or f"refused ({status})")
 
 
 class Unexpected:

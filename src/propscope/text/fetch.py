@@ -15,7 +15,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from importlib.metadata import version
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import urljoin
 
 import httpx
@@ -33,19 +33,26 @@ class Page:
     body: bytes
 
 
-# IPv6 prefixes whose last 32 bits are an IPv4 address: NAT64 gateways (well-known and local-use),
-# the IPv4-translated form (SIIT), the deprecated IPv4-compatible form
-EMBEDDING = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96", "::/96"))
+# IPv6 prefixes whose last 32 bits are an IPv4 address: the well-known NAT64 prefix, the
+# IPv4-translated form (SIIT), the deprecated IPv4-compatible form
+EMBEDDING = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96"))
+# local-use NAT64 (RFC 8215): a network's own gateways, with prefixes of any length, so the IPv4
+# address may sit in any of several places; none of it is public
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
 # the encodings a page may come in; decoded here, a block at a time within the page limit, rather
 # than by httpx, whose decoders inflate a whole chunk (and any number of stacked encodings) first:
 # 1,827 bytes of "gzip, gzip" took a server to 2.3 GB
 ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+UNREAD = ("br", "zstd", "compress", "x-compress")       # compressions a page may come in, not read here
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def is_public(address: str) -> bool:
     """Globally routable unicast: not private, loopback, link-local (cloud metadata), reserved or
     multicast; an IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is judged by that."""
     ip = ipaddress.ip_address(address)
+    if ip.version == 6 and ip in LOCAL_NAT64:
+        return False
     if ip.version == 6:
         inner = ip.ipv4_mapped or ip.sixtofour or (
             ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if any(ip in n for n in EMBEDDING) else None)
@@ -224,37 +231,71 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, timeout: fl
         raise errors.unreachable(url, f"the page's {response.headers['content-encoding']} encoding is damaged ({exc})") from None
     if cutoff.expired:                  # cut as the last byte came: the page may be short
         raise _late(url, timeout)
+    try:
+        decode.finish()
+    except zlib.error as exc:
+        raise errors.unreachable(url, f"the page's {response.headers['content-encoding']} encoding is damaged ({exc})") from None
     return b"".join(chunks)
 
 
-def _decoder(response: httpx.Response, url: str):
-    """A function (bytes sent, most bytes wanted) -> decoded blocks, for the one encoding a page may
-    have (gzip or deflate): each block inflated only as far as wanted, so a page that would inflate
-    past the limit is refused before it is."""
+def _decoder(response: httpx.Response, url: str) -> _Identity | _Inflater:
+    """What decodes the page: nothing, or the one compression it comes in (gzip or deflate). A value
+    that names no compression ("none", "UTF-8", as some servers send) is read as none, as browsers do."""
     named = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")]
-    named = [e for e in named if e and e != "identity"]
-    if not named:
-        return lambda data, most: [data]
-    if len(named) > 1 or named[0] not in ENCODINGS:
-        raise errors.unreachable(url, f"the page comes encoded as {', '.join(named)}; only one of gzip or "
+    compressed = [e for e in named if e in ENCODINGS or e in UNREAD]
+    if not compressed:
+        return _Identity()
+    if len(compressed) > 1 or compressed[0] in UNREAD:
+        raise errors.unreachable(url, f"the page comes encoded as {', '.join(compressed)}; only one of gzip or "
                                       "deflate is read")
-    inflate, started = zlib.decompressobj(ENCODINGS[named[0]]), False
+    return _Inflater(compressed[0])
 
-    def decode(data: bytes, most: int):
-        nonlocal inflate, started
+
+class _Identity:
+    def __call__(self, data: bytes, most: int) -> Iterator[bytes]:
+        yield data
+
+    def finish(self) -> None:
+        pass
+
+
+class _Inflater:
+    """A gzip (its members one after another) or deflate (with or without zlib's header) stream,
+    inflated a block at a time, no further than wanted: past that, one byte more says so."""
+
+    def __init__(self, encoding: str):
+        self.gzip = encoding != "deflate"
+        self.held = b""             # bytes waiting for enough of a header to be read
+        self.inflate = zlib.decompressobj(ENCODINGS[encoding]) if self.gzip else None
+        self.done = False           # the stream (and, for gzip, its last member so far) has ended
+        self.fed = False
+
+    def __call__(self, data: bytes, most: int) -> Iterator[bytes]:
+        data, self.held = self.held + data, b""
+        self.fed = self.fed or bool(data)
         while data and most > 0:
-            try:
-                block = inflate.decompress(data, most)
-            except zlib.error:
-                if named[0] != "deflate" or started:
-                    raise
-                inflate = zlib.decompressobj(-zlib.MAX_WBITS)     # deflate sent raw, without zlib's header
-                started = True
-                continue
-            started = True
+            if self.inflate is None:            # deflate: zlib's two-byte header, or raw deflate
+                if len(data) < 2:
+                    self.held = data
+                    return
+                wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+                self.inflate = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            if self.done:                       # past a gzip member: another one, or trailing bytes
+                if not self.gzip or not GZIP_MAGIC.startswith(data[:2]):
+                    return                      # what follows the stream is dropped, as browsers do
+                if len(data) < 2:
+                    self.held = data
+                    return
+                self.inflate, self.done = zlib.decompressobj(ENCODINGS["gzip"]), False
+            block = self.inflate.decompress(data, most)
             yield block
             most -= len(block)
-            data = inflate.unconsumed_tail
-        if data:                    # more to inflate than wanted: past the limit
+            self.done = self.inflate.eof
+            data = self.inflate.unused_data if self.done else self.inflate.unconsumed_tail
+        if data and not self.done:              # more to inflate than wanted: past the limit
             yield b"-"
-    return decode
+
+    def finish(self) -> None:
+        """Raise zlib.error if the stream ended early (an empty body is no stream)."""
+        if self.fed and not self.done:
+            raise zlib.error("it ends early")
