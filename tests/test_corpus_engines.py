@@ -131,6 +131,34 @@ def test_ctrl_c_stops_the_run_without_starting_more_parts(tmp_path):
             pass
 
 
+def test_ctrl_c_twice_still_ends_the_run(tmp_path):
+    """A second Ctrl-C landed in a worker reading its queue, killed it holding the queue's lock, and
+    the command waited for ever (a third one printed a traceback)."""
+    source = write_jsonl(tmp_path / "in.jsonl", articles(600))
+    for attempt in range(3):
+        out = tmp_path / f"out{attempt}"
+        cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", "10",
+               "--workers", "2", "--threads", "1", "--format", "jsonl"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline and not list(out.glob("part-*")):
+                time.sleep(0.02)
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.02 * attempt)
+            os.killpg(proc.pid, signal.SIGINT)
+            assert proc.wait(timeout=30) == 130
+            assert proc.stderr.read().strip() == "propscope: interrupted"      # no traceback, from any process
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    report = run([str(source)], out, workers=2, part_size=10, fmt="jsonl")      # and the next run finishes it
+    assert report.written + report.already == report.parts == 60 and report.already
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_end_when_their_run_is_killed(tmp_path):
     """kill -9 of the command alone: its workers, waiting on a pipe no one writes, end by themselves."""

@@ -6,6 +6,7 @@ import errno
 import functools
 import math
 import os
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +37,7 @@ def friendly(func):
             click.echo(f"propscope: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)    # another Ctrl-C while exiting: no traceback
             click.echo("propscope: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:             # `propscope ... | head`: the reader has what it wanted

@@ -10,10 +10,12 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict
 
 from .. import errors, settings
@@ -33,26 +35,85 @@ def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | N
     (python/cpython#96995); it did so here, in tests."""
     threads = threads or settings.get_int("threads") or max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")
-    stop = context.Event()
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
-                               initargs=({**worker, "threads": threads}, stop))
-    try:
-        for done in as_completed([pool.submit(_analyse, part) for part in parts]):
-            yield done.result()
-    finally:
-        stop.set()          # the parts already handed to a worker's queue, which cancel_futures cannot reach
-        pool.shutdown(wait=True, cancel_futures=True)
+    with _CtrlC() as ctrl_c:
+        pool = None
+        try:
+            with ctrl_c.ignored():
+                stop = context.Event()
+                pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
+                                           initargs=({**worker, "threads": threads}, stop))
+                futures = [pool.submit(_analyse, part) for part in parts]      # the workers start here
+            pending = set(futures)
+            while pending:
+                if ctrl_c.pressed:
+                    raise KeyboardInterrupt
+                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            if pool is not None:
+                stop.set()      # the parts already handed to a worker's queue, which cancel_futures cannot reach
+                _shut(pool)
+
+
+class _CtrlC:
+    """While a run is on, a Ctrl-C in this process is noted, for the run to stop at, rather than raised
+    wherever it lands: raised inside the pool's own locks and pipes it broke them (its manager thread
+    failed on a closed pipe, a lock was released twice, or the command waited for ever on workers left
+    waiting for work). Workers take a terminal's Ctrl-C themselves (``_on_interrupt``)."""
+
+    def __init__(self):
+        self.pressed = False
+        self.before = None          # the handler to put back; None off the main thread (no signals there)
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self.before = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.before is not None:
+            signal.signal(signal.SIGINT, self.before)
+
+    def _note(self, signum, frame) -> None:
+        self.pressed = True
+
+    @contextmanager
+    def ignored(self):
+        """Ignored outright while workers are started: they inherit that (a handler they would not),
+        and take Ctrl-C from ``_start`` on, rather than die of it half imported, printing tracebacks."""
+        if self.before is None:
+            yield
+            return
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self._note)
+
+
+def _shut(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool, and end any worker still waiting for work after it (none should be)."""
+    workers = list((pool._processes or {}).values())
+    pool.shutdown(wait=True, cancel_futures=True)
+    for worker in workers:
+        worker.join(10)
+        if worker.is_alive():           # no part of its own: it only waits on its queue
+            worker.kill()
+            worker.join()
 
 
 _worker: Worker | None = None
 _failed: PropscopeError | None = None
 _stop = None                # the run's: set when it ends or stops
 _interrupted = False        # this worker was: it starts no other part
+_busy = False               # analysing a part: a Ctrl-C stops it there
 
 
 def _start(worker: dict, stop) -> None:
     global _worker, _failed, _stop
     _stop = stop
+    signal.signal(signal.SIGINT, _on_interrupt)         # ignored until now (``_CtrlC.ignored``)
     threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     try:
         _worker = Worker(**worker)
@@ -68,17 +129,27 @@ def _orphaned(parent: int) -> None:
     os._exit(1)
 
 
-def _analyse(part: Part) -> tuple[int, list[str]]:
+def _on_interrupt(signum, frame) -> None:
+    """A Ctrl-C stops the part being analysed (dropped whole, for the next run), and only that: one
+    landing while the worker reads its queue killed it holding the queue's lock, and the other
+    workers, and the run, waited on it for ever (a second Ctrl-C did it every time)."""
     global _interrupted
+    _interrupted = True
+    if _busy:
+        raise KeyboardInterrupt
+
+
+def _analyse(part: Part) -> tuple[int, list[str]]:
+    global _busy
     if _interrupted or (_stop is not None and _stop.is_set()):
         raise KeyboardInterrupt            # the run is ending: no new part
     if _worker is None:
         raise _failed or PropscopeError("the worker did not start")
+    _busy = True
     try:
         return _worker(part)
-    except KeyboardInterrupt:
-        _interrupted = True
-        raise
+    finally:
+        _busy = False
 
 
 def ray(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | None = None,
