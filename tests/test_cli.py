@@ -559,3 +559,47 @@ def test_a_pipe_given_as_a_span_file_or_pair_list_is_refused_not_waited_on(folde
 def test_a_model_folder_without_a_card_is_exit_3(tmp_path):
     r = run("model", env={"PROPSCOPE_MODEL_DIR": str(tmp_path)})
     assert r.returncode == 3 and "holds no MODEL_CARD.md" in r.stderr
+
+
+# -- from a review of every command's bad input -------------------------------------------------
+def test_an_interrupted_run_leaves_an_existing_output_as_it_was(tmp_path):
+    from propscope.cli import Output
+    target = tmp_path / "report.json"
+    target.write_text("a complete report\n")
+    with pytest.raises(KeyboardInterrupt):
+        with Output(str(target)) as out:
+            out.write("two articles of eight")
+            raise KeyboardInterrupt
+    assert target.read_text() == "a complete report\n"
+    with pytest.raises(ValueError):                 # another failure still writes what it produced
+        with Output(str(target)) as out:
+            out.write("what was done")
+            raise ValueError
+    assert target.read_text() == "what was done"
+
+
+def test_standard_output_closed_or_read_only_is_one_line(folder):
+    for how in ({"preexec_fn": lambda: os.close(1)}, {"stdout": open(os.devnull, "r")}):
+        done = subprocess.run([sys.executable, "-m", "propscope", "analyze", "--format", "json", str(folder)],
+                              stderr=subprocess.PIPE, text=True, timeout=300, **how)
+        assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.startswith("propscope: ") and len(done.stderr.splitlines()) == 1
+
+
+def test_classify_refuses_two_files_with_one_article_id(folder, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "article101.txt").write_text("Another text.\n", encoding="utf-8")
+    (tmp_path / "spans.tsv").write_text("101\t?\t4\t11\n")
+    done = run("classify", "--spans", str(tmp_path / "spans.tsv"), str(folder), str(other))
+    assert done.returncode == 2 and "have the same article id '101'" in done.stderr
+
+
+def test_bad_options_are_refused_before_any_work(folder, tmp_path):
+    empty = run("analyze", "--format", "json", "-o", "", str(folder))
+    assert empty.returncode == 2 and "give a file name" in empty.stderr
+    for given in ("", ",", " , "):
+        none = run("analyze", "--format", "json", "--techniques", given, str(folder))
+        assert none.returncode == 2 and "--techniques names no technique" in none.stderr, given
+    newer = run("analyze", "--format", "json", "--techniques", "Appeal_to_Hypocrisy", str(folder))
+    assert newer.returncode == 2 and "SemEval-2023 technique that propscope does not detect" in newer.stderr

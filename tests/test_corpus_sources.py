@@ -5,7 +5,7 @@ import pytest
 
 from propscope.corpus.sources import expand, published
 from propscope.inputs import Options
-from propscope.errors import PropscopeError
+from propscope.errors import InputError, PropscopeError
 
 from conftest import ARTICLE_HTML
 
@@ -290,3 +290,10 @@ def test_a_records_html_is_held_to_the_page_limit_and_its_article_to_the_article
     path.write_text(json.dumps({"id": "h", "html": ARTICLE_HTML}) + "\n")
     [refused] = load_all([path])
     assert isinstance(refused, PropscopeError) and "over the limit of 100 characters per article" in str(refused)
+
+
+@pytest.mark.parametrize("address", ["ftp://x/y", "file:///etc/passwd"])
+def test_an_address_that_is_not_http_is_said_to_be_one(address):
+    [item] = list(expand([address]))
+    with pytest.raises(InputError, match="only http:// and https:// addresses are fetched"):
+        item.load()

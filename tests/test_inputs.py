@@ -193,3 +193,13 @@ def test_each_limit_is_named_as_it_applies(tmp_path, monkeypatch):
     text, page = load_all([tmp_path / "long.txt", tmp_path / "page.txt"])
     assert "over the limit of 2,000 characters per article" in str(text) and "MAX_CHARS" in str(text)
     assert "characters of HTML is over the limit of 4,000 for a page" in str(page)
+
+
+def test_a_json_lines_id_is_text_or_a_number_and_null_is_none_given(tmp_path):
+    lines = [{"text": TEXT, "id": None}, {"text": TEXT, "id": 7}, {"text": TEXT, "id": ["a", "b"]},
+             {"text": TEXT, "id": True}]
+    (tmp_path / "ids.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    unnamed, numbered, listed, switched = load_all([tmp_path / "ids.jsonl"])
+    assert unnamed.id == "ids-1" and numbered.id == "7"          # "None" was its id
+    for refused in (listed, switched):
+        assert isinstance(refused, InputError) and "is not text or a whole number" in str(refused)

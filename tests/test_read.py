@@ -143,3 +143,12 @@ def test_missing_path_raises(tmp_path):
 ])
 def test_article_id(name, expected):
     assert article_id(Path(name)) == expected
+
+
+@pytest.mark.parametrize("name", ["article9\tx.txt", "nl\nx.txt"])
+def test_a_file_name_that_would_split_a_semeval_line_is_refused(tmp_path, name):
+    from propscope.errors import InputError
+    from propscope.text.read import article_id
+    with pytest.raises(InputError, match="holds a tab, line break or other control character"):
+        article_id(tmp_path / name)
+    assert article_id(tmp_path / "article9.txt") == "9"

@@ -262,3 +262,13 @@ def test_si_equals_span_technique_with_one_technique(pred, gold):
     assert si.f1 == pytest.approx(stc.f1)
     if pred or gold:
         assert stc.per_technique[A].f1 == pytest.approx(stc.f1)
+
+
+@pytest.mark.parametrize("start", ["1_0", "\u0663", "+10", "1e1"])
+def test_an_offset_is_written_in_digits(tmp_path, start):
+    from propscope.scoring import read_semeval
+    (tmp_path / "s.tsv").write_text(f"1\tDoubt\t{start}\t20\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="must be whole numbers written in digits 0-9"):
+        read_semeval(tmp_path / "s.tsv")
+    (tmp_path / "s.tsv").write_text("1\tDoubt\t 10\t20\n", encoding="utf-8")
+    assert read_semeval(tmp_path / "s.tsv")[0].start == 10

@@ -44,7 +44,8 @@ def friendly(func):
             _drop_stdout()
             sys.exit(0)
         except OSError as exc:
-            if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG):
+            if exc.filename is not None or exc.errno not in (errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG,
+                                                             errno.EBADF):      # stdout open for reading only
                 raise
             _drop_stdout()                  # what is still buffered cannot be written either
             click.echo(f"propscope: cannot write the output ({exc.strerror})", err=True)
@@ -65,6 +66,8 @@ class Output:
         """``read``: the files the run reads, which the output must not be."""
         from .output import refuse_overwriting
         self.path, self.parts = path, []
+        if path == "":
+            raise errors.unwritable(path, "give a file name")
         refuse_overwriting(path, read)
         if path is not None:
             target = Path(path)          # a folder is refused by click (dir_okay=False)
@@ -77,6 +80,8 @@ class Output:
 
     def write(self, text: str) -> None:
         if self.path is None:
+            if sys.stdout is None:          # started with it closed (>&-): the output would go nowhere
+                raise PropscopeError("standard output is closed; give -o FILE")
             click.echo(text, nl=False)
         else:
             self.parts.append(text)
@@ -85,7 +90,9 @@ class Output:
         return self
 
     def __exit__(self, kind, exc, tb) -> None:
-        if kind is None or self.parts:     # what a failed run did produce is written
+        # what a failed run did produce is written; an interrupted one leaves the file as it was (a
+        # report of 2 articles of 8 replaced a complete one, with nothing to say it was partial)
+        if kind is None or self.parts and not issubclass(kind, KeyboardInterrupt):
             self.close()
 
     def close(self) -> None:
@@ -210,7 +217,12 @@ def classify(paths, spans_file, fmt, output):
     from .render import semeval
     from .text.read import article_files, article_id
     out = Output(output, [*_article_files(paths), spans_file])
-    files = {article_id(p): p for p in article_files(list(paths))}
+    files = {}
+    for path in article_files(list(paths)):
+        if article_id(path) in files:       # the spans would be read against one of the two, silently
+            raise errors.InputError(f"{files[article_id(path)]} and {path} have the same article id "
+                                    f"{article_id(path)!r}; give one of them")
+        files[article_id(path)] = path
     out.write(semeval.lines(classify_template(spans_file, files)))
     out.close()
 
@@ -298,7 +310,9 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
 def _technique_names(given: tuple[str, ...]) -> list[str] | None:
     """Names, labels or SemEval-2023 names, comma-separated; PTC names hold commas themselves,
     so the longest run of comma-separated parts that names a technique wins."""
-    from .techniques import lookup
+    from .techniques import lookup, unknown
+    if not given:
+        return None
     parts = [p.strip() for option in given for p in option.split(",") if p.strip()]
     out, i = [], 0
     while i < len(parts):
@@ -310,8 +324,10 @@ def _technique_names(given: tuple[str, ...]) -> list[str] | None:
             except KeyError:
                 continue
         else:
-            raise errors.InputError(f"unknown technique {parts[i]!r}; 'propscope techniques' lists the names")
-    return out or None
+            raise unknown(parts[i])
+    if not out:             # an empty shell variable must not turn the filter off
+        raise errors.InputError("--techniques names no technique; 'propscope techniques' lists the names")
+    return out
 
 
 def _progress(items):

@@ -49,7 +49,7 @@ def is_url(source: str) -> bool:
     return source.strip().lower().startswith(("http://", "https://"))
 
 
-def _other_scheme(source: str) -> str | None:
+def other_scheme(source: str) -> str | None:
     """The scheme of an address that propscope does not fetch (ftp://, file://...), if ``source`` is one."""
     found = re.match(r"([a-z][a-z0-9+.-]*)://", source.strip(), re.IGNORECASE)
     return found.group(1) if found and not Path(source).exists() else None
@@ -64,7 +64,7 @@ def expand(sources: list[str], options: Options, stdin: Callable[[], bytes] | No
             items.append(Item("<stdin>", lambda: _from_bytes(stdin(), "stdin", "<stdin>", options)))
         elif is_url(source):
             items.append(Item(source.strip(), lambda s=source.strip(): _from_url(s, options)))
-        elif scheme := _other_scheme(source):
+        elif scheme := other_scheme(source):
             items.append(_failing(source, InputError(
                 f"{source}: only http:// and https:// addresses are fetched, not {scheme}://; "
                 "download the page and analyse the file")))
@@ -208,7 +208,10 @@ def _jsonl_record(line: str, name: str, number: int, path: Path, options: Option
     given = [k for k in ("text", "html", "url") if isinstance(record.get(k), str) and record[k].strip()]
     if len(given) != 1:
         raise InputError(f"{name}: give exactly one of text, html or url (a non-empty string)")
-    aid = str(record.get("id", f"{path.stem}-{number}"))
+    given_id = record.get("id")
+    if given_id is not None and not isinstance(given_id, (str, int)) or isinstance(given_id, bool):
+        raise InputError(f"{name}: the id {given_id!r} is not text or a whole number")
+    aid = f"{path.stem}-{number}" if given_id is None else str(given_id)
     if any(unicodedata.category(c) == "Cc" for c in aid):     # a tab or line break would split a SemEval line
         raise InputError(f"{name}: the id {aid!r} holds a tab, line break or other control character")
     source = str(record.get("source") or name)     # the outlet, when the line names one

@@ -7,6 +7,7 @@ classification over given spans (micro P/R/F1 over span/technique multisets).
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from os import PathLike
@@ -146,6 +147,9 @@ def format_table(title: str, scores: Scores) -> str:
     return "\n".join(lines)
 
 
+_OFFSET = re.compile(r" *[0-9]+ *")     # int() takes 1_0, +10 and other scripts' digits too
+
+
 def read_semeval(path: str | PathLike[str]) -> list[Span]:
     """Read SemEval span files: ``id<TAB>technique<TAB>start<TAB>end`` or ``id<TAB>start<TAB>end``.
 
@@ -168,6 +172,8 @@ def read_semeval(path: str | PathLike[str]) -> list[Span]:
                     raise ValueError(f"expected 3 or 4 tab-separated fields, got {len(fields)}")
                 if not article_id.strip():
                     raise ValueError("empty article id")
+                if not (_OFFSET.fullmatch(start) and _OFFSET.fullmatch(end)):
+                    raise ValueError(f"offsets {start!r} and {end!r} must be whole numbers written in digits 0-9")
                 spans.append(Span(article_id.strip(), int(start), int(end), technique.strip()))
             except ValueError as e:
                 raise ValueError(f"{path}:{lineno}: malformed line {line!r}: {e}") from None

@@ -121,7 +121,6 @@ def lookup(name: str) -> Technique:
 def names(given: Iterable[str] | str) -> list[str]:
     """The PTC names of ``given`` techniques (names, labels or SemEval-2023 names; one name alone
     is one technique, not its letters); an unknown one is an InputError."""
-    from .errors import InputError
     if isinstance(given, (bytes, bytearray)):
         raise TypeError(f"techniques must be names (str), not {type(given).__name__}")
     out = []
@@ -129,8 +128,19 @@ def names(given: Iterable[str] | str) -> list[str]:
         try:
             out.append(lookup(name).name)
         except (KeyError, AttributeError):
-            raise InputError(f"unknown technique {name!r}; 'propscope techniques' lists the names") from None
+            raise unknown(name) from None
     return out
+
+
+def unknown(name: object):
+    """The InputError for a name no technique propscope detects has: a SemEval-2023 one it does not
+    detect is said to be that, not unknown."""
+    from .errors import InputError
+    key = str(name).strip().casefold()
+    if any(key == n.casefold() for n, ours in FROM_SEMEVAL2023.items() if ours is None):
+        return InputError(f"{name!r} is a SemEval-2023 technique that propscope does not detect; "
+                          "'propscope techniques' lists those it does")
+    return InputError(f"unknown technique {name!r}; 'propscope techniques' lists the names")
 
 
 # SemEval-2023 Task 3 (subtask 3): 23 techniques in 6 groups. Those with no PTC counterpart

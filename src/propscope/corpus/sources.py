@@ -54,6 +54,9 @@ def expand(sources: list[str], options: Options = Options(), known: Callable[[st
                 yield Item(url, _failing(url, InputError(f"{url}: already stored")).load, remote=True)
             else:
                 yield from _url(url, options)
+        elif scheme := inputs.other_scheme(source):
+            yield _failing(source, InputError(f"{source}: only http:// and https:// addresses are fetched, not "
+                                              f"{scheme}://; download the page and ingest the file"))
         else:
             yield from _path(Path(source), options)
 
