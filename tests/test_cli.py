@@ -531,6 +531,9 @@ def test_a_full_standard_output_is_one_line():
     (["stats", "--top", "99999999999999999999"], "is not in the range"),
     (["evaluate", "--data", ".", "--plot", "r.txt"], "the image is a PNG; name it .png"),
     (["stats", "--chart", "c.pdf"], "the image is a PNG; name it .png"),
+    (["evaluate", "--data", ".", "--plot", "no/such/r.png"], "cannot write (no folder no/such)"),
+    (["stats", "--chart", "no/such/c.png"], "cannot write (no folder no/such)"),
+    (["analyze", "-o", "", "x.txt"], "give a file name"),
     (["batch", "in.jsonl", "-o", ""], "give a folder name"),
     (["analyze", "-", "-"], "given twice"),
 ])

@@ -84,15 +84,15 @@ def test_stats_chart_writes_a_png_beside_the_figures(corpus, tmp_path):
                                        "--chart", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"chart written to {out}" in result.output
-    data = json.loads(result.output[result.output.index("{"):])
+    assert f"chart written to {out}" in result.stderr
+    data = json.loads(result.stdout)
     assert {r["period"] for r in data["rows"]} == {"2024-W52", "2025-W01", "2025-W02", "undated"}
 
 
 def test_stats_chart_errors_are_one_line(corpus, tmp_path, monkeypatch):
     runner = CliRunner()
     bad = runner.invoke(main, ["stats", "--db", corpus, "--model", "m", "--chart", str(tmp_path / "no" / "c.png")])
-    assert bad.exit_code == 1 and "cannot write" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 2 and "cannot write (no folder" in bad.output and "Traceback" not in bad.output
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
     missing = runner.invoke(main, ["stats", "--db", corpus, "--model", "m", "--chart", str(tmp_path / "c.png")])
     assert missing.exit_code == 1 and "pip install 'propscope[plot]'" in missing.output
@@ -188,3 +188,25 @@ def test_one_period_is_drawn_as_bars_labelled_with_their_articles(corpus):
     assert {t.get_text() for t in rates.texts} >= {"20.0 (1 article)", "15.0 (2 articles)"}
     assert "40% (2 of 5 articles)" in {t.get_text() for t in shares.texts}
     assert "all dates" in rates.get_title()
+
+
+def test_a_chart_that_cannot_be_drawn_loses_neither_the_figures_nor_an_earlier_chart(corpus, tmp_path, monkeypatch):
+    """The chart was drawn before the table was printed, and written in place: a failure lost the
+    figures, and a full disk left a cut image where a whole one had been."""
+    from propscope.corpus import chart
+    earlier = tmp_path / "c.png"
+    earlier.write_bytes(b"an earlier chart")
+
+    def full(stats):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(chart, "png", lambda stats: b"\x89PNG" + b"x" * 100)
+    monkeypatch.setattr(chart.Path, "write_bytes", full)          # the old way of writing it
+    result = CliRunner().invoke(main, ["stats", "--db", corpus, "--model", "m", "--chart", str(earlier)])
+    assert result.exit_code == 0 and "The Daily Flag" in result.stdout
+    assert earlier.read_bytes().startswith(b"\x89PNG")             # written whole, by a rename
+
+    def broken(stats):
+        raise PropscopeError("cannot draw")
+    monkeypatch.setattr(chart, "png", broken)
+    failed = CliRunner().invoke(main, ["stats", "--db", corpus, "--model", "m", "--chart", str(earlier)])
+    assert failed.exit_code == 1 and "The Daily Flag" in failed.stdout and "cannot draw" in failed.stderr

@@ -347,9 +347,14 @@ def _named(path: str, param) -> str:
 
 
 def _png(path: str | None, param) -> str | None:
-    """A path for a PNG image: refused at once if it names another kind of file, not after the work."""
+    """A path for a PNG image: refused at once if it names another kind of file, or one that cannot
+    be written, not after the work."""
     if path is not None and Path(path).suffix.lower() not in ("", ".png"):
         raise click.BadParameter(f"{path}: the image is a PNG; name it .png", param=param)
+    try:
+        Output(path)                # the checks an output file gets
+    except PropscopeError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
     return path
 
 
@@ -456,12 +461,12 @@ def stats(db, outlets, since, until, search, model, period, threshold, top, fmt,
     out = Output(output, store_files)
     with open_existing(url) as store:
         result = corpus_stats.compute(store, where, period=period, model=model, threshold=threshold, top=top)
+    out.write({"table": corpus_stats.to_table, "csv": corpus_stats.to_csv, "json": corpus_stats.to_json}[fmt](result))
+    out.close()                     # the figures first: a chart that cannot be drawn does not lose them
     if chart:
         from .corpus.chart import write
         write(result, chart)
         click.echo(f"chart written to {chart}", err=True)
-    out.write({"table": corpus_stats.to_table, "csv": corpus_stats.to_csv, "json": corpus_stats.to_json}[fmt](result))
-    out.close()
 
 
 @main.command()
@@ -545,14 +550,14 @@ def evaluate(data, held_out, fmt, plot):
     """Score the model on labelled articles: SI F1, TC micro-F1, span+technique F1, calibration."""
     from .evaluation import evaluate as run
     report = run(data, held_out_only=held_out)
-    if plot:
-        from .render.reliability import plot as draw
-        draw(report.reliability, plot, report.ece, f"propscope on {report.articles} articles of {Path(data).name}")
     if fmt == "json":
         import json
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(report.table())
+    if plot:                        # after the scores: a diagram that cannot be drawn does not lose them
+        from .render.reliability import plot as draw
+        draw(report.reliability, plot, report.ece, f"propscope on {report.articles} articles of {Path(data).name}")
 
 
 @main.command()

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
-from ..errors import PropscopeError, extra_missing
+from ..errors import extra_missing
 from ..techniques import CATALOGUE
 from .stats import UNDATED, Stats
 
@@ -150,11 +150,10 @@ def _articles(n: int) -> str:
 
 def write(stats: Stats, path: str | Path) -> None:
     """Write the chart of ``stats`` to ``path`` as PNG."""
+    from ..output import atomic
     data = png(stats)
-    try:
-        Path(path).write_bytes(data)
-    except OSError as exc:
-        raise PropscopeError(f"{path}: cannot write ({exc.strerror})") from None
+    with atomic(Path(path), "wb") as f:        # whole or not at all: a full disk left a cut image
+        f.write(data)
 
 
 def timeline(periods: list[str], period: str, most: int = 5000) -> list[str]:

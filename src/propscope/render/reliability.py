@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from ..errors import PropscopeError
+from ..output import atomic
 
 
 def plot(bins: list[tuple[float, float, int, float, float]], path: str | Path, ece: float, title: str) -> None:
@@ -31,9 +33,10 @@ def plot(bins: list[tuple[float, float, int, float, float]], path: str | Path, e
     bottom.set_xlabel("confidence")
     bottom.set_xlim(0, 1)
     fig.tight_layout()
+    buffer = io.BytesIO()
     try:
-        fig.savefig(path, dpi=120, format="png")      # at the path given, even one without a suffix
-    except OSError as exc:
-        raise PropscopeError(f"{path}: cannot write ({exc.strerror})") from None
+        fig.savefig(buffer, dpi=120, format="png")    # at the path given, even one without a suffix
     finally:
         plt.close(fig)
+    with atomic(Path(path), "wb") as f:              # whole or not at all: a full disk left a cut image
+        f.write(buffer.getvalue())
