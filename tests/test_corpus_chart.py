@@ -176,6 +176,8 @@ def test_outlets_are_drawn_in_greys_and_techniques_in_their_colours(corpus):
     rates, shares = drawn_figure(stats_of(corpus, period="week")).axes
     outlets = {to_hex(line.get_color()) for line in rates.lines}
     assert outlets and all(len(set(to_rgb(c))) == 1 for c in outlets)          # r = g = b
+    assert all(max(abs(a - b) for a, b in zip(to_rgb(outlet), to_rgb(technique))) > 0.2
+               for outlet in outlets for technique in COLOURS.values())          # none like a technique's
     assert {to_hex(line.get_color()) for line in shares.lines} <= set(COLOURS.values())
     assert len({(line.get_marker(), line.get_linestyle()) for line in rates.get_legend().legend_handles}) == \
         len(rates.get_legend().legend_handles)                                    # each outlet its own shape

@@ -410,7 +410,8 @@ def _stages():
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @_db_option
-@click.option("--outlet", default=None, help="Outlet of the articles whose source names none (plain text files).")
+@click.option("--outlet", default=None, help="Outlet of the articles whose source names none (plain text files, "
+              "records without outlet, source or site, pages that name no site).")
 @click.option("--no-analyse", is_flag=True, help="Only store the articles; a later ingest analyses them.")
 @click.option("--allow-private", is_flag=True, help="Let URLs reach loopback, private and link-local addresses.")
 @click.option("--any-language", is_flag=True, help="Store text that does not look English too.")
@@ -419,7 +420,7 @@ def ingest(sources, db, outlet, no_analyse, allow_private, any_language):
     """Store articles in the corpus, then analyse those the current model has not.
 
     SOURCE: a text or HTML file, a folder of them, a .jsonl or .csv file (one article per line or
-    row: text, html or url, with optional id, url, title, author, published, outlet), an RSS or
+    row: text, html or url, with optional id, url, title, author, published, outlet or source or site), an RSS or
     Atom feed (a file or a URL: each entry's page is fetched), or an article URL. Safe to
     interrupt at any moment: run the same command again to finish the work.
     """
@@ -591,9 +592,9 @@ def evaluate(data, held_out, fmt, plot):
 @click.option("--windows", type=click.Choice(["article", "lines"]), default=None,
               help="Encoder windows across lines, or within each line (default: the recipe's).")
 @click.option("--window", type=click.IntRange(16, 510), default=None,
-              help="Tokens per encoder window, [CLS] and [SEP] aside; windows start every 3/4 of it in "
-                   "training, every 7/8 at inference (default: the recipe's, 254 every 192 and 224; 510 at most, "
-                   "what the encoders' positions allow).")
+              help="Tokens per encoder window, [CLS] and [SEP] aside; N starts windows every N - N//4 tokens in "
+                   "training and N - N//8 at inference (254: every 191 and 223; the recipe's default is 254 every "
+                   "192 and 224); 510 at most, what the encoders' positions allow.")
 @click.option("--batch-size", type=click.IntRange(1, 4096), default=None, help="Windows per training step (default: the recipe's).")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default=None,
               help="Training arithmetic: bf16 is about 1.6x faster on CPUs with AVX512-BF16 (default: the recipe's, bf16).")

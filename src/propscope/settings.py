@@ -37,9 +37,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("blind_names", "1", "1 reads each run of names as a placeholder word (the same name as the same word), so that swapping "
             "one name for another changes little of what is flagged; 0 reads names as written (about as "
             "accurate, but names then move more of the results: see the model card).", kind="switch"),
-    Setting("fetch_timeout", "15", "Seconds a web page may take to arrive, redirects included.", minimum=1,
+    Setting("fetch_timeout", "15", "Seconds a web page may take to arrive, the name's lookup and redirects included.", minimum=1,
             maximum=3600, kind="number"),
-    Setting("fetch_max_bytes", "5000000", "Largest web page read: bytes fetched, or characters of HTML given (larger ones "
+    Setting("fetch_max_bytes", "5000000", "Largest web page read: bytes fetched, as sent and as decoded, or characters of HTML given (larger ones "
             "are refused; the article's text extracted from it is held to PROPSCOPE_MAX_CHARS).", minimum=1,
             maximum=10**10, kind="number"),
     Setting("fetch_max_redirects", "5", "Redirects followed when fetching a URL.", minimum=0, maximum=100,

@@ -24,9 +24,10 @@ OUTLETS = 8         # lines drawn in the first panel: the outlets with the most 
 TECHNIQUES = 5      # lines drawn in the second panel: the techniques with the most spans
 FEW = 5             # a point resting on fewer articles than this is drawn hollow
 COLOURS = {t.name: t.colour for t in CATALOGUE}
-# outlets in greys, told apart by shape and dash: every colour already means a technique (the
-# report's highlights, the second panel), and no outlet should look like one
-OUTLET_STYLES = [{"color": ("#222222", "#777777", "#aaaaaa")[i % 3], "linestyle": ("-", "--", ":", "-.")[i % 4],
+# outlets in black and dark grey, told apart by shape and dash: every colour already means a technique
+# (the report's highlights, the second panel; Black-and-white fallacy's is a mid grey), and no outlet
+# should look like one
+OUTLET_STYLES = [{"color": ("#000000", "#444444")[i % 2], "linestyle": ("-", "--", ":", "-.")[i // 2 % 4],
                   "marker": "s^Dv<>PX"[i]} for i in range(OUTLETS)]
 LABELS = {t.name: t.label for t in CATALOGUE}
 _drawing = threading.Lock()      # matplotlib's font caches are not made for several drawers at once
@@ -127,7 +128,7 @@ def _bars(rates, shares, outlets: dict[str, Line], techniques: dict[str, Line]) 
     """One bar per outlet and per technique, each labelled with its figure and the articles it
     rests on."""
     labels = _labels(list(outlets))
-    rated = [(_plain(labels[o]), line.values[0] or 0.0, "#777777",
+    rated = [(_plain(labels[o]), line.values[0] or 0.0, "#333333",
               f"{line.values[0] or 0.0:.1f} ({_articles(line.articles[0])})") for o, line in outlets.items()]
     shared = [(LABELS.get(t, t), line.values[0] or 0.0, COLOURS.get(t),
                f"{line.values[0] or 0.0:.0%} ({round((line.values[0] or 0.0) * line.articles[0])} of "
