@@ -581,9 +581,12 @@ def test_an_interrupted_run_leaves_an_existing_output_as_it_was(tmp_path):
     assert target.read_text() == "what was done"
 
 
-def test_standard_output_closed_or_read_only_is_one_line(folder):
+@pytest.mark.parametrize("command", [["analyze", "--format", "json"], ["analyze", "--format", "terminal"],
+                                     ["techniques"]])
+def test_standard_output_closed_or_read_only_is_one_line(folder, command):
     for how in ({"preexec_fn": lambda: os.close(1)}, {"stdout": open(os.devnull, "r")}):
-        done = subprocess.run([sys.executable, "-m", "propscope", "analyze", "--format", "json", str(folder)],
+        args = [*command, str(folder)] if command[0] == "analyze" else command
+        done = subprocess.run([sys.executable, "-m", "propscope", *args],
                               stderr=subprocess.PIPE, text=True, timeout=300, **how)
         assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.startswith("propscope: ") and len(done.stderr.splitlines()) == 1
@@ -596,6 +599,8 @@ def test_classify_refuses_two_files_with_one_article_id(folder, tmp_path):
     (tmp_path / "spans.tsv").write_text("101\t?\t4\t11\n")
     done = run("classify", "--spans", str(tmp_path / "spans.tsv"), str(folder), str(other))
     assert done.returncode == 2 and "have the same article id '101'" in done.stderr
+    same = run("classify", "--spans", str(tmp_path / "spans.tsv"), str(folder), str(folder / "article101.txt"))
+    assert same.returncode == 0 and same.stdout.startswith("101\t"), same.stderr    # one file named twice
 
 
 def test_bad_options_are_refused_before_any_work(folder, tmp_path):
@@ -606,3 +611,21 @@ def test_bad_options_are_refused_before_any_work(folder, tmp_path):
         assert none.returncode == 2 and "--techniques names no technique" in none.stderr, given
     newer = run("analyze", "--format", "json", "--techniques", "Appeal_to_Hypocrisy", str(folder))
     assert newer.returncode == 2 and "SemEval-2023 technique that propscope does not detect" in newer.stderr
+
+
+def test_the_cli_run_in_process_leaves_ctrl_c_as_it_was(monkeypatch):
+    """The command ignores a second Ctrl-C while it exits; a program running it in its own process
+    (a notebook, this test) keeps its Ctrl-C."""
+    import signal
+
+    import json as json_module
+    from click.testing import CliRunner
+    from propscope.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(json_module, "dumps", interrupted)
+    before = signal.getsignal(signal.SIGINT)
+    result = CliRunner().invoke(main, ["techniques", "--format", "json"])
+    assert result.exit_code == 130 and "interrupted" in result.output
+    assert signal.getsignal(signal.SIGINT) is before

@@ -237,3 +237,42 @@ def test_ray_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)          # as if the cluster extra were not installed
     with pytest.raises(PropscopeError, match=r"pip install 'propscope\[cluster\]'"):
         run([str(source)], tmp_path / "out", engine="ray")
+
+
+def test_a_run_whose_caller_ignores_ctrl_c_goes_on(tmp_path):
+    """A shell's background job ignores SIGINT: the run did too, until it took Ctrl-C for itself."""
+    source = write_jsonl(tmp_path / "in.jsonl", articles(300))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", "10",
+           "--workers", "2", "--threads", "1", "--format", "jsonl"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and not list(out.glob("part-*")):
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+        assert len(list(out.glob("part-*"))) == 30
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_a_callers_own_ctrl_c_handler_is_left_to_it(tmp_path):
+    noted = []
+    source = write_jsonl(tmp_path / "in.jsonl", articles(40))
+
+    def interrupt_once(stage, done, total):
+        if not noted:
+            os.kill(os.getpid(), signal.SIGINT)
+    handler = lambda signum, frame: noted.append(signum)        # noqa: E731
+    before = signal.signal(signal.SIGINT, handler)
+    try:
+        report = run([str(source)], tmp_path / "out", workers=1, part_size=10, fmt="jsonl", progress=interrupt_once)
+        assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert noted == [signal.SIGINT] and report.written == report.parts == 4

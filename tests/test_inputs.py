@@ -198,8 +198,10 @@ def test_each_limit_is_named_as_it_applies(tmp_path, monkeypatch):
 def test_a_json_lines_id_is_text_or_a_number_and_null_is_none_given(tmp_path):
     lines = [{"text": TEXT, "id": None}, {"text": TEXT, "id": 7}, {"text": TEXT, "id": ["a", "b"]},
              {"text": TEXT, "id": True}]
-    (tmp_path / "ids.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n")
-    unnamed, numbered, listed, switched = load_all([tmp_path / "ids.jsonl"])
+    (tmp_path / "ids.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n"
+                                        + '{"text": "x", "id": ' + "9" * 5000 + "}\n")
+    unnamed, numbered, listed, switched, huge = load_all([tmp_path / "ids.jsonl"])
+    assert isinstance(huge, InputError) and "ids.jsonl:5: not JSON that can be read" in str(huge)
     assert unnamed.id == "ids-1" and numbered.id == "7"          # "None" was its id
     for refused in (listed, switched):
         assert isinstance(refused, InputError) and "is not text or a whole number" in str(refused)

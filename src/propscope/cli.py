@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
 import math
 import os
 import signal
@@ -37,7 +38,8 @@ def friendly(func):
             click.echo(f"propscope: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)    # another Ctrl-C while exiting: no traceback
+            if _is_the_command():       # another Ctrl-C while exiting: no traceback, nor a kill by SIGINT
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
             click.echo("propscope: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:             # `propscope ... | head`: the reader has what it wanted
@@ -51,6 +53,13 @@ def friendly(func):
             click.echo(f"propscope: cannot write the output ({exc.strerror})", err=True)
             sys.exit(1)
     return wrapper
+
+
+def _is_the_command() -> bool:
+    """Whether this process is the propscope command, not a program running the CLI in its own process
+    (a test's CliRunner, a notebook), whose Ctrl-C must be left as it was."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec is not None and spec.name == "propscope.__main__" or Path(sys.argv[0]).name == "propscope"
 
 
 def _drop_stdout() -> None:
@@ -74,14 +83,15 @@ class Output:
             folder = target.parent
             if not folder.is_dir():
                 raise errors.unwritable(path, f"no folder {folder}")
-            # the file is written beside the target and renamed: the folder must take it
-            if not os.access(folder, os.W_OK) or target.exists() and not os.access(target, os.W_OK):
+            if target.is_symlink() or target.exists() and not target.is_file():
+                writable = os.access(target, os.W_OK)       # written through, as output.atomic does
+            else:       # written beside the target and renamed: the folder must take it
+                writable = os.access(folder, os.W_OK) and (not target.exists() or os.access(target, os.W_OK))
+            if not writable:
                 raise errors.unwritable(path, "permission denied")
 
     def write(self, text: str) -> None:
         if self.path is None:
-            if sys.stdout is None:          # started with it closed (>&-): the output would go nowhere
-                raise PropscopeError("standard output is closed; give -o FILE")
             click.echo(text, nl=False)
         else:
             self.parts.append(text)
@@ -185,6 +195,16 @@ def _model(func):
 @click.version_option(package_name="propscope")
 def main() -> None:
     """Find propaganda techniques in news articles."""
+    if sys.stdout is None:          # started with it closed (>&-): what goes there is refused, not dropped
+        sys.stdout = _ClosedStdout()
+
+
+class _ClosedStdout(io.TextIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise PropscopeError("standard output is closed; give -o FILE, or somewhere to write to")
 
 
 @main.command()
@@ -219,6 +239,8 @@ def classify(paths, spans_file, fmt, output):
     out = Output(output, [*_article_files(paths), spans_file])
     files = {}
     for path in article_files(list(paths)):
+        if article_id(path) in files and files[article_id(path)].resolve() == path.resolve():
+            continue                        # the same file named twice
         if article_id(path) in files:       # the spans would be read against one of the two, silently
             raise errors.InputError(f"{files[article_id(path)]} and {path} have the same article id "
                                     f"{article_id(path)!r}; give one of them")

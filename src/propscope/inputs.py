@@ -203,6 +203,8 @@ def _jsonl_record(line: str, name: str, number: int, path: Path, options: Option
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+    except ValueError as exc:       # an integer of more than 4,300 digits, which Python will not read
+        raise InputError(f"{name}: not JSON that can be read ({exc})") from None
     if not isinstance(record, dict):
         raise InputError(f"{name}: each line must be a JSON object with text, html or url")
     given = [k for k in ("text", "html", "url") if isinstance(record.get(k), str) and record[k].strip()]

@@ -45,9 +45,11 @@ def atomic(path: Path, mode: str):
     try:
         with open(fd, mode, **text) as f:
             yield f
-        # as open() would make it (mkstemp's are private), or as the file it replaces was
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask())
-        os.replace(tmp, path)
+        try:        # as open() would make it (mkstemp's are private), or as the file it replaces was
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except OSError as exc:      # a sticky folder, a file of another user's: one line, not a traceback
+            raise unwritable(path, exc.strerror) from None
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         if exc.errno in _FULL:            # the disk is full: the file as it was stays

@@ -10,12 +10,13 @@ import json
 import logging
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 
 from .. import errors, settings
@@ -38,18 +39,25 @@ def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | N
     with _CtrlC() as ctrl_c:
         pool = None
         try:
-            with ctrl_c.ignored():
-                stop = context.Event()
-                pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
-                                           initargs=({**worker, "threads": threads}, stop))
-                futures = [pool.submit(_analyse, part) for part in parts]      # the workers start here
-            pending = set(futures)
-            while pending:
-                if ctrl_c.pressed:
-                    raise KeyboardInterrupt
-                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
+            stop = context.Event()
+            pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
+                                       initargs=({**worker, "threads": threads}, stop, ctrl_c.taken))
+            with ctrl_c.ignored():          # the first parts start the workers
+                futures = [pool.submit(_analyse, part) for part in parts[:workers]]
+            futures += [pool.submit(_analyse, part) for part in parts[workers:]]
+            finished: queue.SimpleQueue = queue.SimpleQueue()
+            for future in futures:          # each part as it is done, at no cost per part waiting
+                future.add_done_callback(finished.put)
+            for _ in futures:
+                done = None
+                while done is None:
+                    if ctrl_c.pressed:
+                        raise KeyboardInterrupt
+                    try:
+                        done = finished.get(timeout=0.1)
+                    except queue.Empty:
+                        pass
+                yield done.result()
         finally:
             if pool is not None:
                 stop.set()      # the parts already handed to a worker's queue, which cancel_futures cannot reach
@@ -60,14 +68,21 @@ class _CtrlC:
     """While a run is on, a Ctrl-C in this process is noted, for the run to stop at, rather than raised
     wherever it lands: raised inside the pool's own locks and pipes it broke them (its manager thread
     failed on a closed pipe, a lock was released twice, or the command waited for ever on workers left
-    waiting for work). Workers take a terminal's Ctrl-C themselves (``_on_interrupt``)."""
+    waiting for work). Workers take a terminal's Ctrl-C themselves (``_on_interrupt``). Only Python's own
+    handler is replaced: a run whose caller ignores Ctrl-C (a shell's background job) or handles it
+    itself is left to that, and so are its workers (``taken``)."""
 
     def __init__(self):
         self.pressed = False
-        self.before = None          # the handler to put back; None off the main thread (no signals there)
+        self.before = None          # the handler to put back; None: this run does not take Ctrl-C
+
+    @property
+    def taken(self) -> bool:
+        return self.before is not None
 
     def __enter__(self) -> _CtrlC:
-        if threading.current_thread() is threading.main_thread():
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             self.before = signal.signal(signal.SIGINT, self._note)
         return self
 
@@ -78,18 +93,20 @@ class _CtrlC:
     def _note(self, signum, frame) -> None:
         self.pressed = True
 
+    @staticmethod
     @contextmanager
-    def ignored(self):
-        """Ignored outright while workers are started: they inherit that (a handler they would not),
-        and take Ctrl-C from ``_start`` on, rather than die of it half imported, printing tracebacks."""
-        if self.before is None:
+    def ignored():
+        """Ignored outright while workers are started (a few milliseconds): they inherit that (a handler
+        they would not), and take Ctrl-C from ``_start`` on if the run takes it, rather than die of it
+        half imported, printing tracebacks."""
+        if threading.current_thread() is not threading.main_thread():
             yield
             return
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, self._note)
+            signal.signal(signal.SIGINT, before)
 
 
 def _shut(pool: ProcessPoolExecutor) -> None:
@@ -110,10 +127,11 @@ _interrupted = False        # this worker was: it starts no other part
 _busy = False               # analysing a part: a Ctrl-C stops it there
 
 
-def _start(worker: dict, stop) -> None:
+def _start(worker: dict, stop, take_ctrl_c: bool = False) -> None:
     global _worker, _failed, _stop
     _stop = stop
-    signal.signal(signal.SIGINT, _on_interrupt)         # ignored until now (``_CtrlC.ignored``)
+    if take_ctrl_c:
+        signal.signal(signal.SIGINT, _on_interrupt)     # ignored until now (``_CtrlC.ignored``)
     threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     try:
         _worker = Worker(**worker)

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Iterable
 
+from ..errors import InputError
 from ..spans import Span
 
 
 def lines(spans: Iterable[Span]) -> str:
-    return "".join(f"{s.article_id}\t{s.technique}\t{s.start}\t{s.end}\n" for s in spans)
+    """The spans as TSV lines; an article id holding a tab, line break or other control character (a
+    file's name, say) is refused: it would split its line."""
+    out = []
+    for s in spans:
+        if any(unicodedata.category(c) == "Cc" for c in s.article_id):
+            raise InputError(f"the article id {s.article_id!r} holds a tab, line break or other control "
+                             "character, which would split a SemEval line; rename its file")
+        out.append(f"{s.article_id}\t{s.technique}\t{s.start}\t{s.end}\n")
+    return "".join(out)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 from .. import errors, settings
@@ -78,9 +77,6 @@ def article_files(paths: list[str | Path]) -> list[Path]:
 
 
 def article_id(path: Path) -> str:
-    """``article123.txt`` -> ``123``; any other file name -> its stem. A name holding a tab, line
-    break or other control character is refused: it would split a SemEval line."""
+    """``article123.txt`` -> ``123``; any other file name -> its stem."""
     stem = path.stem
-    if any(unicodedata.category(c) == "Cc" for c in stem):
-        raise errors.InputError(f"{str(path)!r}: its name holds a tab, line break or other control character; rename it")
     return stem[len("article"):] if stem.startswith("article") and len(stem) > len("article") else stem
