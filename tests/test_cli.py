@@ -629,3 +629,25 @@ def test_the_cli_run_in_process_leaves_ctrl_c_as_it_was(monkeypatch):
     result = CliRunner().invoke(main, ["techniques", "--format", "json"])
     assert result.exit_code == 130 and "interrupted" in result.output
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_help_with_standard_output_closed_is_no_error():
+    done = subprocess.run([sys.executable, "-m", "propscope", "analyze", "--help"], stderr=subprocess.PIPE, text=True,
+                          timeout=120, preexec_fn=lambda: os.close(1))
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+
+
+def test_an_output_through_a_link_to_a_file_not_yet_made_is_written(folder, tmp_path):
+    (tmp_path / "link.json").symlink_to(tmp_path / "made.json")
+    done = run("analyze", "--format", "json", "-o", str(tmp_path / "link.json"), str(folder / "article101.txt"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "made.json").read_text())["id"] == "101"
+
+
+def test_a_file_whose_name_would_split_a_semeval_line_fails_alone(folder):
+    (folder / "article103\tx.txt").write_text(ARTICLE, encoding="utf-8")
+    for command in (["detect"], ["analyze", "--format", "semeval"]):
+        done = run(*command, str(folder))
+        ids = {line.split("\t")[0] for line in done.stdout.splitlines()}
+        assert done.returncode == 1 and ids == {"101", "102"}, (command, done.stderr)
+        assert "holds a tab, line break or other control character" in done.stderr

@@ -276,3 +276,28 @@ def test_a_callers_own_ctrl_c_handler_is_left_to_it(tmp_path):
     finally:
         signal.signal(signal.SIGINT, before)
     assert noted == [signal.SIGINT] and report.written == report.parts == 4
+
+
+def test_a_callers_handler_that_raises_stops_the_run_where_it_can(tmp_path):
+    """Left to raise where it landed, a caller's handler broke the pool's locks and the run waited for
+    ever; it is called between parts instead."""
+    class Stop(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stop
+    source = write_jsonl(tmp_path / "in.jsonl", articles(40))
+    sent = []
+
+    def interrupt_once(stage, done, total):
+        if not sent:
+            sent.append(1)
+            os.kill(os.getpid(), signal.SIGINT)
+    before = signal.signal(signal.SIGINT, stop)
+    try:
+        with pytest.raises(Stop):
+            run([str(source)], tmp_path / "out", workers=1, part_size=10, fmt="jsonl", progress=interrupt_once)
+        assert signal.getsignal(signal.SIGINT) is stop
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert len(list((tmp_path / "out").glob("part-*"))) < 4

@@ -199,9 +199,11 @@ def test_a_json_lines_id_is_text_or_a_number_and_null_is_none_given(tmp_path):
     lines = [{"text": TEXT, "id": None}, {"text": TEXT, "id": 7}, {"text": TEXT, "id": ["a", "b"]},
              {"text": TEXT, "id": True}]
     (tmp_path / "ids.jsonl").write_text("\n".join(json.dumps(line) for line in lines) + "\n"
-                                        + '{"text": "x", "id": ' + "9" * 5000 + "}\n")
-    unnamed, numbered, listed, switched, huge = load_all([tmp_path / "ids.jsonl"])
+                                        + '{"text": "x", "id": ' + "9" * 5000 + "}\n"
+                                        + '{"text": "x", "n": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    unnamed, numbered, listed, switched, huge, deep = load_all([tmp_path / "ids.jsonl"])
     assert isinstance(huge, InputError) and "ids.jsonl:5: not JSON that can be read" in str(huge)
+    assert isinstance(deep, InputError) and "ids.jsonl:6: not JSON that can be read" in str(deep)
     assert unnamed.id == "ids-1" and numbered.id == "7"          # "None" was its id
     for refused in (listed, switched):
         assert isinstance(refused, InputError) and "is not text or a whole number" in str(refused)

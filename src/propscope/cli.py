@@ -32,6 +32,9 @@ def friendly(func):
     """Show PropscopeErrors as one line on stderr with their exit code, never a traceback."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        closed = sys.stdout is None
+        if closed:
+            sys.stdout = _ClosedStdout()
         try:
             return func(*args, **kwargs)
         except PropscopeError as exc:
@@ -52,6 +55,9 @@ def friendly(func):
             _drop_stdout()                  # what is still buffered cannot be written either
             click.echo(f"propscope: cannot write the output ({exc.strerror})", err=True)
             sys.exit(1)
+        finally:
+            if closed:                      # a program running the CLI in its own process gets its own back
+                sys.stdout = None
     return wrapper
 
 
@@ -84,7 +90,8 @@ class Output:
             if not folder.is_dir():
                 raise errors.unwritable(path, f"no folder {folder}")
             if target.is_symlink() or target.exists() and not target.is_file():
-                writable = os.access(target, os.W_OK)       # written through, as output.atomic does
+                real = target.resolve()         # written through, as output.atomic does (made, if not there)
+                writable = os.access(real, os.W_OK) if real.exists() else os.access(real.parent, os.W_OK)
             else:       # written beside the target and renamed: the folder must take it
                 writable = os.access(folder, os.W_OK) and (not target.exists() or os.access(target, os.W_OK))
             if not writable:
@@ -132,10 +139,11 @@ class Articles:
         self.failures: list[Path] = []
 
     def __iter__(self):
+        from .render.semeval import check_id
         from .text.read import article_id, read_article
         for path in self.files:
             try:
-                yield path, article_id(path), read_article(path)
+                yield path, check_id(article_id(path)), read_article(path)
             except PropscopeError as exc:
                 if len(self.files) == 1:
                     raise
@@ -195,11 +203,12 @@ def _model(func):
 @click.version_option(package_name="propscope")
 def main() -> None:
     """Find propaganda techniques in news articles."""
-    if sys.stdout is None:          # started with it closed (>&-): what goes there is refused, not dropped
-        sys.stdout = _ClosedStdout()
 
 
 class _ClosedStdout(io.TextIOBase):
+    """Standard output when the command was started with it closed (>&-): what goes there is refused,
+    not dropped."""
+
     def writable(self) -> bool:
         return True
 
@@ -239,8 +248,8 @@ def classify(paths, spans_file, fmt, output):
     out = Output(output, [*_article_files(paths), spans_file])
     files = {}
     for path in article_files(list(paths)):
-        if article_id(path) in files and files[article_id(path)].resolve() == path.resolve():
-            continue                        # the same file named twice
+        if article_id(path) in files and os.path.samefile(files[article_id(path)], path):
+            continue                        # the same file named twice (or by a link)
         if article_id(path) in files:       # the spans would be read against one of the two, silently
             raise errors.InputError(f"{files[article_id(path)]} and {path} have the same article id "
                                     f"{article_id(path)!r}; give one of them")
@@ -290,6 +299,8 @@ def analyze(sources, fmt, threshold, only, sensitive, allow_private, any_languag
             for item in _progress(items):
                 try:
                     doc = item.load()
+                    if fmt == "semeval":
+                        semeval.check_id(doc.id)
                 except PropscopeError as exc:
                     if len(items) == 1:
                         raise
@@ -700,6 +711,8 @@ def serve(host, port, workers):
         from .serve import run
     except ImportError as exc:
         raise PropscopeError(f"serving needs the serve extra: pip install 'propscope[serve]' ({exc})") from None
+    if isinstance(sys.stdout, _ClosedStdout):      # the access log goes nowhere, as asked
+        sys.stdout = open(os.devnull, "w")
     run(host, port, workers)
 
 

@@ -203,7 +203,7 @@ def _jsonl_record(line: str, name: str, number: int, path: Path, options: Option
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not valid JSON ({exc.msg}, column {exc.colno})") from None
-    except ValueError as exc:       # an integer of more than 4,300 digits, which Python will not read
+    except (ValueError, RecursionError) as exc:     # an integer of over 4,300 digits, nesting past Python's depth
         raise InputError(f"{name}: not JSON that can be read ({exc})") from None
     if not isinstance(record, dict):
         raise InputError(f"{name}: each line must be a JSON object with text, html or url")

@@ -325,7 +325,7 @@ def _parquet_rows(path: Path, start: int, end: int) -> Iterator[dict]:
 def _readable(line: bytes, where: str) -> dict:
     try:
         record = json.loads(line)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:     # RecursionError: nested past Python's depth
         return failed(f"{where}: not JSON ({exc})")
     return _checked(record, where)
 

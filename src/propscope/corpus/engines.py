@@ -51,8 +51,7 @@ def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | N
             for _ in futures:
                 done = None
                 while done is None:
-                    if ctrl_c.pressed:
-                        raise KeyboardInterrupt
+                    ctrl_c.check()
                     try:
                         done = finished.get(timeout=0.1)
                     except queue.Empty:
@@ -65,33 +64,41 @@ def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | N
 
 
 class _CtrlC:
-    """While a run is on, a Ctrl-C in this process is noted, for the run to stop at, rather than raised
+    """While a run is on, a Ctrl-C in this process is noted, and handed to the handler it was meant for
+    (Python's, which raises KeyboardInterrupt, or the caller's own) where the run can stop, rather than
     wherever it lands: raised inside the pool's own locks and pipes it broke them (its manager thread
     failed on a closed pipe, a lock was released twice, or the command waited for ever on workers left
-    waiting for work). Workers take a terminal's Ctrl-C themselves (``_on_interrupt``). Only Python's own
-    handler is replaced: a run whose caller ignores Ctrl-C (a shell's background job) or handles it
-    itself is left to that, and so are its workers (``taken``)."""
+    waiting for work). Workers take a terminal's Ctrl-C themselves (``_on_interrupt``) when the run
+    stops at it as Python would (``taken``); a run whose caller ignores Ctrl-C (a shell's background
+    job) or handles it itself leaves that to the caller."""
 
     def __init__(self):
         self.pressed = False
-        self.before = None          # the handler to put back; None: this run does not take Ctrl-C
+        self.before = None          # the handler to put back and hand Ctrl-C to; None: left as it was
 
     @property
     def taken(self) -> bool:
-        return self.before is not None
+        return self.before is signal.default_int_handler
 
     def __enter__(self) -> _CtrlC:
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT)):
             self.before = signal.signal(signal.SIGINT, self._note)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, *exc) -> None:
         if self.before is not None:
             signal.signal(signal.SIGINT, self.before)
+            if kind is None:
+                self.check()        # one that came as the last part was done
 
     def _note(self, signum, frame) -> None:
         self.pressed = True
+
+    def check(self) -> None:
+        """Hand a Ctrl-C noted since the last check to its handler (which may raise)."""
+        if self.pressed:
+            self.pressed = False
+            self.before(signal.SIGINT, None)
 
     @staticmethod
     @contextmanager

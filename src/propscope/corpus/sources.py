@@ -204,7 +204,7 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict | PropscopeError]]:
         except json.JSONDecodeError as exc:
             yield name, InputError(f"{name}: not valid JSON ({exc.msg}, column {exc.colno})")
             continue
-        except ValueError as exc:   # an integer of more than 4,300 digits, which Python will not read
+        except (ValueError, RecursionError) as exc:     # an integer of over 4,300 digits, nesting past Python's depth
             yield name, InputError(f"{name}: not JSON that can be read ({exc})")
             continue
         yield name, record if isinstance(record, dict) else InputError(f"{name}: each line must be a JSON object")

@@ -10,12 +10,14 @@ from ..spans import Span
 
 
 def lines(spans: Iterable[Span]) -> str:
-    """The spans as TSV lines; an article id holding a tab, line break or other control character (a
-    file's name, say) is refused: it would split its line."""
-    out = []
-    for s in spans:
-        if any(unicodedata.category(c) == "Cc" for c in s.article_id):
-            raise InputError(f"the article id {s.article_id!r} holds a tab, line break or other control "
-                             "character, which would split a SemEval line; rename its file")
-        out.append(f"{s.article_id}\t{s.technique}\t{s.start}\t{s.end}\n")
-    return "".join(out)
+    """The spans as TSV lines (their ids checked by ``check_id``)."""
+    return "".join(f"{check_id(s.article_id)}\t{s.technique}\t{s.start}\t{s.end}\n" for s in spans)
+
+
+def check_id(article_id: str) -> str:
+    """``article_id``, or an InputError if it holds a tab, line break or other control character (a
+    file's name may): it would split its line."""
+    if any(unicodedata.category(c) == "Cc" for c in article_id):
+        raise InputError(f"the article id {article_id!r} holds a tab, line break or other control "
+                         "character, which would split a SemEval line; rename its file")
+    return article_id
