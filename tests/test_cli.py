@@ -651,3 +651,9 @@ def test_a_file_whose_name_would_split_a_semeval_line_fails_alone(folder):
         ids = {line.split("\t")[0] for line in done.stdout.splitlines()}
         assert done.returncode == 1 and ids == {"101", "102"}, (command, done.stderr)
         assert "holds a tab, line break or other control character" in done.stderr
+
+
+def test_an_output_link_that_loops_is_one_line(folder, tmp_path):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    done = run("analyze", "--format", "json", "-o", str(tmp_path / "loop"), str(folder / "article101.txt"))
+    assert done.returncode == 2 and "its link leads round in a loop" in done.stderr and "Traceback" not in done.stderr

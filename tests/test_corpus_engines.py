@@ -301,3 +301,28 @@ def test_a_callers_handler_that_raises_stops_the_run_where_it_can(tmp_path):
     finally:
         signal.signal(signal.SIGINT, before)
     assert len(list((tmp_path / "out").glob("part-*"))) < 4
+
+
+def test_a_callers_handler_may_hand_on_to_another(tmp_path):
+    """"Press again to quit": the handler puts Python's in its place; that one is the caller's after
+    the run, and the second Ctrl-C stops the run between parts, as a KeyboardInterrupt."""
+    source = write_jsonl(tmp_path / "in.jsonl", articles(60))
+    presses = []
+
+    def again(signum, frame):
+        presses.append(signum)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    calls = []
+
+    def interrupt(stage, done, total):
+        calls.append(stage)
+        if len(calls) <= 2:             # a Ctrl-C after each of the first two parts
+            os.kill(os.getpid(), signal.SIGINT)
+    before = signal.signal(signal.SIGINT, again)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run([str(source)], tmp_path / "out", workers=1, part_size=10, fmt="jsonl", progress=interrupt)
+        assert presses == [signal.SIGINT] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)

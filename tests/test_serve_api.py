@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import socket
 import subprocess
@@ -691,3 +692,24 @@ def test_refusals_starlette_answers_in_plain_text_are_json_too(api):
     error = refused(r, 400, "bad_request")
     assert "PROPSCOPE_SERVE_CORS_ORIGINS lists those that may" in error["message"]
     assert "nosniff" in r.headers["x-content-type-options"]
+
+
+def test_a_server_started_with_standard_output_closed_serves_with_its_workers():
+    """Its workers found no stdout, and uvicorn's logging died in each of them, over and over."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "propscope", "serve", "--port", str(port), "--workers", "2"],
+                            stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1))
+    try:
+        deadline, answered = time.monotonic() + 120, None
+        while time.monotonic() < deadline and proc.poll() is None and answered is None:
+            try:
+                answered = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert answered == 200
+    finally:
+        proc.terminate()
+        log = proc.communicate(timeout=60)[1]
+    assert "Traceback" not in log, log[-2000:]

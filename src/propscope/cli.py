@@ -33,8 +33,7 @@ def friendly(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         closed = sys.stdout is None
-        if closed:
-            sys.stdout = _ClosedStdout()
+        held = _hold_stdout() if closed else None
         try:
             return func(*args, **kwargs)
         except PropscopeError as exc:
@@ -58,7 +57,23 @@ def friendly(func):
         finally:
             if closed:                      # a program running the CLI in its own process gets its own back
                 sys.stdout = None
+                if held is not None:
+                    os.close(held)
     return wrapper
+
+
+def _hold_stdout() -> int | None:
+    """For a command started with standard output closed (>&-): what is written there is refused, not
+    dropped (``_ClosedStdout``), and file descriptor 1 is held on /dev/null, so that no file or socket
+    opened later takes it and processes started later have one (serve's workers died without); the
+    descriptor held, to close after."""
+    sys.stdout = _ClosedStdout()
+    fd = os.open(os.devnull, os.O_WRONLY)
+    if fd != 1:                     # 1 is someone else's already
+        os.close(fd)
+        return None
+    os.set_inheritable(fd, True)
+    return fd
 
 
 def _is_the_command() -> bool:
@@ -90,7 +105,12 @@ class Output:
             if not folder.is_dir():
                 raise errors.unwritable(path, f"no folder {folder}")
             if target.is_symlink() or target.exists() and not target.is_file():
-                real = target.resolve()         # written through, as output.atomic does (made, if not there)
+                try:                            # written through, as output.atomic does (made, if not there)
+                    real = target.resolve()
+                except (RuntimeError, OSError):
+                    raise errors.unwritable(path, "its link leads round in a loop") from None
+                if not real.exists() and not real.parent.is_dir():
+                    raise errors.unwritable(path, f"it links to {real}, in no folder there is")
                 writable = os.access(real, os.W_OK) if real.exists() else os.access(real.parent, os.W_OK)
             else:       # written beside the target and renamed: the folder must take it
                 writable = os.access(folder, os.W_OK) and (not target.exists() or os.access(target, os.W_OK))
@@ -712,7 +732,7 @@ def serve(host, port, workers):
     except ImportError as exc:
         raise PropscopeError(f"serving needs the serve extra: pip install 'propscope[serve]' ({exc})") from None
     if isinstance(sys.stdout, _ClosedStdout):      # the access log goes nowhere, as asked
-        sys.stdout = open(os.devnull, "w")
+        sys.stdout = open(os.devnull, "w")         # (the workers find /dev/null on 1: _hold_stdout)
     run(host, port, workers)
 
 

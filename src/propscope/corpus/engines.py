@@ -75,6 +75,7 @@ class _CtrlC:
     def __init__(self):
         self.pressed = False
         self.before = None          # the handler to put back and hand Ctrl-C to; None: left as it was
+        self.noting = self._note    # one bound method, to know it when it is found installed
 
     @property
     def taken(self) -> bool:
@@ -82,7 +83,7 @@ class _CtrlC:
 
     def __enter__(self) -> _CtrlC:
         if threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT)):
-            self.before = signal.signal(signal.SIGINT, self._note)
+            self.before = signal.signal(signal.SIGINT, self.noting)
         return self
 
     def __exit__(self, kind, *exc) -> None:
@@ -95,10 +96,18 @@ class _CtrlC:
         self.pressed = True
 
     def check(self) -> None:
-        """Hand a Ctrl-C noted since the last check to its handler (which may raise)."""
-        if self.pressed:
+        """Hand a Ctrl-C noted since the last check to its handler (which may raise, or put another
+        handler in its place: "press again to quit"; that one is then the caller's)."""
+        if self.pressed and callable(self.before):
             self.pressed = False
-            self.before(signal.SIGINT, None)
+            try:
+                self.before(signal.SIGINT, None)
+            finally:
+                now = signal.getsignal(signal.SIGINT)
+                if now is not self.noting:
+                    self.before = now
+                    if callable(now):
+                        signal.signal(signal.SIGINT, self.noting)
 
     @staticmethod
     @contextmanager
