@@ -326,3 +326,21 @@ def test_a_callers_handler_may_hand_on_to_another(tmp_path):
         assert presses == [signal.SIGINT] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_a_ctrl_c_after_the_last_part_reaches_the_callers_handler_and_leaves_its_choice():
+    from propscope.corpus.engines import _CtrlC
+    presses = []
+
+    def again(signum, frame):
+        presses.append(signum)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    before = signal.signal(signal.SIGINT, again)
+    try:
+        with _CtrlC():
+            os.kill(os.getpid(), signal.SIGINT)         # noted, not handled, until the run can stop
+            time.sleep(0.05)
+            assert presses == []
+        assert presses == [signal.SIGINT] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -87,10 +87,13 @@ class _CtrlC:
         return self
 
     def __exit__(self, kind, *exc) -> None:
-        if self.before is not None:
-            signal.signal(signal.SIGINT, self.before)
+        if self.before is None:
+            return
+        try:
             if kind is None:
                 self.check()        # one that came as the last part was done
+        finally:                    # after the check, which may have put another handler in its place
+            signal.signal(signal.SIGINT, self.before)
 
     def _note(self, signum, frame) -> None:
         self.pressed = True
