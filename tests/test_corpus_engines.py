@@ -1,5 +1,6 @@
 """The engines that run batch workers: processes here, and Ray actors on a local Ray instance."""
 
+import contextlib
 import json
 import logging
 import os
@@ -103,20 +104,33 @@ def _running(pid: int) -> bool:
         return False
 
 
+@contextlib.contextmanager
+def batch_in_a_terminal(source: Path, out: Path, part_size: int, parts: int = 1, sigint=signal.SIG_DFL):
+    """``propscope batch`` in a process group of its own, as a terminal runs it, once ``parts`` parts
+    are written; killed at the end whatever happened. ``sigint``: the Ctrl-C it starts with (a shell's
+    background job ignores SIGINT, and its children inherit that)."""
+    cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", str(part_size),
+           "--workers", "2", "--threads", "1", "--format", "jsonl"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline and len(list(out.glob("part-*"))) < parts:
+            time.sleep(0.02)
+        yield proc
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def test_ctrl_c_stops_the_run_without_starting_more_parts(tmp_path):
     """SIGINT to the whole process group, as a terminal's Ctrl-C sends it: the command ends soon,
     with no part started after it (workers once went on with the parts queued for them)."""
     source = write_jsonl(tmp_path / "in.jsonl", articles(300))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", "30",
-           "--workers", "2", "--threads", "1", "--format", "jsonl"]
-    # a shell's background job ignores SIGINT, and its children inherit that: this one takes it as a terminal would
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and time.monotonic() < deadline and len(list(out.glob("part-*"))) < 2:
-            time.sleep(0.02)
+    with batch_in_a_terminal(source, out, part_size=30, parts=2) as proc:
         os.killpg(proc.pid, signal.SIGINT)
         signalled = time.monotonic()
         written = len(list(out.glob("part-*")))
@@ -124,11 +138,6 @@ def test_ctrl_c_stops_the_run_without_starting_more_parts(tmp_path):
         assert time.monotonic() - signalled < 15
         # the parts a worker's queue held were started and written after the signal, one by one
         assert len(list(out.glob("part-*"))) <= written + 1          # at most one being renamed then
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def test_ctrl_c_twice_still_ends_the_run(tmp_path):
@@ -137,24 +146,12 @@ def test_ctrl_c_twice_still_ends_the_run(tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", articles(600))
     for attempt in range(3):
         out = tmp_path / f"out{attempt}"
-        cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", "10",
-               "--workers", "2", "--threads", "1", "--format", "jsonl"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        try:
-            deadline = time.monotonic() + 120
-            while proc.poll() is None and time.monotonic() < deadline and not list(out.glob("part-*")):
-                time.sleep(0.02)
+        with batch_in_a_terminal(source, out, part_size=10) as proc:
             os.killpg(proc.pid, signal.SIGINT)
             time.sleep(0.02 * attempt)
             os.killpg(proc.pid, signal.SIGINT)
             assert proc.wait(timeout=30) == 130
             assert proc.stderr.read().strip() == "propscope: interrupted"      # no traceback, from any process
-        finally:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     report = run([str(source)], out, workers=2, part_size=10, fmt="jsonl")      # and the next run finishes it
     assert report.written + report.already == report.parts == 60 and report.already
 
@@ -243,22 +240,10 @@ def test_a_run_whose_caller_ignores_ctrl_c_goes_on(tmp_path):
     """A shell's background job ignores SIGINT: the run did too, until it took Ctrl-C for itself."""
     source = write_jsonl(tmp_path / "in.jsonl", articles(300))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "propscope", "batch", str(source), "-o", str(out), "--part-size", "10",
-           "--workers", "2", "--threads", "1", "--format", "jsonl"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    try:
-        deadline = time.monotonic() + 120
-        while proc.poll() is None and time.monotonic() < deadline and not list(out.glob("part-*")):
-            time.sleep(0.02)
+    with batch_in_a_terminal(source, out, part_size=10, sigint=signal.SIG_IGN) as proc:
         os.killpg(proc.pid, signal.SIGINT)
         assert proc.wait(timeout=120) == 0, proc.stderr.read()
         assert len(list(out.glob("part-*"))) == 30
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def test_a_callers_own_ctrl_c_handler_is_left_to_it(tmp_path):

@@ -33,7 +33,10 @@ def friendly(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         closed = sys.stdout is None
-        held = _hold_stdout() if closed else None
+        held = None
+        if closed:                          # what is written there is refused, not dropped
+            sys.stdout = _ClosedStdout()
+            held = _hold_stdout()
         try:
             return func(*args, **kwargs)
         except PropscopeError as exc:
@@ -63,11 +66,9 @@ def friendly(func):
 
 
 def _hold_stdout() -> int | None:
-    """For a command started with standard output closed (>&-): what is written there is refused, not
-    dropped (``_ClosedStdout``), and file descriptor 1 is held on /dev/null, so that no file or socket
-    opened later takes it and processes started later have one (serve's workers died without); the
-    descriptor held, to close after."""
-    sys.stdout = _ClosedStdout()
+    """For a command started with standard output closed (>&-): file descriptor 1 held on /dev/null,
+    so that no file or socket opened later takes it and processes started later have one (serve's
+    workers died without); the descriptor held, to close after."""
     fd = os.open(os.devnull, os.O_WRONLY)
     if fd != 1:                     # 1 is someone else's already
         os.close(fd)
@@ -268,12 +269,11 @@ def classify(paths, spans_file, fmt, output):
     out = Output(output, [*_article_files(paths), spans_file])
     files = {}
     for path in article_files(list(paths)):
-        if article_id(path) in files and os.path.samefile(files[article_id(path)], path):
-            continue                        # the same file named twice (or by a link)
-        if article_id(path) in files:       # the spans would be read against one of the two, silently
-            raise errors.InputError(f"{files[article_id(path)]} and {path} have the same article id "
-                                    f"{article_id(path)!r}; give one of them")
-        files[article_id(path)] = path
+        aid = article_id(path)
+        if aid in files and not os.path.samefile(files[aid], path):     # else one file named twice, or by a link
+            # the spans would be read against one of the two, silently
+            raise errors.InputError(f"{files[aid]} and {path} have the same article id {aid!r}; give one of them")
+        files[aid] = path
     out.write(semeval.lines(classify_template(spans_file, files)))
     out.close()
 

@@ -198,7 +198,8 @@ def _jsonl_items(path: Path, options: Options) -> list[Item]:
     return items
 
 
-def _jsonl_record(line: str, name: str, number: int, path: Path, options: Options) -> Document:
+def json_line(line: str, name: str) -> dict:
+    """One JSON Lines record (``name``: its file and line), or an InputError saying why it is none."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -207,6 +208,11 @@ def _jsonl_record(line: str, name: str, number: int, path: Path, options: Option
         raise InputError(f"{name}: not JSON that can be read ({exc})") from None
     if not isinstance(record, dict):
         raise InputError(f"{name}: each line must be a JSON object with text, html or url")
+    return record
+
+
+def _jsonl_record(line: str, name: str, number: int, path: Path, options: Options) -> Document:
+    record = json_line(line, name)
     given = [k for k in ("text", "html", "url") if isinstance(record.get(k), str) and record[k].strip()]
     if len(given) != 1:
         raise InputError(f"{name}: give exactly one of text, html or url (a non-empty string)")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -200,14 +199,9 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict | PropscopeError]]:
             continue
         name = f"{path}:{number}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield name, InputError(f"{name}: not valid JSON ({exc.msg}, column {exc.colno})")
-            continue
-        except (ValueError, RecursionError) as exc:     # an integer of over 4,300 digits, nesting past Python's depth
-            yield name, InputError(f"{name}: not JSON that can be read ({exc})")
-            continue
-        yield name, record if isinstance(record, dict) else InputError(f"{name}: each line must be a JSON object")
+            yield name, inputs.json_line(line, name)
+        except InputError as exc:
+            yield name, exc
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[str, dict | PropscopeError]]:
