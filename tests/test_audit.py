@@ -94,6 +94,24 @@ def test_a_full_stop_ending_an_abbreviation_is_kept_at_a_line_end():
     assert swapped("we fight the U.S.\u201d \nand the U.S. \n", 2).text == "we fight the Beijing.\u201d \nand the Beijing. \n"
 
 
+def test_a_full_stop_ending_an_abbreviation_is_kept_before_a_word_that_opens_a_sentence():
+    assert swapped("They left the U.S. Then they came back.", 2).text == "They left the Beijing. Then they came back."
+    assert swapped("the U.S. \u201cThe best\u201d", 2).text == "the Beijing. \u201cThe best\u201d"
+    assert swapped("the U.S. Senate voted", 2).text == "the Beijing Senate voted"   # a name goes on
+    assert swapped("the U.S. then", 2).text == "the Beijing then"
+
+
+def test_us_in_capitals_is_the_pronoun_where_grammar_says_so():
+    s = swap.Swapper({"US": "CHINA", "China": "US"})
+    for pronoun in ["LET US PRAY", "ALL OF US KNOW IT", "THEY HATE US!", "GOD BLESS US ALL", "JOIN US, PATRIOTS",
+                    "\u201cTHEY LIED TO US.\u201d"]:
+        assert s(pronoun).text == pronoun
+    assert s("US, EU AGREE").text == "CHINA, EU AGREE"                      # a subject: the country
+    assert s("XI WARNS US OVER TAIWAN").text == "XI WARNS CHINA OVER TAIWAN"
+    assert s("SANCTIONS ON THE US.").text == "SANCTIONS ON THE CHINA."
+    assert s("They hate US!").text == "They hate CHINA!"                    # in a sentence, as written
+
+
 def test_names_at_text_edges():
     s = swapped("Russia")
     assert s.text == "Ukraine" and s.to_original(0, 7) == (0, 6)

@@ -35,6 +35,49 @@ def ends_line(text: str, at: int) -> bool:
     return i == len(text) or text[i] in "\r\n"
 
 
+# words that open a sentence but are no part of a name: "the U.S. Then" ends a sentence at "U.S.",
+# "the U.S. Senate" does not
+OPENING_WORDS = frozenset("""
+a an the this that these those it its he she they we i you his her their our my your there here
+then but and or so yet if when while as after before since though although because however
+meanwhile still now today yesterday tomorrow in on at for from with by of to what who why how
+no not nor never all some many most each every both such instead indeed moreover also thus
+""".split())
+
+
+def ends_sentence(text: str, at: int) -> bool:
+    """Whether a full stop just before ``at`` ends a sentence: at a line's end, or before a word
+    (after closing quotes and spaces), capitalised, that opens sentences and names nothing ("The", "Then")."""
+    if ends_line(text, at):
+        return True
+    i = at
+    while i < len(text) and text[i] in CLOSERS:
+        i += 1
+    word = _NEXT_WORD.match(text, i)
+    return bool(word) and word.group(1).istitle() and word.group(1).lower() in OPENING_WORDS
+
+
+_NEXT_WORD = re.compile(r"[ \t\u00a0]+[\"'“‘(\[«]*([^\W\d_]+)\b")
+
+
+# "US" written in capitals is the pronoun as often as the country: in a line in capitals it is
+# read as the pronoun where English grammar says so ("LET US", "ALL OF US", "THEY HATE US!")
+_PRONOUN = re.compile(r"(?<!\w)(?:LET|LET'S|ALL OF|EACH OF|MANY OF|MOST OF|SOME OF|NONE OF|BOTH OF|ONE OF)[ \t\u00a0]+$")
+_AFTER_PRONOUN = re.compile(r"[ \t\u00a0]+(?:ALL|BOTH|TOO)(?!\w)|[\"'”’)\]»]*[.!?,;:]")
+_THE = re.compile(r"(?<!\w)THE[ \t\u00a0]+$")
+
+
+def pronoun_us(text: str, start: int, end: int) -> bool:
+    """Whether "US" at ``text[start:end]``, in a line in capitals, is the pronoun: after "LET" or
+    "ALL OF", before "ALL" or "BOTH", or ending a clause ("HATE US!") with no "THE" before it."""
+    if sentence_start(text, start):         # the pronoun is no subject: "US, EU AGREE" is the country
+        return False
+    before = text[max(0, start - 12):start]
+    if _PRONOUN.search(before):
+        return True
+    return bool(_AFTER_PRONOUN.match(text, end)) and not _THE.search(before)
+
+
 @dataclass(frozen=True, slots=True)
 class Replacement:
     """``original[start:end]`` became ``text[copy_start:copy_end]``."""
@@ -144,7 +187,9 @@ class Swapper:
     def __call__(self, text: str) -> Swapped:
         capitals = _Capitals(text)
         found = [(m.start(1), m.end(1)) for m in self.pattern.finditer(text)
-                 if m.group(1) not in self.opening or sentence_start(text, m.start(1))]
+                 if (m.group(1) not in self.opening or sentence_start(text, m.start(1)))
+                 and not (m.group(1) == "US" and capitals.capitals(m.start(1))
+                          and pronoun_us(text, m.start(1), m.end(1)))]
         chosen: list[tuple[int, int]] = []
         taken = _Taken()
         for start, end in sorted(found, key=lambda se: (se[0] - se[1], se[0])):
@@ -224,17 +269,24 @@ class _Capitals:
 
     def headline(self, at: int, own_words: int) -> bool:
         """The line holding ``at`` has no small letter and a word beside the ``own_words`` of the name."""
+        capitals, words = self._line(at)
+        return capitals and words > own_words
+
+    def capitals(self, at: int) -> bool:
+        """The line holding ``at`` has no small letter."""
+        return self._line(at)[0]
+
+    def _line(self, at: int) -> tuple[bool, int]:
         i = bisect_right(self.breaks, at)
         if i not in self.lines:
             line = self.text[self.breaks[i - 1] + 1 if i else 0:self.breaks[i] if i < len(self.breaks) else len(self.text)]
             self.lines[i] = (not any(c.islower() for c in line), len(_WORDS.findall(line)))
-        capitals, words = self.lines[i]
-        return capitals and words > own_words
+        return self.lines[i]
 
 
 def _fit_stop(target: str, source: str, text: str, end: int) -> str:
     """Keep a full stop that an abbreviation ("U.S.") ends a sentence with, and do not double one."""
-    if source.endswith(".") and not target.endswith(".") and ends_line(text, end):
+    if source.endswith(".") and not target.endswith(".") and ends_sentence(text, end):
         return target + "."
     if target.endswith(".") and not source.endswith(".") and text[end:end + 1] == ".":
         return target[:-1]
