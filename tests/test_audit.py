@@ -99,6 +99,7 @@ def test_a_full_stop_ending_an_abbreviation_is_kept_before_a_word_that_opens_a_s
     assert swapped("the U.S. \u201cThe best\u201d", 2).text == "the Beijing. \u201cThe best\u201d"
     assert swapped("the U.S. Senate voted", 2).text == "the Beijing Senate voted"   # a name goes on
     assert swapped("the U.S. then", 2).text == "the Beijing then"
+    assert swapped("Judge Orders U.S. To Delay", 2).text == "Judge Orders Beijing To Delay"   # a headline
 
 
 def test_us_in_capitals_is_the_pronoun_where_grammar_says_so():

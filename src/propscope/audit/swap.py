@@ -36,12 +36,13 @@ def ends_line(text: str, at: int) -> bool:
 
 
 # words that open a sentence but are no part of a name: "the U.S. Then" ends a sentence at "U.S.",
-# "the U.S. Senate" does not
+# "the U.S. Senate" does not; prepositions and "and" left out, as a headline in title case has them
+# capitalised ("Judge Orders U.S. To Delay")
 OPENING_WORDS = frozenset("""
 a an the this that these those it its he she they we i you his her their our my your there here
-then but and or so yet if when while as after before since though although because however
-meanwhile still now today yesterday tomorrow in on at for from with by of to what who why how
-no not nor never all some many most each every both such instead indeed moreover also thus
+then but so yet if when while after before since though although because however
+meanwhile still now today yesterday tomorrow what who why how
+no not never all some many most each every both such instead indeed moreover also thus
 """.split())
 
 
