@@ -278,6 +278,8 @@ def test_a_pages_host_standing_in_for_its_site_name_is_no_outlet(site):
     assert site_named({"site": "news.example", "url": "https://news.example/a"}) is None
     assert site_named({"site": "127.0.0.1", "url": "http://127.0.0.1:8765/feed/p5.html"}) is None
     assert site_named({"site": "The Daily Flag", "url": "https://www.dailyflag.test/a"}) == "The Daily Flag"
+    assert site_named({"site": "DailyFlag.test", "url": "https://www.dailyflag.test/a"}) == "DailyFlag.test"  # its own
+    assert site_named({"site": "DailyFlag.test:8765", "url": "http://www.DailyFlag.test:8765/a"}) is None
     untitled = ARTICLE_HTML.replace('<meta property="og:site_name"', '<meta name="x"')
     site.pages["/plain.html"] = (200, {"Content-Type": "text/html"}, untitled.encode())
     [page] = load_all([f"{site.url}/plain.html"], LOCAL)

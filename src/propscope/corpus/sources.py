@@ -121,11 +121,12 @@ def host_of(url: str | None) -> str | None:
 
 def site_named(meta: dict) -> str | None:
     """The site's own name from a page's metadata; None where trafilatura stood the page's host in
-    for it (with or without its www.), so that the feed's title or --outlet can name the outlet."""
+    for it (with or without its www. and port), so that the feed's title or --outlet can name the
+    outlet. A name the page gives keeps its case: "Salon.com" on www.salon.com is a name."""
     site = meta.get("site")
     address = urlparse(meta.get("url") or "")
-    hosts = {h.lower().removeprefix("www.") for h in (address.netloc, address.hostname or "") if h}
-    if site and site.lower().removeprefix("www.") in hosts:
+    hosts = {h.removeprefix("www.") for h in (address.netloc, address.hostname or "") if h}
+    if site and site.removeprefix("www.") in hosts:
         return None
     return site
 
