@@ -82,6 +82,20 @@ def test_csv_rows_with_a_header(tmp_path):
     assert "give the article as text, html or url" in str(empty)
 
 
+def test_a_csv_record_is_named_by_the_line_it_starts_on(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text(f'text,outlet\n"{BODY}\nand more\non three lines",A\n\n"{BODY}",B\n', encoding="utf-8")
+    first, second = load_all([path])
+    assert (first.source, first.id, second.source) == (f"{path}:2", "b.csv:2", f"{path}:6")
+
+
+def test_half_an_emoji_in_a_records_metadata_is_stored_as_a_replacement_character(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "s\\ud83d", "outlet": "Bad\\ud800Outlet", "title": "Cut \\ud83d", "text": "' + BODY + '"}\n')
+    [a] = load_all([path])
+    assert (a.id, a.outlet, a.title) == ("s\ufffd", "Bad\ufffdOutlet", "Cut \ufffd")
+
+
 def test_csv_without_a_content_column_is_refused(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("id,body\n1,hello\n")

@@ -232,3 +232,56 @@ def test_search_folds_every_letter_on_either_database(db_url):
         store.add([article("The İstanbul office said so.", id="i")])
         assert [a.id for a, _ in store.articles("m", Filter(search="istanbul"))] == ["i"]
         assert [a.id for a, _ in store.articles("m", Filter(search="50%_"))] == []
+        # a word's last capital sigma is any sigma; letters composed or not are the same letters
+        store.add([article("ΟΔΟΣ ΠΡΟΣ ΤΟ ΧΑΟΣ.", id="g"), article("Cafe\u0301 society.", id="n")])
+        for sigma in ("οδοσ", "οδος", "ΟΔΟΣ", "σ"):
+            assert [a.id for a, _ in store.articles("m", Filter(search=sigma))] == ["g"], sigma
+        assert [a.id for a, _ in store.articles("m", Filter(search="café"))] == ["n"]
+
+
+def test_an_outlet_and_a_text_are_the_same_however_their_letters_are_composed(db_url):
+    with Store(db_url) as store:
+        keys = store.add([article("Ça va.", id="c", outlet="\u00c7a Va Presse"),
+                          article("C\u0327a va.", id="d", outlet="C\u0327a Va Presse")])
+        assert keys[1] is None                                  # the same text: a duplicate
+        store.add([article("Other news.", id="e", outlet="C\u0327a Va Presse")])
+        assert [a.id for a, _ in store.articles("m", Filter(outlets=("\u00c7a Va Presse",)))] == ["c", "e"]
+        assert [a.id for a, _ in store.articles("m", Filter(outlets=("C\u0327a Va Presse",)))] == ["c", "e"]
+
+
+def test_a_role_that_may_only_read_can_read_a_postgres_store(postgres):
+    import psycopg
+    url = postgres.database()
+    with Store(url) as store:
+        store.add([article()])
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS reader_only")
+        conn.execute("CREATE ROLE reader_only LOGIN")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader_only")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    reader = url.replace("//postgres@", "//reader_only@")
+    assert reader != url
+    with open_existing(reader) as store:
+        assert store.count() == 1
+
+
+def test_a_store_in_a_folder_that_cannot_be_written_is_read(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    if os.geteuid() == 0 and not shutil.which("setpriv"):
+        pytest.skip("root reads any folder, and setpriv is not here to drop that")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    with Store(str(folder / "c.db")) as store:
+        store.add([article()])
+    (folder / "c.db").chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        drop = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"] if os.geteuid() == 0 else []
+        code = "from propscope.corpus.store import open_existing; import sys; print(open_existing(sys.argv[1]).count())"
+        result = subprocess.run([*drop, sys.executable, "-c", code, str(folder / "c.db")], capture_output=True, text=True)
+        assert (result.returncode, result.stdout.strip()) == (0, "1"), result.stderr
+    finally:
+        folder.chmod(0o755)

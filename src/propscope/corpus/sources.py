@@ -132,10 +132,14 @@ def site_named(meta: dict) -> str | None:
 
 
 def _storable(value):
-    """Metadata a database takes: no NUL, and a file name's undecodable bytes as U+FFFD."""
+    """Metadata a database takes: no NUL, and a lone surrogate (a file name's undecodable byte,
+    half of an emoji a JavaScript tool cut) as U+FFFD."""
     if not isinstance(value, str):
         return value
-    return value.replace("\x00", "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # -- dates ----------------------------------------------------------------------------------
@@ -207,11 +211,22 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[str, dict | PropscopeError]]:
 
 def _csv_rows(path: Path) -> Iterator[tuple[str, dict | PropscopeError]]:
     csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
-    reader = csv.DictReader(line.removeprefix("\ufeff") if number == 1 else line for number, line in _lines(path))
+    read: list[tuple[int, str]] = []       # the lines read for the record being read
+
+    def lines():
+        for number, line in _lines(path):
+            read.append((number, line))
+            yield line.removeprefix("\ufeff") if number == 1 else line
+
+    reader = csv.DictReader(lines())
     if not reader.fieldnames or not set(f.strip().lower() for f in reader.fieldnames) & set(CONTENT_FIELDS):
         raise InputError(f"{path}: the first row must name the columns, one of them text, html or url")
+    read.clear()
     for row in reader:
-        yield f"{path}:{reader.line_num}", {(k or "").strip().lower(): v for k, v in row.items()}
+        # named by the line it starts on (a text with line breaks spans several; blank lines before it skipped)
+        first = next((number for number, line in read if line.strip()), reader.line_num)
+        read.clear()
+        yield f"{path}:{first}", {(k or "").strip().lower(): v for k, v in row.items()}
 
 
 def _records(path: Path, rows, options: Options) -> Iterator[Item]:

@@ -94,7 +94,7 @@ def compute(store: Store, where: Filter = Filter(), *, period: str = "month", mo
     model = model or current_version()
     store.require(model)
     store.require_outlets(where.outlets)
-    clause, params = where.where(store.dialect)
+    clause, params = store.where(where)
     selected = (f"SELECT a.pk, coalesce(a.outlet, '{UNKNOWN_OUTLET}') AS outlet, {period_sql(period, store.dialect)} "
                 f"AS period, a.words, n.pk AS analysis FROM articles a JOIN analyses n ON n.article = a.pk AND n.model = ? WHERE {clause}")
     groups = store.rows(f"SELECT outlet, period, count(*), sum(words) FROM ({selected}) s GROUP BY outlet, period",

@@ -9,7 +9,9 @@ stored whole or not at all, so a killed process leaves nothing half-written behi
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -53,7 +55,18 @@ def open_existing(url: str | None) -> Store:
 def text_hash(text: str) -> str:
     """SHA-256 of the text with runs of whitespace made one space: the same article saved with
     other line breaks or indentation is the same article."""
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+    return hashlib.sha256(" ".join(nfc(text).split()).encode("utf-8")).hexdigest()
+
+
+def nfc(text: str) -> str:
+    """``text`` with its letters composed: "Ça" typed as C and a combining cedilla (as macOS writes
+    file names) is the same outlet, search and article as "Ça" typed as one letter."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _stored(column: str, value):
+    """An article's field as stored: its outlet with letters composed, so that it groups as one."""
+    return nfc(value) if column == "outlet" and isinstance(value, str) else value
 
 
 def now() -> str:
@@ -132,6 +145,9 @@ class Filter:
     search: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "outlets", tuple(nfc(o) for o in self.outlets))
+        if self.search is not None:
+            object.__setattr__(self, "search", nfc(self.search))
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and not re.fullmatch(DATE, value):
@@ -141,7 +157,9 @@ class Filter:
             except ValueError:
                 raise InputError(f"--{name} {value}: no such day") from None
 
-    def where(self, dialect: str, alias: str = "a") -> tuple[str, list]:
+    def where(self, dialect: str, alias: str = "a", composed: bool = True) -> tuple[str, list]:
+        """SQL selecting the filter's articles, and its parameters. ``composed``: PostgreSQL can
+        compose the text's letters (a UTF-8 database)."""
         parts, params = [], []
         if self.outlets:
             named = f"{alias}.outlet IN ({', '.join('?' * len(self.outlets))})"
@@ -158,8 +176,10 @@ class Filter:
         if self.search:
             escaped = re.sub(r"([\\%_])", r"\\\1", self.search)
             if dialect == "postgresql":
-                parts.append(f"{alias}.text ILIKE ? ESCAPE '\\'")
-                params.append(f"%{escaped}%")
+                # the text's letters composed as the search's are, and a final sigma as any sigma
+                text = f"normalize({alias}.text, NFC)" if composed else f"{alias}.text"
+                parts.append(f"translate({text}, 'ς', 'σ') ILIKE ? ESCAPE '\\'")
+                params.append(f"%{escaped.replace('ς', 'σ')}%")
             else:
                 parts.append(f"instr(unicode_lower({alias}.text), ?) > 0")
                 params.append(fold(self.search))
@@ -167,9 +187,9 @@ class Filter:
 
 
 def fold(text: str) -> str:
-    """Lower case as PostgreSQL's ILIKE reads it: Python lowers "İ" to "i" and a combining dot,
-    which "istanbul" would not match."""
-    return text.lower().replace("i\u0307", "i")
+    """Lower case as PostgreSQL's ILIKE reads it, letters composed: Python lowers "İ" to "i" and a
+    combining dot, which "istanbul" would not match, and a word's last "Σ" to "ς", which "σ" would not."""
+    return nfc(text).lower().replace("i\u0307", "i").replace("ς", "σ")
 
 
 @contextmanager
@@ -202,13 +222,23 @@ class _SQLite:
     dialect = "sqlite"
     TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, create: bool = True):
         import sqlite3
         self.errors = (sqlite3.Error,)
         self.told = lambda: _told(self.errors, path)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=60)
-            self.conn.execute("SELECT count(*) FROM sqlite_master")     # a database at all?
+            try:
+                self.conn.execute("SELECT count(*) FROM sqlite_master")     # a database at all?
+            except sqlite3.OperationalError as exc:
+                # a reader of a store in a folder it cannot write: write-ahead logging needs a file
+                # beside the store even to read, so the store is read as one nobody changes meanwhile
+                if create or "readonly" not in str(exc) or os.access(Path(path).parent, os.W_OK):
+                    raise
+                self.conn.close()
+                self.conn = sqlite3.connect(f"{Path(path).absolute().as_uri()}?immutable=1", uri=True,
+                                            isolation_level=None, timeout=60)
+                self.conn.execute("SELECT count(*) FROM sqlite_master")
             self.conn.execute("PRAGMA synchronous = NORMAL")   # WAL: a killed process loses nothing committed
             self.conn.execute("PRAGMA foreign_keys = ON")
             # --search folds every letter, as PostgreSQL's ILIKE does (SQLite's LIKE folds only ASCII)
@@ -265,6 +295,8 @@ class _Postgres:
         except psycopg.Error as exc:
             raise PropscopeError(f"cannot connect to the PostgreSQL store {_redact(url)} "
                                  f"({str(exc).strip().splitlines()[0]})") from None
+        # normalize() needs a UTF-8 database (a SQL_ASCII one holds bytes it cannot read as letters)
+        self.utf8 = self.execute("SHOW server_encoding").fetchone()[0].upper() in ("UTF8", "UTF-8")
 
     @contextmanager
     def transaction(self):
@@ -299,7 +331,7 @@ class Store:
         """``create``: make the store's tables where there are none (ingest); else such a database
         is a NoCorpus error and left as it is (a reader)."""
         self.url = url or default_url()
-        self.db = _Postgres(self.url) if is_postgres(self.url) else _SQLite(self.url)
+        self.db = _Postgres(self.url) if is_postgres(self.url) else _SQLite(self.url, create)
         self.dialect = self.db.dialect
         try:
             self.migrate(create)
@@ -343,7 +375,8 @@ class Store:
                                  f"{', '.join(sorted(theirs)[:5])}); give another --db, or PROPSCOPE_DB")
         if "schema_migrations" not in tables and not create:
             raise no_store(_redact(self.url))
-        self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        if "schema_migrations" not in tables:       # not otherwise: a reader may not create tables
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
         known = {name for name, _ in MIGRATIONS}
         done = {r[0] for r in self.db.execute("SELECT name FROM schema_migrations").fetchall()}
         if done - known:
@@ -362,6 +395,10 @@ class Store:
             applied.append(name)
         return applied
 
+    def where(self, where: Filter, alias: str = "a") -> tuple[str, list]:
+        """SQL selecting ``where``'s articles in this store, and its parameters."""
+        return where.where(self.dialect, alias, getattr(self.db, "utf8", True))
+
     def migrations(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
 
@@ -379,7 +416,7 @@ class Store:
             for a in articles:
                 digest = text_hash(a.text)
                 row = self.db.execute(sql, [digest, a.text, a.words, now(),
-                                            *(getattr(a, c) for c in ARTICLE_COLUMNS)]).fetchone()
+                                            *(_stored(c, getattr(a, c)) for c in ARTICLE_COLUMNS)]).fetchone()
                 keys.append(row[0] if row else None)
                 if row is None:
                     self.db.execute("INSERT INTO duplicate_sources (source, article, added_at) "
@@ -503,7 +540,7 @@ class Store:
                  ) -> Iterator[tuple[Article, list[Span] | None]]:
         """Every article the filter selects, by key, with the spans ``model`` found in it
         (None when it has not analysed it)."""
-        clause, params = where.where(self.dialect)
+        clause, params = self.where(where)
         after = 0
         while True:
             rows = self.db.execute(
