@@ -112,3 +112,22 @@ def test_an_export_is_readable_as_any_file_the_user_writes(store, tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask        # not mkstemp's private 0600
+
+
+def test_a_damaged_text_is_one_line_and_the_parquet_writer_closes(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+    from contextlib import closing
+    db = tmp_path / "c.db"
+    with Store(str(db)) as s:
+        s.add([Article(TEXT, "a1", "a1.txt")] + [Article(f"Article {i}.", f"b{i}", f"b{i}.txt") for i in range(3)])
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("UPDATE articles SET text = CAST(X'4361667865e9ff3e3f' AS TEXT) WHERE id = 'b1'")
+        conn.commit()
+    out = tmp_path / "x.parquet"
+    result = subprocess.run([sys.executable, "-m", "propscope", "export", "--db", str(db), "-o", str(out)],
+                            capture_output=True, text=True, errors="replace")
+    assert result.returncode != 0 and not out.exists()
+    assert result.stderr.strip().splitlines() == [
+        f"propscope: the store {db} failed: a text in it is not valid UTF-8 (the file is damaged)"], result.stderr

@@ -238,3 +238,24 @@ def test_outlets_come_in_alphabetical_order_whatever_their_case(tmp_path):
     assert list(dict.fromkeys(r.outlet for r in stats.rows)) == ["Agence", "bbc", "Zeit"]
     table = to_table(stats).splitlines()
     assert [line for line in table if line in ("Agence", "bbc", "Zeit")] == ["Agence", "bbc", "Zeit"]
+
+
+def test_outlets_come_in_alphabetical_order_whatever_their_accents(tmp_path):
+    names = ["unknown", "\u00c9moji News", "Zeit", "\u00c7a Va", "Daily"]
+    data = [(name, "2024-01-03", f"doc{i} some words here", []) for i, name in enumerate(names)]
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, data)
+        stats = compute(store, model="m")
+    assert list(dict.fromkeys(r.outlet for r in stats.rows)) == ["\u00c7a Va", "Daily", "\u00c9moji News", "unknown", "Zeit"]
+
+
+def test_an_outlets_control_characters_never_reach_the_terminal(tmp_path):
+    data = [("Evil\x1b]0;PWNED\x07\x1b[2J\nRED", "2024-01-03", "doc some words here", [])]
+    with Store(str(tmp_path / "c.db")) as store:
+        fill(store, data)
+        stats = compute(store, model="m")
+        with pytest.raises(InputError) as refused:
+            store.require_outlets(("Evil",))
+    table = to_table(stats)
+    assert "\x1b" not in table and "\x07" not in table and "Evil ]0;PWNED [2J RED" in table.splitlines()
+    assert "\x1b" not in str(refused.value)

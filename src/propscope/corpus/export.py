@@ -94,15 +94,17 @@ def _parquet(rows: Iterator[dict], path: Path) -> int:
     n, chunk = 0, []
     with atomic(path, "wb") as f:
         writer = pq.ParquetWriter(f, schema, compression="zstd")
-        for r in rows:
-            chunk.append(r)
-            n += 1
-            if len(chunk) >= PARQUET_ROWS:
+        try:
+            for r in rows:
+                chunk.append(r)
+                n += 1
+                if len(chunk) >= PARQUET_ROWS:
+                    writer.write_table(pa.Table.from_pylist(chunk, schema))
+                    chunk = []
+            if chunk or n == 0:
                 writer.write_table(pa.Table.from_pylist(chunk, schema))
-                chunk = []
-        if chunk or n == 0:
-            writer.write_table(pa.Table.from_pylist(chunk, schema))
-        writer.close()
+        finally:            # closed before the file is, whatever stopped the rows
+            writer.close()
     return n
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from itertools import groupby
 
 from ..errors import InputError, NoCorpus
 from ..render.csv import text_cell
 from ..techniques import NAMES, lookup
-from .store import UNKNOWN_OUTLET, Filter, Store, open_existing
+from .store import UNKNOWN_OUTLET, Filter, Store, one_line, open_existing
 
 PERIODS = {"day": 10, "week": 10, "month": 7, "year": 4, "all": 0}   # characters of the ISO date read
 UNDATED = "undated"
@@ -106,7 +107,7 @@ def compute(store: Store, where: Filter = Filter(), *, period: str = "month", mo
     found = {(o, p, t): (n, k) for o, p, t, n, k in techniques}
     names = list(NAMES) + sorted({t for _, _, t in found} - set(NAMES))
     rows, previous = [], {}
-    for outlet, when, articles, words in sorted(groups, key=lambda g: (g[0].casefold(), g[0], g[1])):
+    for outlet, when, articles, words in sorted(groups, key=lambda g: (alphabetical(g[0]), g[0], g[1])):
         words = int(words or 0)
         for technique in names:
             spans, using = found.get((outlet, when, technique), (0, 0))
@@ -183,7 +184,7 @@ def to_table(stats: Stats, all_techniques: bool = False) -> str:
     head = ("period", "technique", "articles", "per 1k words", "share", "change per 1k")
     lines: list[tuple[str, ...] | str] = []         # a row, or an outlet's name above its rows
     for outlet, rows in groupby(stats.rows, key=lambda r: r.outlet):
-        lines.append(outlet)
+        lines.append(one_line(outlet))
         for period, group in groupby(rows, key=lambda r: r.period):
             group = list(group)
             if not any(r.spans or (r.change or 0) < 0 for r in group):
@@ -220,6 +221,13 @@ def _label(technique: str) -> str:
         return technique
 
 
+def alphabetical(name: str) -> str:
+    """A sort key that reads letters as a dictionary does: case and accents aside ("Ça" among the
+    c's, "Émoji" among the e's), whatever their code points."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+
+
 def _short(fragment: str, limit: int = 60) -> str:
-    one_line = " ".join(fragment.split())
-    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "\u2026"
+    line = one_line(fragment)
+    return line if len(line) <= limit else line[: limit - 1] + "\u2026"
+

@@ -64,6 +64,15 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line with no control character, to be printed: an outlet's name or a
+    fragment could otherwise clear the terminal, retitle its window or break a table's lines."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _stored(column: str, value):
     """An article's field as stored: its outlet with letters composed, so that it groups as one."""
     return nfc(value) if column == "outlet" and isinstance(value, str) else value
@@ -200,7 +209,10 @@ def _told(errors: tuple, where: str):
         yield
     except errors as exc:
         said = str(exc).strip().splitlines()
-        raise PropscopeError(f"the store {where} failed: {said[0] if said else type(exc).__name__}") from None
+        said = one_line(said[0]) if said else type(exc).__name__
+        if said.startswith("Could not decode to UTF-8"):       # SQLite quotes the damaged bytes
+            said = "a text in it is not valid UTF-8 (the file is damaged)"
+        raise PropscopeError(f"the store {where} failed: {said[:300]}") from None
 
 
 class _Rows:
@@ -501,7 +513,7 @@ class Store:
         missing = [o for o in outlets if o not in known]
         if missing:
             close = [k for k in known if k.casefold() == missing[0].casefold()]
-            hint = f"; did you mean {close[0]!r}?" if close else f"; the store's outlets: {', '.join(known[:20])}" + \
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the store's outlets: {', '.join(one_line(o) for o in known[:20])}" + \
                 (f" and {len(known) - 20} more" if len(known) > 20 else "")
             raise InputError(f"no article in {self!r} has the outlet {missing[0]!r} (names match exactly){hint}")
 
