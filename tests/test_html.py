@@ -22,7 +22,9 @@ def test_a_page_without_article_text_is_a_clear_error():
 
 @pytest.mark.parametrize("text,expected", [(ARTICLE_HTML, True), ("\ufeff  <html><body>x</body></html>", True),
                                            ("<!doctype html><p>x</p>", True),
-                                           ("The <b>bold</b> claim was false.", False), ("", False)])
+                                           ("The <b>bold</b> claim was false.", False), ("", False),
+                                           ("<meta charset=utf-8><head></head><body>x</body>", True),
+                                           ("Every page needs a <head> section and a <body> section.", False)])
 def test_html_is_recognised_by_its_opening(text, expected):
     assert looks_like_html(text) is expected
 
@@ -82,3 +84,12 @@ def test_a_page_of_more_elements_than_any_article_has_is_refused_at_once(as_byte
         extract(page.encode() if as_bytes else page, "page.html")
     assert time.perf_counter() - started < 2
     assert "stabbed" in extract(ARTICLE_HTML.replace("</article>", "</article>" + "x<br>" * 10_000, 1))[0]
+
+
+@pytest.mark.parametrize("marked, published", [
+    ('<time>March 3, 2023</time>', "2023-03-03"), ('<p class="date">Posted on March 3, 2023</p>', "2023-03-03"),
+    ('<p>Posted on 2023-03-03</p>', "2023-03-03"), ('<p>Posted on March 3, 2023</p>', None)])
+def test_a_date_the_page_marks_is_read_and_one_only_written_in_a_paragraph_is_not(marked, published):
+    body = "<p>" + "The corrupt elites betrayed the patriots again and again, said the minister. " * 5 + "</p>"
+    page = f"<html><body><article><h1>Story</h1>{marked}{body}</article><footer>(c) 2025</footer></body></html>"
+    assert extract(page)[1].get("published") == published

@@ -82,6 +82,15 @@ def test_stdin_html_is_recognised():
     assert doc.source == "<stdin>" and doc.meta["site"] == "The Daily Flag"
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16"])
+def test_stdin_html_in_another_encoding_is_read_as_a_html_file_is(encoding):
+    page = ARTICLE_HTML.replace("minister's", "ministre’s")
+    [doc] = load_all(["-"], stdin=lambda: page.encode(encoding))
+    assert "ministre’s" in doc.text and doc.meta["site"] == "The Daily Flag"
+    [text] = load_all(["-"], stdin=lambda: "Caf\u00e9 society is rotten.".encode("cp1252"))
+    assert "not valid UTF-8" in str(text)                    # text is still UTF-8 or refused
+
+
 def test_non_english_text_is_refused_unless_asked(tmp_path):
     (tmp_path / "fr.txt").write_text(FRENCH)
     [refused] = load_all([tmp_path / "fr.txt"])

@@ -115,7 +115,14 @@ def decode_html(data: bytes, where: object) -> str:
 
 def _from_bytes(data: bytes, aid: str, source: str, options: Options) -> Document:
     """Text, or a saved page's HTML: the page limit holds its markup, the article limit its text."""
-    text = decode(data, source, max_chars=sys.maxsize)           # each limit said below, as it applies
+    try:
+        text = decode(data, source, max_chars=sys.maxsize)       # each limit said below, as it applies
+    except InputError:
+        # a saved page in another encoding (Windows-1252, UTF-16) piped in, as a .html file is read
+        sniffed = data.decode("utf-16", "replace") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data.decode("latin-1")
+        if not looks_like_html(sniffed):
+            raise
+        return _html(decode_html(data, source), aid, source, options)
     if looks_like_html(text):
         return _html(text, aid, source, options)
     return checked(Document(check_size(text, source), aid, source), options)

@@ -70,5 +70,7 @@ def extract(html: str | bytes, where: object = "<html>", url: str | None = None)
 
 
 def looks_like_html(text: str) -> bool:
+    """Whether ``text`` starts like an HTML page (not merely names its tags: "a <head> section")."""
     head = text.lstrip("\ufeff \t\r\n")[:200].lower()
-    return head.startswith(("<!doctype html", "<html", "<?xml")) or ("<head" in head and "<body" in text.lower())
+    return head.startswith(("<!doctype html", "<html", "<?xml")) or (
+        head.startswith("<") and "<head" in head and "<body" in text.lower())
