@@ -20,6 +20,7 @@ its training, stays readable: "X" everywhere made every name a repetition of eve
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,7 +33,22 @@ PLACEHOLDER = "X"
 # in order of first appearance, then again from the start (11 distinct names cover most articles)
 DISTINCT = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Theta", "Kappa", "Lambda", "Sigma", "Omega")
 FILE = "common_words.txt"    # in a model folder: the words that are not names when capitalised
-_WORD = re.compile(r"(?:[^\W\d_]\.)+|[^\W\d_][^\W_]*")
+
+
+def _marks() -> str:
+    """A character class body of the combining marks (accents written as their own characters,
+    as macOS and some editors save "Irák"): Python's \\w has none of them."""
+    marks = [c for c in range(0x300, 0x10000) if unicodedata.category(chr(c)).startswith("M")]
+    ranges, start = [], marks[0]
+    for before, c in zip(marks, marks[1:] + [None]):
+        if c != before + 1:
+            ranges.append(f"{chr(start)}-{chr(before)}" if before > start else chr(start))
+            start = c
+    return "".join(ranges)
+
+
+_MARKS = _marks()
+_WORD = re.compile(rf"(?:[^\W\d_][{_MARKS}]*\.)+|[^\W\d_](?:[^\W_]|[{_MARKS}])*")
 _JOINERS = {" ", "\u00a0"}
 
 
@@ -56,7 +72,7 @@ def is_name(word: str, common: frozenset[str]) -> bool:
         return False
     if word.endswith("."):          # an acronym or initial with full stops
         return True
-    return len(word) > 1 and word.lower() not in common
+    return len(word) > 1 and unicodedata.normalize("NFC", word.lower()) not in common
 
 
 def _title_case(line: str) -> bool:
@@ -132,7 +148,7 @@ def blind(text: str, common: frozenset[str], placeholders: tuple[str, ...] = (PL
     The same name (as written, spaces aside) gets the same word, each new one the next of
     ``placeholders``."""
     runs = name_runs(text, common)
-    keys = [" ".join(text[start:end].split()) for start, end in runs]
+    keys = [unicodedata.normalize("NFC", " ".join(text[start:end].split())) for start, end in runs]
     order = {key: i for i, key in enumerate(dict.fromkeys(keys))}      # by first appearance
     return replaced(text, [(start, end, placeholders[order[key] % len(placeholders)])
                            for (start, end), key in zip(runs, keys)])
