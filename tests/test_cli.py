@@ -78,6 +78,17 @@ def test_classify_keeps_lines_and_order_and_ranks_duplicates(folder, tmp_path):
     assert rows[1][1] != rows[3][1], "the same fragment listed twice gets two different techniques"
 
 
+def test_detects_output_feeds_classify_for_a_file_named_with_a_space(tmp_path):
+    arts = tmp_path / "sp"
+    arts.mkdir()
+    (arts / "article 7.txt").write_text(ARTICLE, encoding="utf-8")
+    spans = tmp_path / "sp.tsv"
+    assert run("detect", str(arts), "-o", str(spans)).returncode == 0
+    assert {line.split("\t")[0] for line in spans.read_text().splitlines()} == {"7"}
+    r = run("classify", "--spans", str(spans), str(arts))
+    assert r.returncode == 0 and len(parse(r.stdout)) == len(parse(spans.read_text())), r.stderr
+
+
 def test_classify_rejects_spans_outside_the_article(folder, tmp_path):
     tmpl = tmp_path / "tmpl.tsv"
     tmpl.write_text("101\t?\t4\t99999\n")

@@ -16,3 +16,10 @@ def test_english_and_french_are_told_apart():
 def test_short_text_is_not_judged():
     assert language.guess("Oui.") == ("", 0.0)
     assert not language.is_foreign("", 0.0)
+
+
+def test_a_guess_less_likely_than_not_names_no_language():
+    names = ("Kataib Hezbollah, Asaib Ahl al-Haq and Harakat Hezbollah al-Nujaba vowed revenge after the "
+             "strike near Jurf al-Sakhar on Sunday.")
+    code, prob = language.guess(names)
+    assert code == "" and 0 < prob < language.MIN_PROBABILITY

@@ -140,6 +140,7 @@ def test_missing_path_raises(tmp_path):
     ("news.txt", "news"),
     ("my_article9.txt", "my_article9"),
     ("article111111112.txt", "111111112"),
+    ("article 7.txt", "7"), (" news .txt", "news"),          # as a SemEval file's reader reads ids
 ])
 def test_article_id(name, expected):
     assert article_id(Path(name)) == expected

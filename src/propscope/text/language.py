@@ -18,12 +18,17 @@ def _identifier():
 
 
 def guess(text: str) -> tuple[str, float]:
-    """(ISO 639-1 code, probability); ("", 0.0) when the text is too short to judge."""
+    """(ISO 639-1 code, probability); ("", 0.0) when the text is too short to judge, and no code
+    when the best guess is less likely than not (a short English text full of names came out as
+    Nigerian Pidgin at 0.38): a language written into the results should be one that was read."""
     sample = text[:20000]
     if len(sample.strip()) < MIN_CHARS:
         return "", 0.0
     code, prob = _identifier().classify(sample)
-    return code, float(prob)
+    return (code if prob >= MIN_PROBABILITY else ""), float(prob)
+
+
+MIN_PROBABILITY = 0.5
 
 
 def name(code: str) -> str:

@@ -77,6 +77,8 @@ def article_files(paths: list[str | Path]) -> list[Path]:
 
 
 def article_id(path: Path) -> str:
-    """``article123.txt`` -> ``123``; any other file name -> its stem."""
+    """``article123.txt`` -> ``123``; any other file name -> its stem; spaces around it dropped, as
+    a SemEval file's reader drops them (``article 7.txt`` is ``7``, so detect's output feeds classify)."""
     stem = path.stem
-    return stem[len("article"):] if stem.startswith("article") and len(stem) > len("article") else stem
+    aid = stem[len("article"):] if stem.startswith("article") and len(stem) > len("article") else stem
+    return aid.strip() or stem
