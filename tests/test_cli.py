@@ -78,6 +78,12 @@ def test_classify_keeps_lines_and_order_and_ranks_duplicates(folder, tmp_path):
     assert rows[1][1] != rows[3][1], "the same fragment listed twice gets two different techniques"
 
 
+def test_a_terminal_view_written_to_a_file_is_plain_text_whatever_force_color_says(folder, tmp_path):
+    out = tmp_path / "view.txt"
+    r = run("analyze", "--format", "terminal", "-o", str(out), str(folder / "article101.txt"), env={"FORCE_COLOR": "1"})
+    assert r.returncode == 0 and "traitors" in out.read_text() and "\x1b" not in out.read_text(), r.stderr
+
+
 def test_detects_output_feeds_classify_for_a_file_named_with_a_space(tmp_path):
     arts = tmp_path / "sp"
     arts.mkdir()

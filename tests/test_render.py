@@ -49,6 +49,15 @@ def test_terminal_shows_text_fragments_and_legend():
     assert "Name calling or labelling" in out and "3 fragments" in out
 
 
+def test_terminal_keeps_offsets_and_confidences_whole_in_a_narrow_terminal():
+    long = Analysis("x" * 3000, (Span("9", 2544, 2562, "Loaded_Language", 0.1382),), article_id="9")
+    for width in (40, 20):
+        console = Console(record=True, width=width)
+        print_analysis(long, console)
+        out = console.export_text()
+        assert "2544-2562" in out and "0.13" in out, out      # rounded down: 0.14 would hide it
+
+
 def test_terminal_colours_stay_on_their_fragments_after_carriage_returns_and_form_feeds():
     from propscope.render.terminal import render
     text = "Report.\r\nMore.\x0c\rThe corrupt elites are destroying our great nation!"

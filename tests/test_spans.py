@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from propscope.errors import InputError
-from propscope.spans import Analysis, Span, merge_intervals
+from propscope.spans import Analysis, Span, merge_intervals, two_places
 
 LL = "Loaded_Language"
 NC = "Name_Calling,Labeling"
@@ -223,3 +223,8 @@ def test_a_filtered_analysis_says_what_it_was_kept_by_and_filters_only_narrow():
     twice = once.filtered(0.2, [NC, DB])                               # nothing comes back
     assert (twice.threshold, twice.techniques) == (0.5, (NC,))
     assert twice.spans == (Span("a", 4, 12, NC, 0.9), Span("a", 38, 46, NC, 0.7))
+
+
+def test_a_confidence_is_shown_rounded_down_so_a_threshold_never_hides_what_it_shows():
+    assert [two_places(c) for c in (0.1382, 0.143, 0.29, 0.57, 0.9999, 1.0, 0.0)] == [
+        "0.13", "0.14", "0.29", "0.57", "0.99", "1.00", "0.00"]

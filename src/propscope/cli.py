@@ -146,7 +146,8 @@ def _terminal(analysis, hint: bool) -> str:
     from rich.console import Console
     from .render.terminal import print_analysis
     buffer = io.StringIO()
-    print_analysis(analysis, Console(file=buffer, width=100), hint)
+    # plain text whatever FORCE_COLOR says: a file holds no escape codes
+    print_analysis(analysis, Console(file=buffer, width=100, force_terminal=False, color_system=None), hint)
     return buffer.getvalue()
 
 

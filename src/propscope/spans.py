@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
@@ -123,6 +124,12 @@ def confidence(value) -> float:
         from .errors import InputError
         raise InputError(f"threshold {value!r}: give a confidence from 0 to 1")
     return float(value)
+
+
+def two_places(confidence: float) -> str:
+    """A confidence as shown to a reader, rounded down to two places: 0.1382 is "0.13", so that a
+    fragment shown at 0.14 is never one that a threshold of 0.14 leaves out."""
+    return f"{math.floor(round(confidence * 1e6) / 1e4) / 100:.2f}"
 
 
 def segments(spans: Iterable[Span], length: int) -> list[tuple[int, int, tuple[int, ...]]]:

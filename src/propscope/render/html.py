@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from markupsafe import Markup
 
-from ..spans import Analysis, segments
+from ..spans import Analysis, segments, two_places
 from ..techniques import CATALOGUE, index
 from . import card as model_card
 
@@ -24,9 +24,11 @@ FRAGMENT_PREVIEW = 400      # characters of a fragment shown in its tooltip
 
 
 def _environment() -> Environment:
-    return Environment(loader=PackageLoader("propscope", "render/templates"),
+    environment = Environment(loader=PackageLoader("propscope", "render/templates"),
                        autoescape=select_autoescape(default=True, default_for_string=True),
                        trim_blocks=True, lstrip_blocks=True)
+    environment.filters["two_places"] = two_places
+    return environment
 
 
 def report(analyses: Sequence[Analysis], threshold: float = 0.0, reliability: dict | None = None,

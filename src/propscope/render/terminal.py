@@ -8,7 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..spans import Analysis, segments
+from ..spans import Analysis, segments, two_places
 from ..techniques import BY_NAME
 
 
@@ -24,7 +24,10 @@ def shown(text: str) -> str:
     return re.sub(r"\r(?=\n)", " ", text).replace("\r", "\n").translate(_INVISIBLE)
 
 
-def render(analysis: Analysis) -> Group:
+NARROW = 60     # columns below which the fragments are listed one under another, not in a table
+
+
+def render(analysis: Analysis, width: int = 100) -> Group:
     body = Text(shown(analysis.text))
     spans = analysis.spans
     # each piece takes the colour of its shortest (innermost) span; overlaps are underlined
@@ -41,16 +44,33 @@ def render(analysis: Analysis) -> Group:
     legend.add_column("fragments", justify="right")
     for name, count in analysis.counts.items():
         legend.add_row(Text(BY_NAME[name].label, style=f"bold black on {BY_NAME[name].colour}"), str(count))
+    found = _listed(analysis) if width < NARROW else _table(analysis)
+    return Group(*header, body, Text(""), found, Text(""), legend)
+
+
+def _table(analysis: Analysis) -> Table:
     found = Table(show_edge=False)
-    found.add_column("where", justify="right")
+    found.add_column("where", justify="right", no_wrap=True)
     found.add_column("fragment")
     found.add_column("technique")
-    found.add_column("confidence", justify="right")
+    found.add_column("confidence", justify="right", no_wrap=True)
     for span in analysis.spans:
         tech = BY_NAME[span.technique]
         found.add_row(f"{span.start}-{span.end}", Text(_clip(shown(analysis.fragment(span)))),
-                      Text(tech.label, style=f"bold black on {tech.colour}"), f"{span.confidence:.2f}")
-    return Group(*header, body, Text(""), found, Text(""), legend)
+                      Text(tech.label, style=f"bold black on {tech.colour}"), two_places(span.confidence))
+    return found
+
+
+def _listed(analysis: Analysis) -> Group:
+    """The fragments for a narrow terminal, where a table's columns would cut offsets short: each
+    fragment's offsets, confidence and technique on a line, its text on the next."""
+    rows = []
+    for span in analysis.spans:
+        tech = BY_NAME[span.technique]
+        line = Text(f"{span.start}-{span.end}  confidence {two_places(span.confidence)}  ")
+        line.append(tech.label, style=f"bold black on {tech.colour}")
+        rows += [line, Text("  " + _clip(shown(analysis.fragment(span))))]
+    return Group(*rows)
 
 
 def _header(analysis: Analysis) -> list[tuple[str, str]]:
@@ -80,7 +100,7 @@ def print_analysis(analysis: Analysis, console: Console | None = None, hint: boo
     console = console or Console()
     if analysis.source:
         console.rule(Text(shown(analysis.source)))
-    console.print(render(analysis))
+    console.print(render(analysis, console.width))
     console.print("confidence: the share of fragments like it that were right on articles the model had not seen "
                   "(0.2: about 1 in 5); 'propscope techniques' explains each technique.", style="dim")
     if hint:

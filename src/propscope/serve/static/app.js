@@ -110,6 +110,12 @@
   }
 
   // -- drawing -----------------------------------------------------------------------------
+  // a confidence rounded down to two places, as the text shows it: a fragment shown at 0.14 is
+  // never one the slider at 0.14 hides
+  function twoPlaces(c) {
+    return (Math.floor(Math.round(c * 1e6) / 1e4) / 100).toFixed(2);
+  }
+
   function add(parent, tag, cls, text) {
     var el = document.createElement(tag);
     if (cls) { el.className = cls; }
@@ -240,7 +246,7 @@
       var cell = add(row, "td");
       swatch(cell, t);
       add(cell, "span", "", t.number + " " + t.label);
-      add(row, "td", "num", s.confidence.toFixed(2));
+      add(row, "td", "num", twoPlaces(s.confidence));
     });
   }
 
@@ -319,7 +325,7 @@
       var t = byName[s.technique], item = add(tip, "div", "item"), name = add(item, "div", "name");
       swatch(name, t);
       add(name, "span", "", t.number + " " + t.label);
-      add(item, "div", "conf", "confidence " + s.confidence.toFixed(2));
+      add(item, "div", "conf", "confidence " + twoPlaces(s.confidence));
       var points = Array.from(s.fragment);     // cut between characters, not inside an emoji
       var f = points.length > 300 ? points.slice(0, 300).join("") + "…" : s.fragment;
       add(item, "div", "fragment", "“" + f + "”");
