@@ -191,6 +191,60 @@ def test_a_record_that_cannot_be_read_is_a_row_with_its_error_and_place(tmp_path
     assert "not JSON" in got[2]["error"] and "no id" in got[3]["error"] and "not a JSON object" in got[4]["error"]
 
 
+def test_a_parquet_value_python_cannot_hold_fails_its_row_alone(tmp_path):
+    import pyarrow as pa
+    n = 6
+    titles = [f"Title {i}".encode() for i in range(n)]
+    titles[2] = b"Caf\xe9 news"                                   # Windows-1252 in a string column
+    ids = [f"p{i}".encode() for i in range(n)]
+    ids[4] = b"p\xff"
+    table = pa.table({"id": pa.array(ids, pa.binary()).view(pa.string()),
+                      "text": [a["text"] for a in articles(n)],
+                      "title": pa.array(titles, pa.binary()).view(pa.string()),
+                      "published": pa.array([0, 0, 0, 0, 0, 3 * 10**11], pa.timestamp("s"))})
+    pq.write_table(table, tmp_path / "a.parquet", row_group_size=3)
+    job = plan([str(tmp_path / "a.parquet")], tmp_path / "out", fmt="jsonl", part_size=10, sensitive=False)
+    got = list(read(job.parts[0]))
+    assert [a["id"] for a in got] == ["p0", "p1", "p2", "p3", None, "p5"]
+    assert [a["error"] is None for a in got] == [True, True, False, True, False, False]
+    assert "a.parquet, row 3: the title cannot be read" in got[2]["error"]
+    assert "row 5: the id cannot be read" in got[4]["error"] and "row 6: the published cannot be read" in got[5]["error"]
+
+
+def test_ids_that_are_not_text_or_whole_numbers_are_refused_and_other_fields_kept_as_json(tmp_path):
+    import pyarrow as pa
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": 4.0, "text": "Text one."}, {"id": True, "text": "Two."},
+                                                 {"id": 7, "text": "Three.", "title": {"a": 1}}])
+    got = list(read(plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=5, sensitive=False).parts[0]))
+    assert "the id 4.0 is not text or a whole number" in got[0]["error"] and "the id True" in got[1]["error"]
+    assert (got[2]["id"], got[2]["title"], got[2]["error"]) == ("7", '{"a": 1}', None)
+    pq.write_table(pa.table({"id": pa.array([b"art-1"], pa.binary()), "text": ["Text."]}), tmp_path / "b.parquet")
+    [binary] = read(plan([str(tmp_path / "b.parquet")], tmp_path / "out2", fmt="jsonl", part_size=5,
+                         sensitive=False).parts[0])
+    assert (binary["id"], binary["error"]) == ("art-1", None)              # not "b'art-1'"
+
+
+def test_part_files_without_a_plan_are_not_taken_for_this_runs(tmp_path):
+    source = write_jsonl(tmp_path / "in.jsonl", articles(3))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "part-000000.parquet").write_bytes(b"another run's")
+    with pytest.raises(InputError, match="holds part files but no plan"):
+        plan([str(source)], tmp_path / "out", fmt="parquet", part_size=2, sensitive=False)
+
+
+def test_another_article_limit_or_other_inputs_are_said_when_a_run_is_refused(tmp_path, monkeypatch):
+    one, two = write_jsonl(tmp_path / "one.jsonl", articles(2)), write_jsonl(tmp_path / "two.jsonl", articles(2))
+    plan([str(one), str(two)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+    with pytest.raises(InputError, match="the same inputs in another order"):
+        plan([str(two), str(one)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+    three = write_jsonl(tmp_path / "three.jsonl", articles(2))
+    with pytest.raises(InputError, match="no longer given: .*two.jsonl; given now: .*three.jsonl"):
+        plan([str(one), str(three)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+    monkeypatch.setenv("PROPSCOPE_MAX_CHARS", "400")
+    with pytest.raises(InputError, match="PROPSCOPE_MAX_CHARS 2000000 then, 400 now"):
+        plan([str(one), str(two)], tmp_path / "out", fmt="jsonl", part_size=2, sensitive=False)
+
+
 # -- analysing and resuming with the real model ---------------------------------------------------
 @pytest.mark.model
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
@@ -252,19 +306,20 @@ def test_an_article_that_cannot_be_analysed_fails_alone_and_says_why(tmp_path, m
     assert [r["id"] for r in rows] == ["a0", "no-text", "number", None, "long", "german", "surrogate", "id\ufffd",
                                        "empty", "a1", "a2"]
     failed = [r["id"] for r in rows if r["error"]]
-    assert failed == ["no-text", "number", None, "long", "german", "surrogate", "id\ufffd"]
+    assert failed == ["no-text", "number", None, "long", "german", "surrogate", "id\ufffd", "empty"]
     assert all(not r["spans"] for r in rows if r["error"])
-    assert report.articles == 11 and len(report.failures) == 7 and report.written == 3
-    assert "the id is not valid Unicode" in report.failures[-1]
+    assert report.articles == 11 and len(report.failures) == 8 and report.written == 3
+    assert "the id is not valid Unicode" in report.failures[-2] and "the text is empty" in report.failures[-1]
     said = " | ".join(report.failures)
     for words in ("no text", "text is not a string", "not JSON", "over the limit of 3,000 characters",
                   "looks like German", "not valid Unicode"):
         assert words in said
     assert [f.split(": ")[0].rsplit("/", 1)[1] for f in report.failures] == [
-        "in.jsonl:2", "in.jsonl:3", "in.jsonl:4", "in.jsonl:5", "in.jsonl:6", "in.jsonl:7", "in.jsonl:8"]  # each place
+        "in.jsonl:2", "in.jsonl:3", "in.jsonl:4", "in.jsonl:5", "in.jsonl:6", "in.jsonl:7", "in.jsonl:8",
+        "in.jsonl:9"]  # each place
     assert [r["language"] for r in rows if r["id"] == "german"] == ["de"]      # noted, though refused
     kept = [r for r in rows if not r["error"]]
-    assert kept[1:] == expected_rows([{"id": "empty", "text": "  "}, *good[1:]])
+    assert kept[1:] == expected_rows(good[1:])
     assert kept[0] == expected_rows(good[:1])[0]
     again = run([str(source)], tmp_path / "out2", fmt=fmt, part_size=4, threads=1, any_language=True)
     assert [f for f in again.failures if "German" in f] == []

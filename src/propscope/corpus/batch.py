@@ -67,6 +67,7 @@ class Plan:
     inputs: tuple[tuple, ...]
     parts: tuple[Part, ...] = ()
     any_language: bool = False
+    max_chars: int | None = None        # PROPSCOPE_MAX_CHARS (None: a plan saved before 2026-12-06)
 
     def differences(self, other: Plan) -> list[str]:
         """What ``other`` (a fresh plan) does otherwise; an input saved without its time (before
@@ -75,8 +76,14 @@ class Plan:
             ("model", self.model, other.model), ("sensitive", self.sensitive, other.sensitive),
             ("format", self.fmt, other.fmt), ("part size", self.part_size, other.part_size),
             ("any language", self.any_language, other.any_language)) if mine != theirs]
-        if [i[0] for i in self.inputs] != [i[0] for i in other.inputs]:
-            said.append(f"{len(self.inputs)} inputs then, {len(other.inputs)} now")
+        if None not in (self.max_chars, other.max_chars) and self.max_chars != other.max_chars:
+            said.append(f"PROPSCOPE_MAX_CHARS {self.max_chars} then, {other.max_chars} now")
+        then, now = [i[0] for i in self.inputs], [i[0] for i in other.inputs]
+        if then != now:
+            gone, new = [p for p in then if p not in now], [p for p in now if p not in then]
+            said.append("; ".join([*([f"no longer given: {', '.join(gone[:3])}"] if gone else []),
+                                   *([f"given now: {', '.join(new[:3])}"] if new else [])])
+                        or "the same inputs in another order")
         else:
             said += [f"{old[0]} changed since" for old, new in zip(self.inputs, other.inputs)
                      if tuple(old) != tuple(new)[:len(old)]][:1]
@@ -173,7 +180,8 @@ def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: b
         raise InputError(f"{out}: cannot make the output folder ({exc.strerror})") from None
     from ..model.detector import current_version
     fresh = Plan(current_version(), sensitive, fmt, part_size,
-                 tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files), any_language=any_language)
+                 tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files), any_language=any_language,
+                 max_chars=settings.get_int("max_chars"))
     saved = out / PLAN
     if saved.exists():
         old = _load_plan(saved)
@@ -181,12 +189,15 @@ def plan(inputs: list[str], out: Path, *, fmt: str, part_size: int, sensitive: b
             raise InputError(f"{out} holds a run with other inputs or settings ({'; '.join(changed)}); "
                              "give another output folder, or delete that one")
         return old
+    if any(out.glob("part-*")):        # another run's parts, its plan gone: they would be counted as done
+        raise InputError(f"{out} holds part files but no plan ({PLAN}) saying which run wrote them; "
+                         "give another output folder, or delete the part files")
     parts: list[Part] = []
     for path in files:
         cut = _parquet_parts if SUFFIXES[path.suffix.lower()] == "parquet" else _jsonl_parts
         for k, (start, end) in enumerate(cut(path, part_size)):
             parts.append(Part(len(parts), str(path), SUFFIXES[path.suffix.lower()], start, end, k * part_size))
-    job = Plan(fresh.model, sensitive, fmt, part_size, fresh.inputs, tuple(parts), any_language)
+    job = Plan(fresh.model, sensitive, fmt, part_size, fresh.inputs, tuple(parts), any_language, fresh.max_chars)
     with atomic(saved, "w") as f:
         json.dump({**asdict(job), "parts": [asdict(p) for p in parts]}, f, indent=1)
     return job
@@ -197,7 +208,7 @@ def _load_plan(path: Path) -> Plan:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Plan(data["model"], data["sensitive"], data["fmt"], data["part_size"],
                     tuple(tuple(i) for i in data["inputs"]), tuple(Part(**p) for p in data["parts"]),
-                    bool(data.get("any_language", False)))
+                    bool(data.get("any_language", False)), data.get("max_chars"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a propscope batch plan ({exc}); give another output folder") from None
 
@@ -313,13 +324,57 @@ def _parquet_rows(path: Path, start: int, end: int) -> Iterator[dict]:
         offset += n
     if not groups:
         return
-    for batch in f.iter_batches(batch_size=1024, row_groups=groups, columns=columns):
-        lo, hi = max(start - at, 0), min(end - at, batch.num_rows)
-        for i, record in enumerate(batch.slice(lo, max(hi - lo, 0)).to_pylist()):
-            yield _checked(record, f"{path}, row {at + lo + i + 1}")
-        at += batch.num_rows
-        if at >= end:
+    import pyarrow as pa
+    batches = f.iter_batches(batch_size=1024, row_groups=groups, columns=columns)
+    while at < end:
+        try:
+            batch = next(batches, None)
+        except (OSError, pa.ArrowException) as exc:     # a damaged page: the rest of the part cannot be read
+            for row in range(max(at, start), end):
+                yield failed(f"{path}, row {row + 1}: cannot be read there ({_said(exc)})")
             return
+        if batch is None:
+            return
+        lo, hi = max(start - at, 0), min(end - at, batch.num_rows)
+        rows = batch.slice(lo, max(hi - lo, 0))
+        try:
+            records = rows.to_pylist()
+        except _UNREADABLE:             # a value Python cannot hold: each row on its own, the bad ones failing
+            records = [_one_row(rows, i) for i in range(rows.num_rows)]
+        for i, record in enumerate(records):
+            where = f"{path}, row {at + lo + i + 1}"
+            yield failed(f"{where}: {record.error}", record.id) if isinstance(record, _Unread) else _checked(record, where)
+        at += batch.num_rows
+
+
+_UNREADABLE = (ValueError, OverflowError, OSError)   # bytes not UTF-8 in a string column, a date past year 9999
+
+
+@dataclass(frozen=True)
+class _Unread:
+    error: str
+    id: object = None
+
+
+def _one_row(rows, i: int) -> dict | _Unread:
+    """Row ``i`` of a record batch, or why it cannot be read (with its id, where that can be)."""
+    row = rows.slice(i, 1)
+    try:
+        return row.to_pylist()[0]
+    except _UNREADABLE as exc:
+        bad = []
+        for name in row.schema.names:
+            try:
+                row.column(name).to_pylist()
+            except _UNREADABLE:
+                bad.append(name)
+        aid = None if "id" in bad or "id" not in row.schema.names else row.column("id").to_pylist()[0]
+        return _Unread(f"the {', '.join(bad) or 'row'} cannot be read ({_said(exc)})", aid)
+
+
+def _said(exc: BaseException) -> str:
+    said = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {said[0][:200]}" if said else type(exc).__name__
 
 
 def _readable(line: bytes, where: str) -> dict:
@@ -359,19 +414,37 @@ def _article(record, where: str) -> dict:
             raise InputError(f"{where}: no {name}; batch needs id and text for every article")
     if not isinstance(record["text"], str):
         raise InputError(f"{where}: text is not a string")
-    article = {c: _string(record.get(c)) for c in COLUMNS}
+    if not record["text"].strip():
+        raise InputError(f"{where}: the text is empty; batch needs id and text for every article")
+    article = {c: _string(record.get(c), c, where) for c in COLUMNS}
     # the outlet, as analyze and ingest read it: outlet, else source, else site
-    article["outlet"] = next((_string(record[k]) for k in outlet_fields(record) if record.get(k) is not None), None)
+    article["outlet"] = next((_string(record[k], k, where) for k in outlet_fields(record) if record.get(k) is not None), None)
     for column, value in article.items():
         if column != "text" and value is not None and _writable(value) != value:   # the text is checked as analyze checks it
             raise InputError(f"{where}: the {column} is not valid Unicode text (a lone surrogate)")
     return {**article, "error": None, "where": where}
 
 
-def _string(value) -> str | None:
+def _string(value, column: str | None = None, where: str = "") -> str | None:
+    """A field as text: an id a string or a whole number, as analyze reads ids (4.0 and true are
+    refused, not made "4.0" and "True"); bytes (a Parquet binary column) as UTF-8; a date in ISO
+    8601; a list or object as JSON. ``column`` None: as best it can, for a failed row's id."""
     if value is None or isinstance(value, str):
         return value
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            if column is None:
+                return value.decode("utf-8", "replace")
+            raise InputError(f"{where}: the {column} is not valid UTF-8") from None
+    if column == "id" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InputError(f"{where}: the id {value!r} is not text or a whole number")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (dict, list, tuple, bool)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def _schema():

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 
 from .. import errors, settings
@@ -56,7 +57,11 @@ def local(parts: list[Part], worker: dict, *, workers: int = 1, threads: int | N
                         done = finished.get(timeout=0.1)
                     except queue.Empty:
                         pass
-                yield done.result()
+                try:
+                    yield done.result()
+                except BrokenProcessPool:
+                    raise PropscopeError("a worker process died (killed, perhaps for want of memory); the parts "
+                                         "written are kept: run the same command again to write the rest") from None
         finally:
             if pool is not None:
                 stop.set()      # the parts already handed to a worker's queue, which cancel_futures cannot reach
