@@ -201,3 +201,23 @@ def test_each_fragment_is_followed_by_its_techniques_number_not_colour_alone(pag
     assert page.locator("label", has_text="Loaded language").inner_text().strip().startswith(number["Loaded_Language"] + " ")
     page.locator("input.technique[value='8']").uncheck()          # Loaded_Language
     assert shown() == [number["Name_Calling,Labeling"], number["Slogans"]]
+
+
+def test_a_fragments_number_stays_beside_it_in_right_to_left_text(browser, tmp_path):
+    mixed = "They praise the great \u0627\u0644\u0639\u0631\u0627\u0642 today.\n"
+    arabic = "\u0627\u0644\u062e\u0648\u0646\u0629 \u0627\u0644\u0641\u0627\u0633\u062f\u0648\u0646 \u062f\u0645\u0631\u0648\u0627 \u0628\u0644\u062f\u0646\u0627.\n"
+    text = mixed + arabic
+    spans = (Span("1", text.index("the great"), mixed.index(" today"), "Flag-Waving", 0.5),
+             Span("1", len(mixed), len(mixed) + 17, "Name_Calling,Labeling", 0.5))
+    path = tmp_path / "rtl.html"
+    path.write_text(report([Analysis(text, spans, article_id="1")]), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 900, "height": 600})
+    page.goto(path.as_uri())
+    placed = page.eval_on_selector_all("mark.frag", """ms => ms.map(m => {
+        const rs = Array.from(m.getClientRects()), s = m.nextElementSibling.getBoundingClientRect();
+        return [Math.min(...rs.map(r => r.left)), Math.max(...rs.map(r => r.right)), s.left, s.right]; })""")
+    (left, right, sup_left, _), (a_left, a_right, _, a_sup_right) = placed
+    assert right - 1 <= sup_left                   # after the English line's fragment, to its right
+    assert a_sup_right <= a_left + 1               # after the Arabic fragment, to its left
+    assert a_right > 600                           # the Arabic line starts at the right
+    page.close()

@@ -227,6 +227,17 @@ def test_report_is_a_self_contained_download(api):
     assert "<title>propscope report: Your article</title>" in r.text               # as the page names pasted text
 
 
+def test_a_text_keeps_the_description_an_earlier_answer_gave_it(api):
+    """The page sends a fetched page's text back with its id, source and meta for its downloads."""
+    meta = {"title": "Our Nation Betrayed", "site": "The Daily Flag", "url": "https://flag.example/a"}
+    body = {"text": ARTICLE, "id": "flag-a", "source": "https://flag.example/a", "meta": meta}
+    data = api.post("/v1/analyze", json=body).json()
+    assert (data["id"], data["source"]) == ("flag-a", "https://flag.example/a")
+    assert {k: data["meta"][k] for k in meta} == meta
+    report = api.post("/v1/report", json=body).text
+    assert "<title>propscope report: Our Nation Betrayed</title>" in report and "https://flag.example/a" in report
+
+
 def test_the_page_and_its_files_are_served(api):
     page = api.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
@@ -239,7 +250,9 @@ def test_the_page_and_its_files_are_served(api):
 # -- refusals --------------------------------------------------------------------------------
 @pytest.mark.parametrize("body", [{}, {"text": "a", "url": "https://example.org/"}, {"text": 3},
                                   {"text": ARTICLE, "threshold": 1.5}, {"text": ARTICLE, "unknown": 1},
-                                  {"text": ARTICLE, "techniques": "Slogans"}, []])
+                                  {"text": ARTICLE, "techniques": "Slogans"}, [],
+                                  {"url": "https://example.org/", "meta": {"title": "x"}},
+                                  {"html": "<p>x</p>", "source": "s"}, {"text": ARTICLE, "meta": {"title": 3}}])
 def test_invalid_requests_are_422(api, body):
     refused(api.post("/v1/analyze", json=body), 422, "invalid_request")
 

@@ -35,6 +35,9 @@ FINDS = [("corrupt elites", "Loaded_Language", 0.55), ("traitors", "Name_Calling
 
 def stand_in(text, *, article_id="", source=None, threshold=0.0, techniques=None, meta=None, sensitive=False,
              blind_names=None):
+    if "Slowly," in text:           # a model at work for a while, for what the page does meanwhile
+        import time
+        time.sleep(1.5)
     spans = tuple(Span(article_id, text.index(p), text.index(p) + len(p), t, c) for p, t, c in FINDS if p in text)
     return Analysis(text, spans, article_id=article_id, source=source,
                     model="stand-in" if blind_names is False else "stand-in+blind-names",   # None: the default
@@ -209,11 +212,70 @@ def test_a_failed_analysis_leaves_no_earlier_result_in_view(page):
 
 
 def test_an_article_and_an_address_together_are_refused_in_words(page):
+    analyse(page)
     page.fill("#url", "https://example.org/news/story.html")
-    page.fill("#text", ARTICLE)
     page.click("#analyse")
     assert "Both an article and a web address" in page.locator("#problem").inner_text()
-    assert page.locator("#result").is_hidden()
+    assert page.locator("#result").is_hidden()                # the earlier result, and its downloads, gone too
+    page.fill("#url", "")
+    page.fill("#text", "")
+    analyse(page)
+    page.fill("#text", " ")
+    page.click("#analyse")
+    assert "Paste an article" in page.locator("#problem").inner_text() and page.locator("#result").is_hidden()
+
+
+def test_analysing_again_keeps_the_form_where_the_pointer_is(browser, server):
+    page = open_page(browser, server.url, viewport={"width": 1280, "height": 720})
+    try:
+        analyse(page, ("Slowly, " + ARTICLE) * 12)
+        page.wait_for_selector("#result:not([hidden])")
+        page.wait_for_selector("#analyse[aria-disabled='false']")
+        button = page.locator("#analyse")
+        button.scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, 200)")             # the button low on the screen, the result below
+        box = button.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        before = page.evaluate("scrollY")
+        page.mouse.click(x, y)                               # analysing for a while
+        assert page.evaluate("scrollY") == before
+        assert page.evaluate(f"document.elementFromPoint({x}, {y}).closest('#analyse') !== null")
+        page.mouse.click(x, y)                               # a second click lands on the button, not a box
+        page.wait_for_selector("#analyse[aria-disabled='false']")
+        assert not page.is_checked("#sensitive") and page.is_checked("#blind-names")
+    finally:
+        page.context.close()
+
+
+def test_a_fetched_pages_downloads_hold_what_was_shown_without_fetching_it_again(browser, site):
+    import propscope.engine
+    from conftest import ARTICLE_HTML
+    site.pages["/story.html"] = (200, {"Content-Type": "text/html"}, ARTICLE_HTML.encode())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(propscope.engine, "analyze", stand_in)
+        with ServerThread(dataclasses.replace(ServeConfig(), allow_private=True)) as server:
+            page = open_page(browser, server.url, viewport={"width": 1200, "height": 900})
+            try:
+                page.fill("#url", site.url + "/story.html")
+                page.click("#analyse")
+                page.wait_for_selector("#result:not([hidden])")
+                shown = page.locator("#status").inner_text()
+                site.pages["/story.html"] = (200, {"Content-Type": "text/html"},
+                                             ARTICLE_HTML.replace("traitors", "people").encode())   # edited since
+                with page.expect_download() as got:
+                    page.click("#download-json")
+                data = json.loads(Path(got.value.path()).read_text(encoding="utf-8"))
+                assert "traitors" in data["text"] and data["meta"]["title"].startswith("Our Nation Betrayed")
+                assert data["source"] == site.url + "/story.html" and data["meta"]["site"] == "The Daily Flag"
+                assert page.locator("#status").inner_text() == shown       # the result's line stays
+                del site.pages["/story.html"]                              # gone
+                with page.expect_download() as got:
+                    page.click("#download-html")
+                report = Path(got.value.path()).read_text(encoding="utf-8")
+                assert "Our Nation Betrayed" in report and "traitors" in report
+                assert [p for p, _ in site.requests].count("/story.html") == 1
+            finally:
+                page.context.close()
 
 
 def test_a_phone_can_use_it(browser, server):
@@ -229,6 +291,8 @@ def test_a_phone_can_use_it(browser, server):
         box = tip.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 375
         shot(page, "serve-phone-tap.png")
+        page.locator("#tip .definition").first.tap()        # to read or select it: it stays
+        assert tip.is_visible()
         page.locator("h1").tap()
         assert tip.is_hidden()
         for button in ("#analyse", "#download-json", "#download-html"):

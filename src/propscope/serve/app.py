@@ -111,7 +111,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
               summary="The same analysis as a self-contained HTML report, to download")
     async def report(request: AnalyzeRequest, http: Request) -> HTMLResponse:
         analysis = await runner.analyze(request)
-        if request.url is None and not analysis.meta.get("title"):     # pasted: named as the page names it
+        if request.url is None and request.source is None and not analysis.meta.get("title"):   # pasted: named as the page names it
             analysis = dataclasses.replace(analysis, source=None, meta={**analysis.meta, "title": "Your article"})
         page = await runner.render(functools.partial(
             render_report, [analysis], request.threshold, from_validation(http.app.state.validation),

@@ -36,12 +36,21 @@ class AnalyzeRequest(BaseModel):
                                                        "flagged (see the model card). Default: the server's setting. A model "
                                                        "trained on blinded text reads names blinded whatever is "
                                                        "asked.")
+    # what an earlier answer said of a text it fetched: the page sends them back with that text, so
+    # that a download holds what was shown without fetching the page again (it may have changed)
+    id: str | None = Field(None, max_length=1000, description="With text only: the article's id in the answer.")
+    source: str | None = Field(None, max_length=10000, description="With text only: where the text came from "
+                                                                   "(an earlier answer's source).")
+    meta: dict[str, str] | None = Field(None, max_length=20, description="With text only: the article's metadata "
+                                        "(title, author, published, site, url, language), as an earlier answer gave it.")
 
     @model_validator(mode="after")
     def _one_source(self) -> AnalyzeRequest:
         given = [k for k in ("text", "html", "url") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of text, html or url")
+        if self.text is None and (self.id, self.source, self.meta) != (None, None, None):
+            raise ValueError("id, source and meta describe a text: give them with text only")
         return self
 
 

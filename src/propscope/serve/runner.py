@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
 from .. import engine
-from ..inputs import Options
+from ..inputs import Document, Options
 from ..model.detector import Detector
 from ..spans import Analysis
 from ..techniques import lookup
@@ -72,6 +72,10 @@ class Runner:
             document, text=request.text, html=request.html, url=request.url, options=options))
         if len(doc.text) > limit:
             raise problems.text_too_long(len(doc.text), limit)
+        if request.text is not None:        # described by an earlier answer, as the page sends it back
+            doc = Document(doc.text, request.id if request.id is not None else doc.id,
+                           request.source if request.source is not None else doc.source,
+                           {**doc.meta, **(request.meta or {})})
         with self.admission.enter(len(doc.text), deadline) as work:
             return await self._on(self._model, self._timed, work, functools.partial(
                 engine.analyze, doc.text, article_id=doc.id, source=doc.source, meta=doc.meta,

@@ -74,15 +74,15 @@
     if ($("analyse").getAttribute("aria-disabled") === "true") { return; }     // one analysis at a time
     var body = request();
     if (!body.url && !(body.text || body.html || "").trim()) {
-      problem("Paste an article, or give a web address.");
-      return;
+      return refused("Paste an article, or give a web address.");
     }
     if (body.url && $("text").value.trim()) {
-      problem("Both an article and a web address are given: clear the one not to analyse.");
-      return;
+      return refused("Both an article and a web address are given: clear the one not to analyse.");
     }
     busy("Analysing…");
-    $("result").hidden = true;       // a failed analysis must not leave the last one, and its downloads, in view
+    // the last result out of sight while this one is made, its place kept: were it removed, the page
+    // would shrink and the form slide under the pointer (a second click then ticked a box)
+    $("result").style.visibility = "hidden";
     hideTip();
     var ready = techniques.length ? Promise.resolve() : loadTechniques();
     ready.then(function () { return call("POST", "/v1/analyze", body); })
@@ -94,7 +94,14 @@
         $("status").textContent = plural(data.summary.spans, "fragment") + " found" +
           (shown().length < data.summary.spans ? ", " + shown().length + " shown." : ".");
       })
-      .catch(function (error) { busy(""); problem(error.message); });
+      .catch(function (error) { busy(""); refused(error.message); });
+  }
+
+  // a failed or refused analysis leaves no earlier result, and its downloads, in view
+  function refused(message) {
+    $("result").hidden = true;
+    hideTip();
+    problem(message);
   }
 
   function busy(message) {
@@ -158,6 +165,7 @@
         " (the model knows English news only)" : "") + ". Model " + data.model + ".";
     drawFilters();
     $("result").hidden = false;
+    $("result").style.visibility = "";
     draw();
     $("title").focus({preventScroll: true});      // the keyboard and a screen reader go on from the result
     $("title").scrollIntoView({block: "start"});
@@ -371,7 +379,13 @@
       if (e.pointerType === "mouse" && e.relatedTarget !== tipFor) { hideTip(); }
     });
     article.addEventListener("focusin", function (e) { if (isMark(e.target)) { showTip(e.target); } });
-    article.addEventListener("focusout", function (e) { if (isMark(e.target)) { hideTip(); } });
+    // a click in the explanation (to select its text) focuses it and keeps it; focus elsewhere hides it
+    article.addEventListener("focusout", function (e) {
+      if (isMark(e.target) && !tip.contains(e.relatedTarget)) { hideTip(); }
+    });
+    tip.addEventListener("focusout", function (e) {
+      if (e.relatedTarget !== tipFor && !tip.contains(e.relatedTarget)) { hideTip(); }
+    });
     article.addEventListener("click", function (e) {     // a tap on a phone
       if (isMark(e.target)) { e.stopPropagation(); showTip(e.target); }
     });
@@ -403,13 +417,19 @@
   }
 
   // Downloads hold what is shown: the same request with the shown confidence, and every technique
-  // but those unticked (so the files name only those as left out).
+  // but those unticked (so the files name only those as left out). A fetched page is sent back as
+  // the text it gave, with its description, not fetched again: it may have changed, or gone.
   function download(path, kind) {
     var body = Object.assign({}, asked, {threshold: minimum});
+    if (body.url) {
+      delete body.url;
+      Object.assign(body, {text: result.text, id: result.id, source: result.source, meta: result.meta});
+    }
     if (Object.keys(on).some(function (name) { return !on[name]; })) {
       body.techniques = techniques.map(function (t) { return t.name; })
         .filter(function (name) { return on[name] !== false; });
     }
+    var said = $("status").textContent;
     busy("Preparing the download…");
     call("POST", path, body).then(function (r) { return r.blob(); }).then(function (blob) {
       var link = document.createElement("a");
@@ -420,7 +440,8 @@
       link.remove();
       setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
       busy("");
-    }).catch(function (error) { busy(""); problem(error.message); });
+      $("status").textContent = said;       // the result's line, not the download's
+    }).catch(function (error) { busy(""); $("status").textContent = said; problem(error.message); });
   }
 
   wire();
