@@ -283,5 +283,8 @@ def test_a_store_in_a_folder_that_cannot_be_written_is_read(tmp_path):
         code = "from propscope.corpus.store import open_existing; import sys; print(open_existing(sys.argv[1]).count())"
         result = subprocess.run([*drop, sys.executable, "-c", code, str(folder / "c.db")], capture_output=True, text=True)
         assert (result.returncode, result.stdout.strip()) == (0, "1"), result.stderr
+        code = "from propscope.corpus.store import Store; import sys; Store(sys.argv[1])"
+        result = subprocess.run([*drop, sys.executable, "-c", code, str(folder / "c.db")], capture_output=True, text=True)
+        assert "cannot write to the store" in result.stderr and "read-only" in result.stderr, result.stderr
     finally:
         folder.chmod(0o755)

@@ -257,6 +257,9 @@ class _SQLite:
             self.conn.create_function("unicode_lower", 1, lambda t: fold(t) if isinstance(t, str) else t,
                                       deterministic=True)
         except sqlite3.Error as exc:
+            if "readonly" in str(exc):          # a store all the same: to be written, not read here
+                raise PropscopeError(f"{path}: cannot write to the store ({exc}): the file or its folder is "
+                                     "read-only; give a --db this user can write") from None
             raise PropscopeError(f"{path}: cannot open as a propscope store ({exc}); "
                                  "give another --db file, or a postgresql:// URL") from None
 
