@@ -363,3 +363,11 @@ def test_a_plan_saved_without_line_numbers_names_a_line_by_its_byte(tmp_path):
     [error] = [a["error"] for p in job.parts for a in read(p) if a["error"]]
     at = len("\n".join(lines[:4])) + 1
     assert error.startswith(f"{source}, line at byte {at}: not JSON")
+
+
+@pytest.mark.model
+def test_an_input_with_no_article_is_named(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    source = write_jsonl(tmp_path / "in.jsonl", articles(1))
+    report = run([str(tmp_path / "empty.jsonl"), str(source)], tmp_path / "out", fmt="jsonl", threads=1)
+    assert report.empty == [str(tmp_path / "empty.jsonl")] and report.summary().endswith(f"no articles in {tmp_path / 'empty.jsonl'}")

@@ -101,6 +101,7 @@ class Report:
     output: str = ""
     failures: list[str] = field(default_factory=list)    # of the articles this run wrote
     earlier: list[str] = field(default_factory=list)      # of those in the parts already there
+    empty: list[str] = field(default_factory=list)        # inputs that hold no article at all
 
     def summary(self) -> str:
         rate = f" ({self.articles / self.seconds:.1f} articles/s)" if self.articles and self.seconds else ""
@@ -108,8 +109,10 @@ class Report:
         failed = (f"; {len(self.failures)} of them failed (their rows hold the error, and no spans)"
                   if self.failures else "")
         earlier = f" ({len(self.earlier)} failed articles among them)" if self.earlier else ""
+        empty = (f"; no articles in {', '.join(self.empty[:3])}{' and others' if len(self.empty) > 3 else ''}"
+                 if self.empty else "")
         return (f"{self.articles} articles analysed by model {self.model} in {self.written} parts{rate}"
-                f"{failed}{before}{earlier}; {self.parts} parts in {self.output}")
+                f"{failed}{before}{earlier}; {self.parts} parts in {self.output}{empty}")
 
 
 Progress = Callable[[str, int, int | None], None]      # (stage, done, total or None)
@@ -141,7 +144,8 @@ def run(inputs: list[str], output: str | Path, *, engine: str = "local", workers
         stale.unlink(missing_ok=True)
     pending = [p for p in job.parts if not (out / p.name(fmt)).exists()]
     report = Report(parts=len(job.parts), already=len(job.parts) - len(pending), model=job.model, output=str(output),
-                    earlier=[e for p in job.parts if p not in pending for e in _failures(out / p.name(fmt), fmt)])
+                    earlier=[e for p in job.parts if p not in pending for e in _failures(out / p.name(fmt), fmt)],
+                    empty=[i[0] for i in job.inputs if not any(p.path == i[0] for p in job.parts)])
     started = time.perf_counter()
     if pending:
         worker = {"output": str(out), "model": job.model, "fmt": fmt, "sensitive": sensitive,
