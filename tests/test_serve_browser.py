@@ -538,3 +538,14 @@ def test_the_explanation_stays_while_the_pointer_moves_onto_it(page):
     assert tip.is_visible()                      # WCAG 1.4.13: content on hover can be reached
     page.mouse.move(1, 1)
     assert tip.is_hidden()
+
+
+def test_escape_in_an_explanation_hides_it_and_gives_focus_back_to_its_fragment(page):
+    analyse(page)
+    mark = page.locator("mark.frag").nth(1)
+    mark.click()
+    page.locator("#tip .definition").first.click()
+    assert page.locator("#tip").is_visible() and page.evaluate("document.activeElement.id") == "tip"
+    page.keyboard.press("Escape")
+    assert page.locator("#tip").is_hidden()
+    assert page.evaluate("document.activeElement.classList.contains('frag')")

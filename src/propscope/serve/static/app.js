@@ -390,7 +390,12 @@
       if (isMark(e.target)) { e.stopPropagation(); showTip(e.target); }
     });
     document.addEventListener("click", function (e) { if (!tip.contains(e.target)) { hideTip(); } });
-    document.addEventListener("keydown", function (e) { if (e.key === "Escape") { hideTip(); } });
+    document.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape") { return; }
+      var back = tip.contains(document.activeElement) ? tipFor : null;   // focus not lost with the explanation
+      hideTip();
+      if (back) { back.focus({preventScroll: true}); hideTip(); }
+    });
     article.addEventListener("keydown", function (e) {   // and Enter or Space brings it back
       if ((e.key === "Enter" || e.key === " ") && isMark(e.target)) { e.preventDefault(); showTip(e.target); }
     });
