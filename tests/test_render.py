@@ -56,6 +56,13 @@ def test_terminal_keeps_offsets_and_confidences_whole_in_a_narrow_terminal():
         print_analysis(long, console)
         out = console.export_text()
         assert "2544-2562" in out and "0.13" in out, out      # rounded down: 0.14 would hide it
+    wrapped = Analysis("x " * 20 + "the most reckless and corrupt traitors in the whole history of this nation",
+                       (Span("9", 40, 113, "Loaded_Language", 0.5),), article_id="9")
+    console = Console(record=True, width=30)
+    print_analysis(wrapped, console)
+    lines = console.export_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  the most"))
+    assert lines[at + 1].startswith("  ") and lines[at + 1].strip()          # indented as it wraps
 
 
 def test_terminal_colours_stay_on_their_fragments_after_carriage_returns_and_form_feeds():

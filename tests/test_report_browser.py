@@ -221,3 +221,30 @@ def test_a_fragments_number_stays_beside_it_in_right_to_left_text(browser, tmp_p
     assert a_sup_right <= a_left + 1               # after the Arabic fragment, to its left
     assert a_right > 600                           # the Arabic line starts at the right
     page.close()
+
+
+def test_a_threshold_off_the_sliders_grid_is_said_as_given_and_the_slider_steps_on_the_grid(browser, tmp_path):
+    text = "They are traitors and the most reckless liars.\n"
+    spans = (Span("1", 9, 17, "Name_Calling,Labeling", 0.143), Span("1", 31, 39, "Loaded_Language", 0.1382))
+    path = tmp_path / "report.html"
+    path.write_text(report([Analysis(text, spans, article_id="1")], threshold=0.135), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(path.as_uri())
+    assert "at confidence 0.135 or more" in page.locator("#kept").inner_text()
+    assert page.locator("#threshold-value").inner_text() == "0.135"
+    assert visible_marks(page) == ["traitors", "reckless"]
+    page.locator("#threshold").focus()
+    page.keyboard.press("ArrowRight")                       # 0.14, not 0.145
+    assert page.locator("#threshold-value").inner_text() == "0.14"
+    assert visible_marks(page) == ["traitors"]             # shown at 0.14, kept at 0.14
+    page.close()
+
+
+def test_tab_from_an_explanation_goes_on_from_its_fragment(page):
+    first = page.locator("mark.frag").first
+    first.focus()
+    page.locator("#tip .definition").first.click()
+    assert page.evaluate("document.activeElement.id") == "tip"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('frag')")
+    assert page.evaluate("document.activeElement !== document.querySelector('mark.frag')")   # the next one

@@ -236,6 +236,8 @@ def test_a_text_keeps_the_description_an_earlier_answer_gave_it(api):
     assert {k: data["meta"][k] for k in meta} == meta
     report = api.post("/v1/report", json=body).text
     assert "<title>propscope report: Our Nation Betrayed</title>" in report and "https://flag.example/a" in report
+    long = "https://flag.example/a?utm=" + "a" * 20000                # as long as the server made it
+    assert api.post("/v1/analyze", json={**body, "source": long, "id": "b" * 5000}).json()["source"] == long
 
 
 def test_the_page_and_its_files_are_served(api):
@@ -255,6 +257,13 @@ def test_the_page_and_its_files_are_served(api):
                                   {"html": "<p>x</p>", "source": "s"}, {"text": ARTICLE, "meta": {"title": 3}}])
 def test_invalid_requests_are_422(api, body):
     refused(api.post("/v1/analyze", json=body), 422, "invalid_request")
+
+
+@pytest.mark.parametrize("described", [{"meta": {"title": "\ud800"}}, {"meta": {"\udc00": "x"}}])
+def test_a_lone_surrogate_describing_a_text_is_422(api, described):
+    body = json.dumps({"text": ARTICLE, **described})                 # JSON escapes: the only way to send one
+    for path in ("/v1/analyze", "/v1/report"):
+        refused(api.post(path, content=body, headers={"content-type": "application/json"}), 422, "invalid_request")
 
 
 def test_a_body_that_is_not_json_is_422(api):

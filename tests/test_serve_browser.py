@@ -549,3 +549,22 @@ def test_escape_in_an_explanation_hides_it_and_gives_focus_back_to_its_fragment(
     page.keyboard.press("Escape")
     assert page.locator("#tip").is_hidden()
     assert page.evaluate("document.activeElement.classList.contains('frag')")
+
+
+def test_tab_from_an_explanation_goes_on_from_its_fragment(page):
+    analyse(page)
+    page.locator("mark.frag").first.click()
+    page.locator("#tip .definition").first.click()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('frag')")
+    assert page.evaluate("document.activeElement === document.querySelectorAll('mark.frag')[1]")
+
+
+def test_two_downloads_at_once_leave_the_results_line_and_the_button_waits(page):
+    analyse(page)
+    said = page.locator("#status").inner_text()
+    with page.expect_download():
+        page.click("#download-json")
+        page.click("#download-html")              # while the first is prepared: not a second at once
+    page.wait_for_selector("#analyse[aria-disabled='false']")
+    assert page.locator("#status").inner_text() == said

@@ -129,7 +129,18 @@ def confidence(value) -> float:
 def two_places(confidence: float) -> str:
     """A confidence as shown to a reader, rounded down to two places: 0.1382 is "0.13", so that a
     fragment shown at 0.14 is never one that a threshold of 0.14 leaves out."""
-    return f"{math.floor(round(confidence * 1e6) / 1e4) / 100:.2f}"
+    return f"{hundredths(confidence):.2f}"
+
+
+def hundredths(confidence: float) -> float:
+    """``confidence`` rounded down to two places (a slider's step below a threshold between them)."""
+    return math.floor(round(confidence * 1e6) / 1e4) / 100
+
+
+def threshold_text(threshold: float) -> str:
+    """A threshold as given, to two places or as many as it has: 0.135 is not "0.14" (which would
+    say a fragment shown at 0.13 is left out) nor "0.13" (which would say one at 0.132 is kept)."""
+    return f"{threshold:.2f}" if hundredths(threshold) == round(threshold, 6) else f"{round(threshold, 6):g}"
 
 
 def segments(spans: Iterable[Span], length: int) -> list[tuple[int, int, tuple[int, ...]]]:

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from markupsafe import Markup
 
-from ..spans import Analysis, segments, two_places
+from ..spans import Analysis, hundredths, segments, threshold_text, two_places
 from ..techniques import CATALOGUE, index
 from . import card as model_card
 
@@ -27,7 +27,7 @@ def _environment() -> Environment:
     environment = Environment(loader=PackageLoader("propscope", "render/templates"),
                        autoescape=select_autoescape(default=True, default_for_string=True),
                        trim_blocks=True, lstrip_blocks=True)
-    environment.filters["two_places"] = two_places
+    environment.filters.update(two_places=two_places, hundredths=hundredths, threshold_text=threshold_text)
     return environment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -69,7 +70,7 @@ def _listed(analysis: Analysis) -> Group:
         tech = BY_NAME[span.technique]
         line = Text(f"{span.start}-{span.end}  confidence {two_places(span.confidence)}  ")
         line.append(tech.label, style=f"bold black on {tech.colour}")
-        rows += [line, Text("  " + _clip(shown(analysis.fragment(span))))]
+        rows += [line, Padding(Text(_clip(shown(analysis.fragment(span)))), (0, 0, 0, 2))]   # indented as it wraps
     return Group(*rows)
 
 

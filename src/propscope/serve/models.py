@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -9,6 +10,9 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..corpus.store import DATE, Filter
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class AnalyzeRequest(BaseModel):
@@ -38,9 +42,10 @@ class AnalyzeRequest(BaseModel):
                                                        "asked.")
     # what an earlier answer said of a text it fetched: the page sends them back with that text, so
     # that a download holds what was shown without fetching the page again (it may have changed)
-    id: str | None = Field(None, max_length=1000, description="With text only: the article's id in the answer.")
-    source: str | None = Field(None, max_length=10000, description="With text only: where the text came from "
-                                                                   "(an earlier answer's source).")
+    # no length limits beyond the body's: they come back as the server made them, a long address's too
+    id: str | None = Field(None, description="With text only: the article's id in the answer.")
+    source: str | None = Field(None, description="With text only: where the text came from "
+                                                 "(an earlier answer's source).")
     meta: dict[str, str] | None = Field(None, max_length=20, description="With text only: the article's metadata "
                                         "(title, author, published, site, url, language), as an earlier answer gave it.")
 
@@ -51,6 +56,9 @@ class AnalyzeRequest(BaseModel):
             raise ValueError("give exactly one of text, html or url")
         if self.text is None and (self.id, self.source, self.meta) != (None, None, None):
             raise ValueError("id, source and meta describe a text: give them with text only")
+        described = [self.id, self.source, *(self.meta or {}).keys(), *(self.meta or {}).values()]
+        if any(_SURROGATE.search(v) for v in described if v is not None):
+            raise ValueError("id, source and meta must be valid Unicode (a lone surrogate cannot be written)")
         return self
 
 

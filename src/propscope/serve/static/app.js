@@ -9,6 +9,7 @@
   var result = null;            // the last analysis, as the API returned it
   var chars = [];               // its text as code points: the API's offsets count them, not UTF-16 units
   var asked = null;             // the request that produced it
+  var quiet = false;            // focus given back to a fragment, not to show its explanation again
   var on = {};                  // technique name -> shown
   var minimum = 0;
   var RETRIES = 30;
@@ -353,9 +354,15 @@
   }
 
   function hideTip() {
+    var back = tip.contains(document.activeElement) ? tipFor : null;
     if (tipFor) { tipFor.removeAttribute("aria-describedby"); }
     tip.hidden = true;
     tipFor = null;
+    if (back) {           // focus in the explanation goes back to its fragment, not to the page's start
+      quiet = true;
+      back.focus({preventScroll: true});
+      quiet = false;
+    }
   }
 
   function isMark(el) { return el && el.classList && el.classList.contains("frag"); }
@@ -378,7 +385,10 @@
     tip.addEventListener("pointerleave", function (e) {
       if (e.pointerType === "mouse" && e.relatedTarget !== tipFor) { hideTip(); }
     });
-    article.addEventListener("focusin", function (e) { if (isMark(e.target)) { showTip(e.target); } });
+    article.addEventListener("focusin", function (e) { if (isMark(e.target) && !quiet) { showTip(e.target); } });
+    // Tab from the explanation goes on from its fragment (focus moved back there before the browser
+    // moves it on), not from the page's end, where the explanation stands
+    tip.addEventListener("keydown", function (e) { if (e.key === "Tab" && tipFor) { hideTip(); } });
     // a click in the explanation (to select its text) focuses it and keeps it; focus elsewhere hides it
     article.addEventListener("focusout", function (e) {
       if (isMark(e.target) && !tip.contains(e.relatedTarget)) { hideTip(); }
@@ -390,12 +400,7 @@
       if (isMark(e.target)) { e.stopPropagation(); showTip(e.target); }
     });
     document.addEventListener("click", function (e) { if (!tip.contains(e.target)) { hideTip(); } });
-    document.addEventListener("keydown", function (e) {
-      if (e.key !== "Escape") { return; }
-      var back = tip.contains(document.activeElement) ? tipFor : null;   // focus not lost with the explanation
-      hideTip();
-      if (back) { back.focus({preventScroll: true}); hideTip(); }
-    });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") { hideTip(); } });
     article.addEventListener("keydown", function (e) {   // and Enter or Space brings it back
       if ((e.key === "Enter" || e.key === " ") && isMark(e.target)) { e.preventDefault(); showTip(e.target); }
     });
@@ -425,6 +430,7 @@
   // but those unticked (so the files name only those as left out). A fetched page is sent back as
   // the text it gave, with its description, not fetched again: it may have changed, or gone.
   function download(path, kind) {
+    if ($("analyse").getAttribute("aria-disabled") === "true") { return; }   // one analysis or download at a time
     var body = Object.assign({}, asked, {threshold: minimum});
     if (body.url) {
       delete body.url;
