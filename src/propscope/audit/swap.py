@@ -55,28 +55,35 @@ def ends_sentence(text: str, at: int) -> bool:
     while i < len(text) and text[i] in CLOSERS:
         i += 1
     word = _NEXT_WORD.match(text, i)
-    return bool(word) and word.group(1).istitle() and word.group(1).lower() in OPENING_WORDS
+    return (bool(word) and word.group(1).istitle() and word.group(1).lower() in OPENING_WORDS
+            and not _title_case(text, at))     # "Why The U.S. Still Leads": a headline's words are capitalised
+
+
+def _title_case(text: str, at: int) -> bool:
+    """Whether the line holding ``at`` is a headline in title case: most of its words capitalised
+    (of the 200 characters either side, so that a long line is not read again at every name)."""
+    start, end = text.rfind("\n", max(0, at - 200), at) + 1, text.find("\n", at, at + 200)
+    start = max(start, at - 200)
+    words = re.findall(r"[^\W\d_]+", text[start:at + 200 if end < 0 else end])
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
 _NEXT_WORD = re.compile(r"[ \t\u00a0]+[\"'“‘(\[«]*([^\W\d_]+)\b")
 
 
 # "US" written in capitals is the pronoun as often as the country: in a line in capitals it is
-# read as the pronoun where English grammar says so ("LET US", "ALL OF US", "THEY HATE US!")
-_PRONOUN = re.compile(r"(?<!\w)(?:LET|LET'S|ALL OF|EACH OF|MANY OF|MOST OF|SOME OF|NONE OF|BOTH OF|ONE OF)[ \t\u00a0]+$")
-_AFTER_PRONOUN = re.compile(r"[ \t\u00a0]+(?:ALL|BOTH|TOO)(?!\w)|[\"'”’)\]»]*[.!?,;:]")
-_THE = re.compile(r"(?<!\w)THE[ \t\u00a0]+$")
+# read as the pronoun only where nothing else can be meant ("LET US", "ALL OF US", "US BOTH"); a
+# headline drops its articles, so "CHINA TO SANCTION US." and "WARNS US, EU" are the country
+_PRONOUN = re.compile(r"(?<!\w)(?:LET|ALL OF|EACH OF|MANY OF|MOST OF|SOME OF|NONE OF|BOTH OF|ONE OF)[ \t\u00a0]+$")
+_AFTER_PRONOUN = re.compile(r"[ \t\u00a0]+(?:ALL|BOTH)(?!\w)")
 
 
 def pronoun_us(text: str, start: int, end: int) -> bool:
     """Whether "US" at ``text[start:end]``, in a line in capitals, is the pronoun: after "LET" or
-    "ALL OF", before "ALL" or "BOTH", or ending a clause ("HATE US!") with no "THE" before it."""
-    if sentence_start(text, start):         # the pronoun is no subject: "US, EU AGREE" is the country
+    "ALL OF", or before "ALL" or "BOTH"."""
+    if sentence_start(text, start):         # the pronoun is no subject: "US ALL AGREE" is the country's
         return False
-    before = text[max(0, start - 12):start]
-    if _PRONOUN.search(before):
-        return True
-    return bool(_AFTER_PRONOUN.match(text, end)) and not _THE.search(before)
+    return bool(_PRONOUN.search(text[max(0, start - 12):start]) or _AFTER_PRONOUN.match(text, end))
 
 
 @dataclass(frozen=True, slots=True)

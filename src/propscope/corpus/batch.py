@@ -27,7 +27,7 @@ from .. import errors, settings
 from ..errors import InputError, ModelError, PropscopeError
 from ..output import atomic
 from ..spans import Span
-from .store import OUTLET_FIELDS, outlet_fields
+from .store import OUTLET_FIELDS, one_line, outlet_fields
 
 COLUMNS = ("id", "text", "url", "outlet", "title", "author", "published", "language")   # kept from the input
 REQUIRED = ("id", "text")
@@ -319,36 +319,33 @@ def read(part: Part) -> Iterator[dict]:
 def _parquet_rows(path: Path, start: int, end: int) -> Iterator[dict]:
     f = _parquet_file(path)
     columns = [c for c in dict.fromkeys((*COLUMNS, *OUTLET_FIELDS)) if c in f.schema_arrow.names]
-    groups, at, offset = [], None, 0
-    for g in range(f.num_row_groups):
-        n = f.metadata.row_group(g).num_rows
-        if offset < end and offset + n > start:
-            groups.append(g)
-            at = offset if at is None else at
-        offset += n
-    if not groups:
-        return
     import pyarrow as pa
-    batches = f.iter_batches(batch_size=1024, row_groups=groups, columns=columns)
-    while at < end:
-        try:
-            batch = next(batches, None)
-        except (OSError, pa.ArrowException) as exc:     # a damaged page: the rest of the part cannot be read
-            for row in range(max(at, start), end):
-                yield failed(f"{path}, row {row + 1}: cannot be read there ({_said(exc)})")
-            return
-        if batch is None:
-            return
-        lo, hi = max(start - at, 0), min(end - at, batch.num_rows)
-        rows = batch.slice(lo, max(hi - lo, 0))
-        try:
-            records = rows.to_pylist()
-        except _UNREADABLE:             # a value Python cannot hold: each row on its own, the bad ones failing
-            records = [_one_row(rows, i) for i in range(rows.num_rows)]
-        for i, record in enumerate(records):
-            where = f"{path}, row {at + lo + i + 1}"
-            yield failed(f"{where}: {record.error}", record.id) if isinstance(record, _Unread) else _checked(record, where)
-        at += batch.num_rows
+    offset = 0
+    for g in range(f.num_row_groups):     # a group at a time: a damaged page fails its own group's rows only
+        n = f.metadata.row_group(g).num_rows
+        at, offset = offset, offset + n
+        if not (at < end and at + n > start):
+            continue
+        batches = f.iter_batches(batch_size=1024, row_groups=[g], columns=columns)
+        while at < min(end, offset):
+            try:
+                batch = next(batches, None)
+            except (OSError, pa.ArrowException) as exc:     # a damaged page: the rest of this group cannot be read
+                for row in range(max(at, start), min(end, offset)):
+                    yield failed(f"{path}, row {row + 1}: cannot be read there ({_said(exc)})")
+                break
+            if batch is None:
+                break
+            lo, hi = max(start - at, 0), min(end - at, batch.num_rows)
+            rows = batch.slice(lo, max(hi - lo, 0))
+            try:
+                records = rows.to_pylist()
+            except _UNREADABLE:         # a value Python cannot hold: each row on its own, the bad ones failing
+                records = [_one_row(rows, i) for i in range(rows.num_rows)]
+            for i, record in enumerate(records):
+                where = f"{path}, row {at + lo + i + 1}"
+                yield failed(f"{where}: {record.error}", record.id) if isinstance(record, _Unread) else _checked(record, where)
+            at += batch.num_rows
 
 
 _UNREADABLE = (ValueError, OverflowError, OSError)   # bytes not UTF-8 in a string column, a date past year 9999
@@ -377,8 +374,8 @@ def _one_row(rows, i: int) -> dict | _Unread:
 
 
 def _said(exc: BaseException) -> str:
-    said = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {said[0][:200]}" if said else type(exc).__name__
+    said = one_line(str(exc))           # a damaged file's message can carry control characters
+    return f"{type(exc).__name__}: {said[:200]}" if said else type(exc).__name__
 
 
 def _readable(line: bytes, where: str) -> dict:
@@ -416,6 +413,8 @@ def _article(record, where: str) -> dict:
     for name in REQUIRED:
         if record.get(name) is None:
             raise InputError(f"{where}: no {name}; batch needs id and text for every article")
+    if isinstance(record["text"], bytes):           # a Parquet binary column, as Spark and Hive write strings
+        record = {**record, "text": _string(record["text"], "text", where)}
     if not isinstance(record["text"], str):
         raise InputError(f"{where}: text is not a string")
     if not record["text"].strip():
@@ -443,7 +442,7 @@ def _string(value, column: str | None = None, where: str = "") -> str | None:
                 return value.decode("utf-8", "replace")
             raise InputError(f"{where}: the {column} is not valid UTF-8") from None
     if column == "id" and (isinstance(value, bool) or not isinstance(value, int)):
-        raise InputError(f"{where}: the id {value!r} is not text or a whole number")
+        raise InputError(f"{where}: the id {json.dumps(value, default=str)} is not text or a whole number")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, (dict, list, tuple, bool)):

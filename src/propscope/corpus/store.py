@@ -21,7 +21,7 @@ from pathlib import Path
 from ..errors import InputError, NoCorpus, PropscopeError, no_store
 from .. import settings
 from ..spans import Span
-from .migrations import MIGRATIONS, statements
+from .migrations import MIGRATIONS, OPTIONAL_TO_READ, statements
 
 PAGE = 500
 UNKNOWN_OUTLET = "unknown"        # what an article without an outlet is grouped and picked as
@@ -70,7 +70,7 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")   # and bidi controls
 
 
 def _stored(column: str, value):
@@ -212,6 +212,8 @@ def _told(errors: tuple, where: str):
         said = one_line(said[0]) if said else type(exc).__name__
         if said.startswith("Could not decode to UTF-8"):       # SQLite quotes the damaged bytes
             said = "a text in it is not valid UTF-8 (the file is damaged)"
+        elif "readonly database" in said:
+            said += ": the file or its folder is read-only; give a --db this user can write"
         raise PropscopeError(f"the store {where} failed: {said[:300]}") from None
 
 
@@ -256,8 +258,10 @@ class _SQLite:
             # --search folds every letter, as PostgreSQL's ILIKE does (SQLite's LIKE folds only ASCII)
             self.conn.create_function("unicode_lower", 1, lambda t: fold(t) if isinstance(t, str) else t,
                                       deterministic=True)
+            self.conn.create_function("nfc", 1, lambda t: nfc(t) if isinstance(t, str) else t, deterministic=True)
         except sqlite3.Error as exc:
-            if "readonly" in str(exc):          # a store all the same: to be written, not read here
+            if "readonly" in str(exc) or (create and not Path(path).exists()
+                                           and not os.access(Path(path).parent, os.W_OK)):
                 raise PropscopeError(f"{path}: cannot write to the store ({exc}): the file or its folder is "
                                      "read-only; give a --db this user can write") from None
             raise PropscopeError(f"{path}: cannot open as a propscope store ({exc}); "
@@ -401,12 +405,17 @@ class Store:
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
-            with self.db.transaction():
-                if self.db.execute("SELECT 1 FROM schema_migrations WHERE name = ?", [name]).fetchone():
-                    continue
-                for statement in statements(sql, self.dialect):
-                    self.db.execute(statement)
-                self.db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [name, now()])
+            try:
+                with self.db.transaction():
+                    if self.db.execute("SELECT 1 FROM schema_migrations WHERE name = ?", [name]).fetchone():
+                        continue
+                    for statement in statements(sql, self.dialect):
+                        self.db.execute(statement)
+                    self.db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [name, now()])
+            except PropscopeError:
+                if create or name not in OPTIONAL_TO_READ:
+                    raise
+                continue            # a reader that may not write reads the store as it is
             applied.append(name)
         return applied
 
@@ -429,7 +438,7 @@ class Store:
             if self.dialect == "postgresql":    # one writer of articles at a time, as SQLite has it: two
                 self.db.execute("SELECT pg_advisory_xact_lock(7091527)")   # adding the same texts would deadlock
             for a in articles:
-                digest = text_hash(a.text)
+                digest = self._stored_hash(a.text)
                 row = self.db.execute(sql, [digest, a.text, a.words, now(),
                                             *(_stored(c, getattr(a, c)) for c in ARTICLE_COLUMNS)]).fetchone()
                 keys.append(row[0] if row else None)
@@ -438,6 +447,16 @@ class Store:
                                     "SELECT ?, pk, ? FROM articles WHERE sha256 = ? AND source <> ? "
                                     "ON CONFLICT (source) DO NOTHING", [a.source, now(), digest, a.source])
         return keys
+
+    def _stored_hash(self, text: str) -> str:
+        """The text's hash, or the one it was stored under before letters were composed for hashing
+        (2026-12-06: a text with combining accents stored earlier is still found a duplicate)."""
+        digest = text_hash(text)
+        if unicodedata.is_normalized("NFC", text):
+            return digest
+        legacy = hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+        found = self.db.execute("SELECT 1 FROM articles WHERE sha256 = ?", [legacy]).fetchone()
+        return legacy if found else digest
 
     def has_source(self, source: str) -> bool:
         """Whether an article from ``source`` is stored, or was found there as a copy of one."""

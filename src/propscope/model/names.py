@@ -72,7 +72,8 @@ def is_name(word: str, common: frozenset[str]) -> bool:
         return False
     if word.endswith("."):          # an acronym or initial with full stops
         return True
-    return len(word) > 1 and unicodedata.normalize("NFC", word.lower()) not in common
+    word = unicodedata.normalize("NFC", word)        # "À" written as A and a combining grave is one letter
+    return len(word) > 1 and word.lower() not in common
 
 
 def _title_case(line: str) -> bool:
@@ -95,7 +96,7 @@ def name_runs(text: str, common: frozenset[str]) -> list[tuple[int, int]]:
     n = len(words)
 
     def caps(i: int) -> bool:
-        return 0 <= i < n and len(words[i][2]) > 1 and words[i][2].isupper()
+        return 0 <= i < n and len(unicodedata.normalize("NFC", words[i][2])) > 1 and words[i][2].isupper()
 
     def joined(i: int, j: int) -> bool:     # words i and j = i + 1 stand with one space between
         return text[words[i][1]:words[j][0]] in _JOINERS
