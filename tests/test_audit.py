@@ -368,6 +368,13 @@ def test_no_article_names_a_side():
     report = neutrality.audit([("1", "Nothing to see.")], TOY_PAIRS, detect=long_words)
     assert report.copies == 0 and "nothing to compare" in report.table()
     assert report.to_dict()["meets_target"] is None          # nothing measured is no pass
+    assert report.to_dict()["agreement"] is None               # nor any agreement
+
+
+def test_a_pair_list_saved_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('\ufeff{"pairs": [{"divide": "x", "forms": ["Trump <-> Putin"]}]}', encoding="utf-8")
+    assert [p.divide for p in pairs.load(path).pairs] == ["x"]
 
 
 def test_audit_folder_reads_plain_and_labelled_layouts(tmp_path):

@@ -62,7 +62,10 @@ def test_semeval2021_memes_map_to_ptc(tmp_path):
     (lambda root: shutil.rmtree(root / "articles"), "no articles/article*.txt files"),
     (lambda root: shutil.rmtree(root / "train-labels-task-flc-tc"), "no labels"),
     (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("1\tSlogans\t0\t99\n"),
-     "a gold span of article 1 ends past its 13 characters"),
+     "x.labels) ends past its 13 characters"),
+    (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text(
+        (root / "train-labels-task-flc-tc" / "article1.task-flc-tc.labels").read_text()),
+     "article 1 Slogans 0-5 is labelled twice (also in "),
     (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("3\tSlogans\t0\t2\n"),
      "labels name article 3, which is not under articles/"),
     (lambda root: (root / "train-labels-task-flc-tc" / "x.labels").write_text("1\tSlogans\tzero\t2\n"),

@@ -32,6 +32,16 @@ def test_report_has_every_measure_in_range(split):
     assert "SI F1" in table and "TC micro-F1" in table and "Name_Calling,Labeling" in table
 
 
+def test_no_span_detected_leaves_calibration_unmeasured(tmp_path):
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "train-labels-task-flc-tc").mkdir()
+    (tmp_path / "articles" / "article1.txt").write_text("The meeting was held on Tuesday at noon in the town hall.\n")
+    (tmp_path / "train-labels-task-flc-tc" / "a.labels").write_text("1\tDoubt\t0\t11\n")
+    report = evaluate(tmp_path)
+    assert report.ece is None and report.to_dict()["ece"] is None
+    assert "expected calibration error n/a (no spans detected)" in report.table() and "1 article\n" in report.table()
+
+
 def test_held_out_only_refuses_a_split_without_them(split):
     with pytest.raises(PropscopeError, match=r"held (none )?out"):   # the bundled model holds none out
         evaluate(split, held_out_only=True)

@@ -263,7 +263,7 @@ def detect(paths, fmt, output):
 @_model
 @friendly
 def classify(paths, spans_file, fmt, output):
-    """Name the technique of given spans (the TC setting); same lines, same order."""
+    """Name the technique of given spans (the TC setting); same lines (blank ones left out), same order."""
     from .engine import classify_template
     from .render import semeval
     from .text.read import article_files, article_id

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import engine
-from .errors import PropscopeError
+from .errors import InputError
 from .model.calibration import ece, reliability
 from .model.detector import Detector
 from .scoring import Scores, correct_flags, format_table, si_scores, span_technique_scores, tc_scores
@@ -21,18 +21,18 @@ class Report:
     si: Scores
     tc: Scores
     span_technique: Scores
-    ece: float
+    ece: float | None          # None: no span detected, nothing to calibrate
     ece_per_technique: dict[str, float]
     articles: int
     reliability: list = field(default_factory=list)    # calibration.reliability bins over all spans
     spans_per_technique: dict[str, int] = field(default_factory=dict)
 
     def table(self) -> str:
-        lines = [f"{self.articles} articles",
+        lines = [f"{self.articles} article{'' if self.articles == 1 else 's'}",
                  f"SI F1 {self.si.f1:.3f} (P {self.si.precision:.3f}, R {self.si.recall:.3f})",
                  f"TC micro-F1 {self.tc.f1:.3f}",
                  f"span+technique F1 {self.span_technique.f1:.3f}",
-                 f"expected calibration error {self.ece:.3f}", "",
+                 f"expected calibration error {_ece(self.ece)}", "",
                  format_table("TC (gold spans given)", self.tc), "",
                  format_table("span+technique", self.span_technique), "",
                  "calibration per technique (detected spans)",
@@ -72,7 +72,11 @@ def evaluate_articles(articles: list[Article], det: Detector | None = None, prog
         sel = np.array([s.technique == tech for s in pred])
         per[tech], counts[tech] = ece(conf[sel], flags[sel]), int(sel.sum())
     return Report(si_scores(pred, gold), tc_scores(labelled, gold), span_technique_scores(pred, gold),
-                  ece(conf, flags), per, len(articles), reliability(conf, flags), counts)
+                  ece(conf, flags) if len(conf) else None, per, len(articles), reliability(conf, flags), counts)
+
+
+def _ece(value: float | None) -> str:
+    return "n/a (no spans detected)" if value is None else f"{value:.3f}"
 
 
 def evaluate(data: str | Path, det: Detector | None = None, progress=None, held_out_only: bool = False) -> Report:
@@ -81,9 +85,9 @@ def evaluate(data: str | Path, det: Detector | None = None, progress=None, held_
     if held_out_only:
         ids = det.held_out_ids()
         if not ids:
-            raise PropscopeError("this model was trained on every article of its split and held none out; "
+            raise InputError("this model was trained on every article of its split and held none out; "
                                  "its validation figures come from its twin (propscope model)")
         articles = [a for a in articles if a.article_id in ids]
         if not articles:
-            raise PropscopeError(f"none of the {len(ids)} articles the model held out is in {data}")
+            raise InputError(f"none of the {len(ids)} articles the model held out is in {data}")
     return evaluate_articles(articles, det, progress)

@@ -92,6 +92,8 @@ class NeutralityReport:
                   f"  span+technique F1  {_shown(self.span_technique.f1)}   "
                   f"(target {TARGET:.2f}: {'met' if self.meets_target else 'NOT met'})",
                   f"  unchanged copies   {self.unchanged} of {self.copies}",
+                  *([f"  (nothing was flagged in the originals or the copies: full agreement with "
+                     f"nothing to disagree on)"] if not self.span_technique.n_pred + self.span_technique.n_gold else []),
                   f"  changed fragments  {self.near + self.far}: {self.near} on a line with a swapped name, "
                   f"{self.far} elsewhere", ""]
         width = max(len("pair"), *(len(p.pair) for p in self.pairs))
@@ -117,9 +119,13 @@ class NeutralityReport:
             return {"precision": s.precision, "recall": s.recall, "f1": s.f1}
         return {"articles": self.articles, "named": self.named, "copies": self.copies,
                 "pair_list": self.pair_list, "target": TARGET, "meets_target": self.meets_target,
+                # null when no copy was made: nothing was measured
                 "agreement": {"span": scores(self.si), "span_technique": scores(self.span_technique),
                               "unchanged_copies": self.unchanged,
-                              "changed_fragments": {"near_a_name": self.near, "elsewhere": self.far}},
+                              "flagged": {"originals": self.span_technique.n_gold,
+                                          "copies": self.span_technique.n_pred},
+                              "changed_fragments": {"near_a_name": self.near, "elsewhere": self.far}}
+                if self.copies else None,
                 "pairs": [{"pair": p.pair, "divide": p.divide, "copies": p.copies,
                            "span": scores(p.si), "span_technique": scores(p.span_technique),
                            "unchanged_copies": p.unchanged, "lost": p.lost, "gained": p.gained}
@@ -229,7 +235,8 @@ class _Tally:
 
 
 def _agreement(measure, pred: list[Span], gold: list[Span]) -> Scores:
-    """The SemEval measure of the copies against the originals; both empty agree fully."""
+    """The SemEval measure of the copies against the originals; both empty agree fully (nothing
+    was flagged, and a swap flagged nothing either)."""
     if not pred and not gold:
         return Scores(1.0, 1.0, 1.0, 0, 0)
     return measure(pred, gold)

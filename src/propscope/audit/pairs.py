@@ -61,7 +61,7 @@ def load(path: str | Path | None = None) -> PairList:
     try:
         if path.stat().st_size > MAX_BYTES:
             raise bad_pairs(path, f"over {MAX_BYTES:,} bytes")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))      # a byte order mark, as some editors save
     except FileNotFoundError:
         raise InputError(f"{path}: no such pair list") from None
     except OSError as exc:

@@ -9,7 +9,7 @@ from ..errors import PropscopeError
 from ..output import atomic
 
 
-def plot(bins: list[tuple[float, float, int, float, float]], path: str | Path, ece: float, title: str) -> None:
+def plot(bins: list[tuple[float, float, int, float, float]], path: str | Path, ece: float | None, title: str) -> None:
     """Share of right spans against confidence, per bin, with the diagonal of perfect calibration."""
     try:
         import matplotlib
@@ -25,8 +25,8 @@ def plot(bins: list[tuple[float, float, int, float, float]], path: str | Path, e
     top.plot([0, 1], [0, 1], "--", color="grey", linewidth=1, label="perfect calibration")
     top.set_ylim(0, 1)
     top.set_ylabel("share of spans right")
-    top.set_title(f"{title}\nexpected calibration error {ece:.3f}")
-    top.legend(loc="upper left", fontsize=8)
+    top.set_title(f"{title}\nexpected calibration error {'n/a (no spans detected)' if ece is None else f'{ece:.3f}'}")
+    top.legend(loc="best", fontsize=8)              # where it hides fewest bars and points
     bottom.bar(centres, [n for _, _, n, _, _ in bins], width=width * 0.9, color="#9d9d9d")
     bottom.set_yscale("log")
     bottom.set_ylabel("spans")

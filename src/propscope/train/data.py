@@ -34,6 +34,7 @@ def load_split(root: str | Path) -> list[Article]:
         raise errors.bad_split(root, f"no labels ({label_dir.name}/ holds no .labels files)" if label_dir else
                                "no labels (a *-labels-task-flc-tc/ folder or *task-flc-tc.labels file)")
     gold: dict[str, list[Span]] = defaultdict(list)
+    where: dict[tuple, str] = {}            # each gold line's place, to name a repeated or misplaced one
     for path in label_files:
         try:
             spans = read_semeval(path)
@@ -48,6 +49,11 @@ def load_split(root: str | Path) -> list[Article]:
                 raise errors.InputError(f"{path}: article {span.article_id} {span.start}-{span.end}: "
                                         f"{span.technique or 'no technique'!r} is not one of the 14 techniques "
                                         "(lines are id, technique, start, end)")
+            key = (span.article_id, span.technique, span.start, span.end)
+            if key in where:     # the labels read twice (PTC ships them in a folder and in one file): TC would halve
+                raise errors.InputError(f"{path}: article {span.article_id} {span.technique} {span.start}-{span.end} "
+                                        f"is labelled twice (also in {where[key]}); give each label once")
+            where[key] = str(path)
             gold[span.article_id].append(span)
     articles = []
     for path in paths:
@@ -58,8 +64,10 @@ def load_split(root: str | Path) -> list[Article]:
                                          "a line end as one character, so its gold spans would point at other "
                                          "text; convert the articles back (dos2unix, or git's core.autocrlf false)")
         spans = tuple(sorted(gold.pop(aid, ())))
-        if any(s.end > len(text) for s in spans):
-            raise errors.bad_split(root, f"a gold span of article {aid} ends past its {len(text):,} characters")
+        if past := [s for s in spans if s.end > len(text)]:
+            s = past[0]
+            raise errors.bad_split(root, f"the gold span {s.technique} {s.start}-{s.end} of article {aid} (in "
+                                         f"{where[(aid, s.technique, s.start, s.end)]}) ends past its {len(text):,} characters")
         articles.append(Article(aid, text, spans))
     if gold:
         raise errors.bad_split(root, f"labels name article {min(gold)}, which is not under articles/")
