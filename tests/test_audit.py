@@ -106,7 +106,8 @@ def test_a_full_stop_ending_an_abbreviation_is_kept_before_a_word_that_opens_a_s
 
 def test_us_in_capitals_is_the_pronoun_where_grammar_says_so():
     s = swap.Swapper({"US": "CHINA", "China": "US"})
-    for pronoun in ["LET US PRAY", "ALL OF US KNOW IT", "GOD BLESS US ALL", "\u201cMANY OF US LIED.\u201d"]:
+    for pronoun in ["LET US PRAY", "ALL OF US KNOW IT", "GOD BLESS US ALL", "\u201cMANY OF US LIED.\u201d",
+                    "THEY HATE US!", "JOIN US, PATRIOTS", "\u201cTHEY LIED TO US.\u201d"]:
         assert s(pronoun).text == pronoun
     assert s("US, EU AGREE").text == "CHINA, EU AGREE"                      # a subject: the country
     assert s("XI WARNS US OVER TAIWAN").text == "XI WARNS CHINA OVER TAIWAN"

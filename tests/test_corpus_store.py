@@ -272,6 +272,8 @@ def test_a_store_written_before_letters_were_composed_is_composed_and_its_texts_
         assert "0003_outlets_composed" in store.migrations()
         assert [a.outlet for a, _ in store.articles("m")] == ["\u00c7a Va Presse"]
         assert store.add([article(text, id="again")]) == [None]              # a duplicate, as it was
+        composed = unicodedata.normalize("NFC", text)
+        assert store.add([article(composed, id="composed")]) == [None]       # and so is the same text composed
 
 
 def test_a_role_that_may_only_read_can_read_a_postgres_store(postgres):

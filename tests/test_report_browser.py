@@ -237,6 +237,9 @@ def test_a_threshold_off_the_sliders_grid_is_said_as_given_and_the_slider_steps_
     page.keyboard.press("ArrowRight")                       # 0.14, not 0.145
     assert page.locator("#threshold-value").inner_text() == "0.14"
     assert visible_marks(page) == ["traitors"]             # shown at 0.14, kept at 0.14
+    page.keyboard.press("ArrowLeft")                        # back to the lowest step: the report's own
+    assert page.locator("#threshold-value").inner_text() == "0.135"
+    assert visible_marks(page) == ["traitors", "reckless"]
     page.close()
 
 
@@ -248,3 +251,7 @@ def test_tab_from_an_explanation_goes_on_from_its_fragment(page):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.classList.contains('frag')")
     assert page.evaluate("document.activeElement !== document.querySelector('mark.frag')")   # the next one
+    second = page.evaluate("Array.from(document.querySelectorAll('mark.frag')).indexOf(document.activeElement)")
+    page.locator("#tip .definition").first.click()
+    page.keyboard.press("Shift+Tab")                         # back to the explanation's own fragment
+    assert page.evaluate("Array.from(document.querySelectorAll('mark.frag')).indexOf(document.activeElement)") == second

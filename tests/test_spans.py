@@ -225,6 +225,12 @@ def test_a_filtered_analysis_says_what_it_was_kept_by_and_filters_only_narrow():
     assert twice.spans == (Span("a", 4, 12, NC, 0.9), Span("a", 38, 46, NC, 0.7))
 
 
+def test_a_threshold_is_said_as_given():
+    from propscope.spans import threshold_text
+    assert [threshold_text(t) for t in (0, 0.3, 0.135, 0.00001, 1e-7, 1.0)] == [
+        "0.00", "0.30", "0.135", "0.00001", "0.0000001", "1.00"]
+
+
 def test_a_confidence_is_shown_rounded_down_so_a_threshold_never_hides_what_it_shows():
     assert [two_places(c) for c in (0.1382, 0.143, 0.29, 0.57, 0.9999, 1.0, 0.0)] == [
         "0.13", "0.14", "0.29", "0.57", "0.99", "1.00", "0.00"]

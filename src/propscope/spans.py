@@ -140,7 +140,9 @@ def hundredths(confidence: float) -> float:
 def threshold_text(threshold: float) -> str:
     """A threshold as given, to two places or as many as it has: 0.135 is not "0.14" (which would
     say a fragment shown at 0.13 is left out) nor "0.13" (which would say one at 0.132 is kept)."""
-    return f"{threshold:.2f}" if hundredths(threshold) == round(threshold, 6) else f"{round(threshold, 6):g}"
+    if abs(hundredths(threshold) - threshold) < 1e-9:
+        return f"{threshold:.2f}"
+    return f"{threshold:.10f}".rstrip("0")        # 0.135, 0.00001: never in powers of ten
 
 
 def segments(spans: Iterable[Span], length: int) -> list[tuple[int, int, tuple[int, ...]]]:

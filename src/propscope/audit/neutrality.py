@@ -92,8 +92,8 @@ class NeutralityReport:
                   f"  span+technique F1  {_shown(self.span_technique.f1)}   "
                   f"(target {TARGET:.2f}: {'met' if self.meets_target else 'NOT met'})",
                   f"  unchanged copies   {self.unchanged} of {self.copies}",
-                  *([f"  (nothing was flagged in the originals or the copies: full agreement with "
-                     f"nothing to disagree on)"] if not self.span_technique.n_pred + self.span_technique.n_gold else []),
+                  *(["  (nothing was flagged in the originals or the copies: full agreement with "
+                     "nothing to disagree on)"] if not self.span_technique.n_pred + self.span_technique.n_gold else []),
                   f"  changed fragments  {self.near + self.far}: {self.near} on a line with a swapped name, "
                   f"{self.far} elsewhere", ""]
         width = max(len("pair"), *(len(p.pair) for p in self.pairs))

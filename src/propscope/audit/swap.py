@@ -72,18 +72,20 @@ _NEXT_WORD = re.compile(r"[ \t\u00a0]+[\"'“‘(\[«]*([^\W\d_]+)\b")
 
 
 # "US" written in capitals is the pronoun as often as the country: in a line in capitals it is
-# read as the pronoun only where nothing else can be meant ("LET US", "ALL OF US", "US BOTH"); a
-# headline drops its articles, so "CHINA TO SANCTION US." and "WARNS US, EU" are the country
-_PRONOUN = re.compile(r"(?<!\w)(?:LET|ALL OF|EACH OF|MANY OF|MOST OF|SOME OF|NONE OF|BOTH OF|ONE OF)[ \t\u00a0]+$")
+# read as the pronoun only where a country is not meant ("LET US", "ALL OF US", "THEY HATE US",
+# "JOIN US", "LIED TO US", "US BOTH"); a headline drops its articles, so "CHINA TO SANCTION US."
+# and "WARNS US, EU" are the country
+_PRONOUN = re.compile(r"(?<!\w)(?:LET|(?:ALL|EACH|MANY|MOST|SOME|NONE|BOTH|ONE) OF|HATES?|JOIN|HELPS?|TELLS?|"
+                      r"GIVES?|SAVE|BLESS|FORGIVE|TRUST|FOLLOW|AMONG|(?:LIED?|LIES|LYING) TO)[ \t\u00a0]+$")
 _AFTER_PRONOUN = re.compile(r"[ \t\u00a0]+(?:ALL|BOTH)(?!\w)")
 
 
 def pronoun_us(text: str, start: int, end: int) -> bool:
-    """Whether "US" at ``text[start:end]``, in a line in capitals, is the pronoun: after "LET" or
-    "ALL OF", or before "ALL" or "BOTH"."""
+    """Whether "US" at ``text[start:end]``, in a line in capitals, is the pronoun: after "LET",
+    "ALL OF", a verb said of people ("HATE", "JOIN", "LIED TO"), or before "ALL" or "BOTH"."""
     if sentence_start(text, start):         # the pronoun is no subject: "US ALL AGREE" is the country's
         return False
-    return bool(_PRONOUN.search(text[max(0, start - 12):start]) or _AFTER_PRONOUN.match(text, end))
+    return bool(_PRONOUN.search(text[max(0, start - 16):start]) or _AFTER_PRONOUN.match(text, end))
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,7 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")   # and bidi controls
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")   # and bidi controls
 
 
 def _stored(column: str, value):
@@ -260,8 +260,9 @@ class _SQLite:
                                       deterministic=True)
             self.conn.create_function("nfc", 1, lambda t: nfc(t) if isinstance(t, str) else t, deterministic=True)
         except sqlite3.Error as exc:
-            if "readonly" in str(exc) or (create and not Path(path).exists()
-                                           and not os.access(Path(path).parent, os.W_OK)):
+            parent = Path(path).parent
+            if "readonly" in str(exc) or (create and not Path(path).exists() and parent.is_dir()
+                                           and not os.access(parent, os.W_OK)):
                 raise PropscopeError(f"{path}: cannot write to the store ({exc}): the file or its folder is "
                                      "read-only; give a --db this user can write") from None
             raise PropscopeError(f"{path}: cannot open as a propscope store ({exc}); "
@@ -452,11 +453,14 @@ class Store:
         """The text's hash, or the one it was stored under before letters were composed for hashing
         (2026-12-06: a text with combining accents stored earlier is still found a duplicate)."""
         digest = text_hash(text)
-        if unicodedata.is_normalized("NFC", text):
-            return digest
-        legacy = hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
-        found = self.db.execute("SELECT 1 FROM articles WHERE sha256 = ?", [legacy]).fetchone()
-        return legacy if found else digest
+        if unicodedata.is_normalized("NFC", text) and unicodedata.is_normalized("NFD", text):
+            return digest                               # no letter composed or to compose: hashed as before
+        # stored before in the form given, or decomposed (as macOS saves): found under that hash
+        for form in dict.fromkeys([text, unicodedata.normalize("NFD", text)]):
+            legacy = hashlib.sha256(" ".join(form.split()).encode("utf-8")).hexdigest()
+            if legacy != digest and self.db.execute("SELECT 1 FROM articles WHERE sha256 = ?", [legacy]).fetchone():
+                return legacy
+        return digest
 
     def has_source(self, source: str) -> bool:
         """Whether an article from ``source`` is stored, or was found there as a copy of one."""

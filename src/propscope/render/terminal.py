@@ -70,7 +70,7 @@ def _listed(analysis: Analysis) -> Group:
         tech = BY_NAME[span.technique]
         line = Text(f"{span.start}-{span.end}  confidence {two_places(span.confidence)}  ")
         line.append(tech.label, style=f"bold black on {tech.colour}")
-        rows += [line, Padding(Text(_clip(shown(analysis.fragment(span)))), (0, 0, 0, 2))]   # indented as it wraps
+        rows += [line, Padding(Text(_clip(shown(analysis.fragment(span)))), (0, 0, 0, 2), expand=False)]   # indented as it wraps
     return Group(*rows)
 
 

@@ -387,8 +387,13 @@
     });
     article.addEventListener("focusin", function (e) { if (isMark(e.target) && !quiet) { showTip(e.target); } });
     // Tab from the explanation goes on from its fragment (focus moved back there before the browser
-    // moves it on), not from the page's end, where the explanation stands
-    tip.addEventListener("keydown", function (e) { if (e.key === "Tab" && tipFor) { hideTip(); } });
+    // moves it on), not from the page's end, where the explanation stands; Shift+Tab stops at the fragment
+    tip.addEventListener("keydown", function (e) {
+      if (e.key === "Tab" && tipFor) {
+        if (e.shiftKey) { e.preventDefault(); }
+        hideTip();
+      }
+    });
     // a click in the explanation (to select its text) focuses it and keeps it; focus elsewhere hides it
     article.addEventListener("focusout", function (e) {
       if (isMark(e.target) && !tip.contains(e.relatedTarget)) { hideTip(); }
