@@ -42,7 +42,7 @@ def main() -> None:
                                 ("fp32", fp32, (a.model / "encoder.fp32.onnx").stat().st_size)):
             r = evaluate_articles(held, det)
             print(f"{name:>8} {size / 1e6:>6.1f} {r.si.f1:>6.3f} {r.tc.f1:>6.3f} {r.span_technique.f1:>7.3f} "
-                  f"{r.ece:>6.3f}")
+                  f"{'n/a' if r.ece is None else f'{r.ece:.3f}':>6}")     # n/a: nothing detected
 
 
 if __name__ == "__main__":
