@@ -114,6 +114,8 @@ def test_us_in_capitals_is_the_pronoun_where_grammar_says_so():
     assert s("SANCTIONS ON THE US.").text == "SANCTIONS ON THE CHINA."
     assert s("CHINA WARNS US, EU OVER TARIFFS").text == "US WARNS CHINA, EU OVER TARIFFS"   # a headline drops "the"
     assert s("CHINA TO SANCTION US.").text == "US TO SANCTION CHINA."
+    assert s("TRUMP TO JOIN US-LED COALITION").text == "TRUMP TO JOIN CHINA-LED COALITION"      # before a noun
+    assert s("CHINA HELPS US ECONOMY").text == "US HELPS CHINA ECONOMY"
     assert s("They hate US!").text == "They hate CHINA!"                    # in a sentence, as written
 
 

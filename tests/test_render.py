@@ -63,6 +63,7 @@ def test_terminal_keeps_offsets_and_confidences_whole_in_a_narrow_terminal():
     lines = console.export_text().splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("  the most"))
     assert lines[at + 1].startswith("  ") and lines[at + 1].strip()          # indented as it wraps
+    assert not any(line.endswith(" ") for line in lines[at:at + 3])          # and not filled with spaces
 
 
 def test_terminal_colours_stay_on_their_fragments_after_carriage_returns_and_form_feeds():

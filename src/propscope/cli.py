@@ -612,7 +612,8 @@ def evaluate(data, held_out, fmt, plot):
         click.echo(report.table())
     if plot:                        # after the scores: a diagram that cannot be drawn does not lose them
         from .render.reliability import plot as draw
-        draw(report.reliability, plot, report.ece, f"propscope on {report.articles} articles of {Path(data).name}")
+        draw(report.reliability, plot, report.ece, f"propscope on {report.articles} "
+             f"article{'' if report.articles == 1 else 's'} of {Path(data).name}")
 
 
 @main.command()

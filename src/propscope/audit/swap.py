@@ -72,20 +72,26 @@ _NEXT_WORD = re.compile(r"[ \t\u00a0]+[\"'“‘(\[«]*([^\W\d_]+)\b")
 
 
 # "US" written in capitals is the pronoun as often as the country: in a line in capitals it is
-# read as the pronoun only where a country is not meant ("LET US", "ALL OF US", "THEY HATE US",
-# "JOIN US", "LIED TO US", "US BOTH"); a headline drops its articles, so "CHINA TO SANCTION US."
-# and "WARNS US, EU" are the country
-_PRONOUN = re.compile(r"(?<!\w)(?:LET|(?:ALL|EACH|MANY|MOST|SOME|NONE|BOTH|ONE) OF|HATES?|JOIN|HELPS?|TELLS?|"
-                      r"GIVES?|SAVE|BLESS|FORGIVE|TRUST|FOLLOW|AMONG|(?:LIED?|LIES|LYING) TO)[ \t\u00a0]+$")
+# read as the pronoun only where a country is not meant: after "LET" or "ALL OF", before "ALL" or
+# "BOTH", or after a verb said of people where the clause ends with it ("THEY HATE US!", "JOIN US,
+# PATRIOTS", "LIED TO US."). A headline drops its articles, so "CHINA TO SANCTION US." and "WARNS
+# US, EU" are the country, and so is "US" before a noun ("JOIN US AIRSTRIKES", "US-LED")
+_PRONOUN = re.compile(r"(?<!\w)(?:LET|(?:ALL|EACH|MANY|MOST|SOME|NONE|BOTH|ONE) OF)[ \t\u00a0]+$")
+_PEOPLES_VERB = re.compile(r"(?<!\w)(?:HATES?|JOIN|HELPS?|TELLS?|GIVES?|SAVE|BLESS|FORGIVE|TRUST|FOLLOW|AMONG|"
+                           r"(?:LIED?|LIES|LYING) TO)[ \t\u00a0]+$")
 _AFTER_PRONOUN = re.compile(r"[ \t\u00a0]+(?:ALL|BOTH)(?!\w)")
+_CLAUSE_ENDS = re.compile(r"[\"'”’)\]»]*(?:[.,!?;:]|[ \t\u00a0]*(?:[\r\n]|$))")
 
 
 def pronoun_us(text: str, start: int, end: int) -> bool:
-    """Whether "US" at ``text[start:end]``, in a line in capitals, is the pronoun: after "LET",
-    "ALL OF", a verb said of people ("HATE", "JOIN", "LIED TO"), or before "ALL" or "BOTH"."""
+    """Whether "US" at ``text[start:end]``, in a line in capitals, is the pronoun: after "LET" or
+    "ALL OF", before "ALL" or "BOTH", or after a verb said of people ("HATE", "JOIN", "LIED TO")
+    where its clause ends."""
     if sentence_start(text, start):         # the pronoun is no subject: "US ALL AGREE" is the country's
         return False
-    return bool(_PRONOUN.search(text[max(0, start - 16):start]) or _AFTER_PRONOUN.match(text, end))
+    before = text[max(0, start - 16):start]
+    return bool(_PRONOUN.search(before) or _AFTER_PRONOUN.match(text, end)
+                or (_PEOPLES_VERB.search(before) and _CLAUSE_ENDS.match(text, end)))
 
 
 @dataclass(frozen=True, slots=True)

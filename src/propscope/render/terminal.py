@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 from rich.console import Console, Group
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -45,7 +45,7 @@ def render(analysis: Analysis, width: int = 100) -> Group:
     legend.add_column("fragments", justify="right")
     for name, count in analysis.counts.items():
         legend.add_row(Text(BY_NAME[name].label, style=f"bold black on {BY_NAME[name].colour}"), str(count))
-    found = _listed(analysis) if width < NARROW else _table(analysis)
+    found = _listed(analysis, width) if width < NARROW else _table(analysis)
     return Group(*header, body, Text(""), found, Text(""), legend)
 
 
@@ -62,7 +62,7 @@ def _table(analysis: Analysis) -> Table:
     return found
 
 
-def _listed(analysis: Analysis) -> Group:
+def _listed(analysis: Analysis, width: int) -> Group:
     """The fragments for a narrow terminal, where a table's columns would cut offsets short: each
     fragment's offsets, confidence and technique on a line, its text on the next."""
     rows = []
@@ -70,7 +70,9 @@ def _listed(analysis: Analysis) -> Group:
         tech = BY_NAME[span.technique]
         line = Text(f"{span.start}-{span.end}  confidence {two_places(span.confidence)}  ")
         line.append(tech.label, style=f"bold black on {tech.colour}")
-        rows += [line, Padding(Text(_clip(shown(analysis.fragment(span)))), (0, 0, 0, 2), expand=False)]   # indented as it wraps
+        # indented as it wraps, and no wider than the terminal (a rich Padding filled each line with spaces)
+        rows += [line, Text(textwrap.fill(_clip(shown(analysis.fragment(span))), max(width, 12),
+                                          initial_indent="  ", subsequent_indent="  "))]
     return Group(*rows)
 
 
