@@ -254,7 +254,8 @@ def test_the_page_and_its_files_are_served(api):
                                   {"text": ARTICLE, "threshold": 1.5}, {"text": ARTICLE, "unknown": 1},
                                   {"text": ARTICLE, "techniques": "Slogans"}, [],
                                   {"url": "https://example.org/", "meta": {"title": "x"}},
-                                  {"html": "<p>x</p>", "source": "s"}, {"text": ARTICLE, "meta": {"title": 3}}])
+                                  {"html": "<p>x</p>", "source": "s"}, {"text": ARTICLE, "meta": {"title": 3}},
+                                  {"text": ARTICLE, "meta": {"foo": "bar"}}])
 def test_invalid_requests_are_422(api, body):
     refused(api.post("/v1/analyze", json=body), 422, "invalid_request")
 

@@ -247,7 +247,9 @@ class _SQLite:
             except sqlite3.OperationalError as exc:
                 # a reader of a store in a folder it cannot write: write-ahead logging needs a file
                 # beside the store even to read, so the store is read as one nobody changes meanwhile
-                if create or "readonly" not in str(exc) or os.access(Path(path).parent, os.W_OK):
+                # (a read-only file system: "unable to open database file")
+                if (create or not ("readonly" in str(exc) or "unable to open" in str(exc))
+                        or not Path(path).is_file() or os.access(Path(path).parent, os.W_OK)):
                     raise
                 self.conn.close()
                 self.conn = sqlite3.connect(f"{Path(path).absolute().as_uri()}?immutable=1", uri=True,

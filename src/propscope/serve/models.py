@@ -13,6 +13,7 @@ from ..corpus.store import DATE, Filter
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+META_KEYS = Literal["title", "author", "published", "site", "url", "language"]
 
 
 class AnalyzeRequest(BaseModel):
@@ -46,8 +47,9 @@ class AnalyzeRequest(BaseModel):
     id: str | None = Field(None, description="With text only: the article's id in the answer.")
     source: str | None = Field(None, description="With text only: where the text came from "
                                                  "(an earlier answer's source).")
-    meta: dict[str, str] | None = Field(None, max_length=20, description="With text only: the article's metadata "
-                                        "(title, author, published, site, url, language), as an earlier answer gave it.")
+    meta: dict[META_KEYS, str] | None = Field(None, description="With text only: the article's metadata (title, "
+                                              "author, published, site, url, language), as an earlier answer gave it; "
+                                              "answered as given (a language given is not guessed again).")
 
     @model_validator(mode="after")
     def _one_source(self) -> AnalyzeRequest:
