@@ -107,7 +107,9 @@ def test_a_full_stop_ending_an_abbreviation_is_kept_before_a_word_that_opens_a_s
 def test_us_in_capitals_is_the_pronoun_where_grammar_says_so():
     s = swap.Swapper({"US": "CHINA", "China": "US"})
     for pronoun in ["LET US PRAY", "ALL OF US KNOW IT", "GOD BLESS US ALL", "\u201cMANY OF US LIED.\u201d",
-                    "THEY HATE US!", "JOIN US, PATRIOTS", "\u201cTHEY LIED TO US.\u201d"]:
+                    "THEY HATE US!", "JOIN US, PATRIOTS", "\u201cTHEY LIED TO US.\u201d", "FOLLOW US ON TWITTER",
+                    "THEY HATE US BECAUSE WE ARE FREE", "JOIN US TONIGHT", "THEY LIED TO US ABOUT IRAQ",
+                    "TELL US WHAT YOU THINK", "THEY HATE US\u2026"]:
         assert s(pronoun).text == pronoun
     assert s("US, EU AGREE").text == "CHINA, EU AGREE"                      # a subject: the country
     assert s("XI WARNS US OVER TAIWAN").text == "XI WARNS CHINA OVER TAIWAN"
@@ -116,6 +118,7 @@ def test_us_in_capitals_is_the_pronoun_where_grammar_says_so():
     assert s("CHINA TO SANCTION US.").text == "US TO SANCTION CHINA."
     assert s("TRUMP TO JOIN US-LED COALITION").text == "TRUMP TO JOIN CHINA-LED COALITION"      # before a noun
     assert s("CHINA HELPS US ECONOMY").text == "US HELPS CHINA ECONOMY"
+    assert s("PUTIN TELLS US TROOPS TO LEAVE").text == "PUTIN TELLS CHINA TROOPS TO LEAVE"
     assert s("They hate US!").text == "They hate CHINA!"                    # in a sentence, as written
 
 

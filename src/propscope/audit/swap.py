@@ -73,25 +73,36 @@ _NEXT_WORD = re.compile(r"[ \t\u00a0]+[\"'“‘(\[«]*([^\W\d_]+)\b")
 
 # "US" written in capitals is the pronoun as often as the country: in a line in capitals it is
 # read as the pronoun only where a country is not meant: after "LET" or "ALL OF", before "ALL" or
-# "BOTH", or after a verb said of people where the clause ends with it ("THEY HATE US!", "JOIN US,
-# PATRIOTS", "LIED TO US."). A headline drops its articles, so "CHINA TO SANCTION US." and "WARNS
-# US, EU" are the country, and so is "US" before a noun ("JOIN US AIRSTRIKES", "US-LED")
+# "BOTH", or after a verb said of people where no noun follows it ("THEY HATE US!", "JOIN US
+# TONIGHT", "LIED TO US ABOUT IRAQ"). A headline drops its articles, so "CHINA TO SANCTION US." and
+# "WARNS US, EU" are the country, and so is "US" before a noun ("JOIN US AIRSTRIKES", "US-LED")
 _PRONOUN = re.compile(r"(?<!\w)(?:LET|(?:ALL|EACH|MANY|MOST|SOME|NONE|BOTH|ONE) OF)[ \t\u00a0]+$")
 _PEOPLES_VERB = re.compile(r"(?<!\w)(?:HATES?|JOIN|HELPS?|TELLS?|GIVES?|SAVE|BLESS|FORGIVE|TRUST|FOLLOW|AMONG|"
                            r"(?:LIED?|LIES|LYING) TO)[ \t\u00a0]+$")
 _AFTER_PRONOUN = re.compile(r"[ \t\u00a0]+(?:ALL|BOTH)(?!\w)")
-_CLAUSE_ENDS = re.compile(r"[\"'”’)\]»]*(?:[.,!?;:]|[ \t\u00a0]*(?:[\r\n]|$))")
+_CLAUSE_ENDS = re.compile(r"[\"'”’)\]»]*(?:[.,!?;:…]|[ \t\u00a0]*(?:[\r\n]|$))")
+# words that follow an object pronoun but not a country's name used as an adjective ("US TROOPS")
+_AFTER_OBJECT = frozenset("""
+ON IN TO AT BY FOR FROM WITH ABOUT AGAINST INTO OVER UNDER THROUGH BECAUSE WHEN WHILE IF AS SO
+AND OR BUT NOR THAT THIS WHAT WHY HOW WHERE WHO EVERY TONIGHT TODAY NOW AGAIN HERE THERE OUT UP
+DOWN BACK OFF AWAY TOO ALONE FOREVER ALWAYS NEVER ONCE
+""".split())
+_NEXT = re.compile(r"[ \t\u00a0]+([A-Z]+)\b(?![-–])")
 
 
 def pronoun_us(text: str, start: int, end: int) -> bool:
     """Whether "US" at ``text[start:end]``, in a line in capitals, is the pronoun: after "LET" or
     "ALL OF", before "ALL" or "BOTH", or after a verb said of people ("HATE", "JOIN", "LIED TO")
-    where its clause ends."""
+    where its clause ends or a word that follows no noun comes next ("ON", "BECAUSE", "TONIGHT")."""
     if sentence_start(text, start):         # the pronoun is no subject: "US ALL AGREE" is the country's
         return False
     before = text[max(0, start - 16):start]
-    return bool(_PRONOUN.search(before) or _AFTER_PRONOUN.match(text, end)
-                or (_PEOPLES_VERB.search(before) and _CLAUSE_ENDS.match(text, end)))
+    if _PRONOUN.search(before) or _AFTER_PRONOUN.match(text, end):
+        return True
+    if not _PEOPLES_VERB.search(before):
+        return False
+    after = _NEXT.match(text, end)
+    return bool(_CLAUSE_ENDS.match(text, end) or (after and after.group(1) in _AFTER_OBJECT))
 
 
 @dataclass(frozen=True, slots=True)

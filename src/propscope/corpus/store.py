@@ -263,8 +263,8 @@ class _SQLite:
             self.conn.create_function("nfc", 1, lambda t: nfc(t) if isinstance(t, str) else t, deterministic=True)
         except sqlite3.Error as exc:
             parent = Path(path).parent
-            if "readonly" in str(exc) or (create and not Path(path).exists() and parent.is_dir()
-                                           and not os.access(parent, os.W_OK)):
+            if "readonly" in str(exc) or (create and parent.is_dir() and not os.access(parent, os.W_OK)
+                                           and (not Path(path).exists() or "unable to open" in str(exc))):
                 raise PropscopeError(f"{path}: cannot write to the store ({exc}): the file or its folder is "
                                      "read-only; give a --db this user can write") from None
             raise PropscopeError(f"{path}: cannot open as a propscope store ({exc}); "

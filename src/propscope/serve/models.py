@@ -49,7 +49,8 @@ class AnalyzeRequest(BaseModel):
                                                  "(an earlier answer's source).")
     meta: dict[META_KEYS, str] | None = Field(None, description="With text only: the article's metadata (title, "
                                               "author, published, site, url, language), as an earlier answer gave it; "
-                                              "answered as given (a language given is not guessed again).")
+                                              "answered as given (the text's language is still guessed, and "
+                                              "refused as ever, before it).")
 
     @model_validator(mode="after")
     def _one_source(self) -> AnalyzeRequest:
