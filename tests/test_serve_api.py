@@ -88,6 +88,18 @@ def test_techniques_say_how_far_to_trust_the_model_for_each(api):
         assert r["summary"].startswith(f"{r['found']}, {r['right']}")
 
 
+def test_how_far_to_trust_the_model_follows_the_reading_of_names_asked_for(api):
+    from propscope.engine import detector
+    for blind in (True, False):
+        figures = detector().validation(blind)["span_technique_per_technique"]["Flag-Waving"]
+        said = {t["name"]: t["reliability"] for t in
+                api.get("/v1/techniques", params={"blind_names": str(blind).lower()}).json()["techniques"]}
+        assert said["Flag-Waving"]["recall"] == figures["recall"]
+        report = api.post("/v1/report", json={"text": ARTICLE, "blind_names": blind}).text
+        assert f"marked {figures['recall']:.0%} of these fragments" in report
+    assert detector().validation(False) != detector().validation(True)       # the two readings differ
+
+
 def test_model_is_its_version_validation_figures_and_card(api):
     from propscope.engine import detector
     body = api.get("/v1/model").json()

@@ -240,11 +240,13 @@ class Detector:
         """The model's version; "+blind-names" when it reads names blinded but was not trained so."""
         return reading_version(self.config, self.common is not None)
 
-    def validation(self) -> dict:
-        """The model's validation figures (validation.json), or {} when it has none."""
+    def validation(self, blind: bool | None = None) -> dict:
+        """The model's validation figures (validation.json), or {} when it has none: those of its
+        reading of names, or of the reading ``blind`` names (a model trained blind reads so anyway)."""
         path = self.folder / "validation.json"
         figures = json.loads(path.read_text()) if path.exists() else {}
-        if self.common is not None and not self.trained_blind and "blind" in figures:
+        blind = self.common is not None if blind is None else blind
+        if blind and not self.trained_blind and "blind" in figures:
             figures = {**figures, **figures["blind"]}      # the figures of this way of reading
         return figures
 

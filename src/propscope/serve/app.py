@@ -21,7 +21,7 @@ import functools
 from importlib.resources import files
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
@@ -89,7 +89,10 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         detector = await runner.start()               # once per worker process
         app.state.model, app.state.validation = detector.version, detector.validation()
         app.state.card = model_card.read(detector.folder)
-        app.state.reliability = {name: r.to_dict() for name, r in from_validation(app.state.validation).items()}
+        # how far to trust the model, for each way of reading names a request may ask for
+        app.state.validations = {blind: detector.validation(blind) for blind in (None, True, False)}  # None: the server's
+        app.state.reliability = {blind: {name: r.to_dict() for name, r in from_validation(v).items()}
+                                 for blind, v in app.state.validations.items()}
         try:
             yield
         finally:
@@ -113,16 +116,18 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
         analysis = await runner.analyze(request)
         if request.url is None and request.source is None and not analysis.meta.get("title"):   # pasted: named as the page names it
             analysis = dataclasses.replace(analysis, source=None, meta={**analysis.meta, "title": "Your article"})
+        validation = http.app.state.validations[request.blind_names]      # the figures of the reading asked for
         page = await runner.render(functools.partial(
-            render_report, [analysis], request.threshold, from_validation(http.app.state.validation),
-            card=http.app.state.card))
+            render_report, [analysis], request.threshold, from_validation(validation), card=http.app.state.card))
         return HTMLResponse(page, headers={**problems.NO_STORE,
                                            "Content-Disposition": 'attachment; filename="propscope-report.html"'})
 
     @app.get("/v1/techniques", response_model=TechniquesOut, responses={401: REFUSALS[401]},
              summary="The 14 techniques: names, labels, definitions, examples, colours")
-    async def techniques(request: Request) -> dict:
-        reliability = request.app.state.reliability
+    async def techniques(request: Request, blind_names: Annotated[bool | None, Query(
+            description="How far to trust the model when it reads names blinded (true) or as written "
+                        "(false); default: the server's setting.")] = None) -> dict:
+        reliability = request.app.state.reliability[blind_names]
         return {"techniques": [{"name": t.name, "label": t.label, "definition": t.definition,
                                 "example": t.example, "colour": t.colour, "semeval2023": list(t.semeval2023),
                                 "reliability": reliability.get(t.name)}

@@ -9,6 +9,7 @@
   var result = null;            // the last analysis, as the API returned it
   var chars = [];               // its text as code points: the API's offsets count them, not UTF-16 units
   var asked = null;             // the request that produced it
+  var techniquesFor = null;     // the reading of names the techniques' reliability is for
   var quiet = false;            // focus given back to a fragment, not to show its explanation again
   var on = {};                  // technique name -> shown
   var minimum = 0;
@@ -45,9 +46,11 @@
       });
   }
 
-  function loadTechniques() {
-    return call("GET", "/v1/techniques").then(function (r) { return r.json(); }).then(function (data) {
+  // the catalogue, with how far to trust the model for the reading of names asked for
+  function loadTechniques(blind) {
+    return call("GET", "/v1/techniques?blind_names=" + blind).then(function (r) { return r.json(); }).then(function (data) {
       techniques = data.techniques;
+      techniquesFor = blind;
       techniques.forEach(function (t, i) { t.number = i + 1; byName[t.name] = t; });
       drawLegend();
     });
@@ -56,7 +59,8 @@
   // A saved web page, by the rule the command line uses (propscope.text.html.looks_like_html).
   function looksLikeHtml(text) {
     var head = text.replace(/^[\ufeff \t\r\n]+/, "").slice(0, 200).toLowerCase();
-    return /^(<!doctype html|<html|<\?xml)/.test(head) || (head.indexOf("<head") >= 0 && /<body/i.test(text));
+    return /^(<!doctype html|<html|<\?xml)/.test(head) ||
+      (head.charAt(0) === "<" && head.indexOf("<head") >= 0 && /<body/i.test(text));
   }
 
   function request() {
@@ -85,7 +89,8 @@
     // would shrink and the form slide under the pointer (a second click then ticked a box)
     $("result").style.visibility = "hidden";
     hideTip();
-    var ready = techniques.length ? Promise.resolve() : loadTechniques();
+    var ready = techniques.length && techniquesFor === body.blind_names ? Promise.resolve()
+      : loadTechniques(body.blind_names);
     ready.then(function () { return call("POST", "/v1/analyze", body); })
       .then(function (r) { return r.json(); })
       .then(function (data) {
@@ -426,7 +431,7 @@
     $("download-html").addEventListener("click", function () { download("/v1/report", "html"); });
     $("corpus-period").addEventListener("change", loadCorpus);
     $("token").addEventListener("change", function () {
-      if (!techniques.length) { loadTechniques().catch(function () {}); }
+      if (!techniques.length) { loadTechniques($("blind-names").checked).catch(function () {}); }
       loadCorpus();
     });
   }
@@ -461,6 +466,6 @@
   }
 
   wire();
-  loadTechniques().catch(function (error) { problem(error.message); });
+  loadTechniques($("blind-names").checked).catch(function (error) { problem(error.message); });
   loadCorpus();
 })();
