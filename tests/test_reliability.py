@@ -27,3 +27,9 @@ def test_to_dict_carries_the_words_and_the_figures_they_come_from():
     assert (d["found"], d["right"]) == ("sometimes found", "sometimes right")
     assert (d["precision"], d["recall"]) == (0.25, 0.2) and abs(d["f1"] - 2 * 0.05 / 0.45) < 1e-12
     assert d["summary"].startswith("sometimes found, sometimes right") and Reliability("x", 0, 0).f1 == 0.0
+
+
+def test_a_technique_never_found_is_said_so_not_zero_percent_right():
+    from propscope.reliability import Reliability
+    r = Reliability("Bandwagon,Reductio_ad_hitlerum", 0.0, 0.0)
+    assert r.summary == "often missed, rarely right (on held-out articles it found none of these fragments)"

@@ -112,3 +112,14 @@ def test_csv_reads_back_a_fragment_broken_by_a_lone_carriage_return():
     rows = list(csv.reader(io.StringIO(render_csv.rows([Analysis(text, (Span("a", 0, len(text), "Slogans", 0.5),))]),
                                        newline="")))
     assert len(rows) == 2 and rows[1][7] == text
+
+
+def test_black_text_on_every_techniques_terminal_colour_is_readable():
+    from propscope.render.terminal import _ON
+
+    def luminance(colour):
+        rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    assert len(_ON) == 14
+    assert all((luminance(c) + 0.05) / 0.05 >= 4.5 for c in _ON.values())      # WCAG AA against black

@@ -34,6 +34,8 @@ class Reliability:
 
     @property
     def summary(self) -> str:
+        if not self.precision and not self.recall:     # it marked none of them, or marked only wrongly
+            return f"{self.found}, {self.right} (on held-out articles it found none of these fragments)"
         return (f"{self.found}, {self.right} (on held-out articles it marked {self.recall:.0%} of these "
                 f"fragments' text; {self.precision:.0%} of what it marked so was right)")
 

@@ -19,6 +19,24 @@ from ..techniques import BY_NAME
 _INVISIBLE = {c: " " for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
 
 
+def _readable(colour: str) -> str:
+    """``colour`` lightened toward white just enough that black text on it has a contrast of 4.5:1
+    (WCAG AA): the darker technique colours (fear's red, bandwagon's brown) had 3.6 to 4.4."""
+    rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+
+    def luminance(c: list[float]) -> float:
+        linear = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    for step in range(21):
+        mixed = [v + (1 - v) * step / 20 for v in rgb]
+        if (luminance(mixed) + 0.05) / 0.05 >= 5:     # 4.5, with room for a terminal of 256 colours
+            return "#" + "".join(f"{round(v * 255):02x}" for v in mixed)
+    return "#ffffff"
+
+
+_ON = {name: _readable(t.colour) for name, t in BY_NAME.items()}
+
+
 def shown(text: str) -> str:
     """The text as the terminal shows it, each character where it was: a CR before a LF is a
     space, one alone a line break, other control characters spaces."""
@@ -35,7 +53,7 @@ def render(analysis: Analysis, width: int = 100) -> Group:
     for start, end, covering in segments(spans, len(analysis.text)):
         if covering:
             inner = min(covering, key=lambda i: spans[i].length)
-            style = f"bold black on {BY_NAME[spans[inner].technique].colour}"
+            style = f"bold black on {_ON[spans[inner].technique]}"
             body.stylize(style + (" underline" if len(covering) > 1 else ""), start, end)
     header = [Text(shown(line), style=style) for line, style in _header(analysis)]
     legend = Table(title=f"{len(analysis.spans)} fragments, {analysis.coverage:.0%} of the text",
@@ -44,7 +62,7 @@ def render(analysis: Analysis, width: int = 100) -> Group:
     legend.add_column("technique")
     legend.add_column("fragments", justify="right")
     for name, count in analysis.counts.items():
-        legend.add_row(Text(BY_NAME[name].label, style=f"bold black on {BY_NAME[name].colour}"), str(count))
+        legend.add_row(Text(BY_NAME[name].label, style=f"bold black on {_ON[name]}"), str(count))
     found = _listed(analysis, width) if width < NARROW else _table(analysis)
     return Group(*header, body, Text(""), found, Text(""), legend)
 
@@ -58,7 +76,7 @@ def _table(analysis: Analysis) -> Table:
     for span in analysis.spans:
         tech = BY_NAME[span.technique]
         found.add_row(f"{span.start}-{span.end}", Text(_clip(shown(analysis.fragment(span)))),
-                      Text(tech.label, style=f"bold black on {tech.colour}"), two_places(span.confidence))
+                      Text(tech.label, style=f"bold black on {_ON[tech.name]}"), two_places(span.confidence))
     return found
 
 
@@ -69,7 +87,7 @@ def _listed(analysis: Analysis, width: int) -> Group:
     for span in analysis.spans:
         tech = BY_NAME[span.technique]
         line = Text(f"{span.start}-{span.end}  confidence {two_places(span.confidence)}  ")
-        line.append(tech.label, style=f"bold black on {tech.colour}")
+        line.append(tech.label, style=f"bold black on {_ON[tech.name]}")
         # indented as it wraps, and no wider than the terminal (a rich Padding filled each line with spaces)
         rows += [line, Text(textwrap.fill(_clip(shown(analysis.fragment(span))), max(width, 12),
                                           initial_indent="  ", subsequent_indent="  "))]
