@@ -164,8 +164,8 @@ def test_the_techniques_seldom_found_are_judged_as_the_table_shows_them():
     from propscope.train.card import known_limits, per_technique
     figures = {"tc_per_technique": {n: {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 10}
                                     for n in ("Slogans", "Doubt")},
-               "span_technique_per_technique": {"Slogans": {"precision": 0.2, "recall": 0.098},
-                                                "Doubt": {"precision": 0.2, "recall": 0.094}}}
-    assert "| Slogans | 0.10 |" in per_technique(figures, True)
-    limits = known_limits(figures, 70)
-    assert "Doubt" in limits and "Slogans" not in limits
+               "span_technique_per_technique": {"Slogans": {"precision": 0.2, "recall": 0.148},
+                                                "Doubt": {"precision": 0.2, "recall": 0.144}}}
+    assert "| Slogans | 0.15 |" in per_technique(figures, True)
+    limits = known_limits(figures, 70)          # as reports say "often missed": below 0.15 as shown
+    assert "Doubt" in limits and "Slogans" not in limits and "found below 0.15" in limits

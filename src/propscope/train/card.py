@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..reliability import FOUND
 from ..techniques import BY_NAME, NAMES
 from .config import shared_recipe
 
@@ -285,10 +286,13 @@ def _blind_limit(tuned: dict, written: dict | None) -> str:
             f"  read as an appeal to a placeholder: Flag-Waving is often missed{found}.\n")
 
 
-def in_short(tuned: dict, articles: int) -> str:
-    """The headline figures in words, for a reader who does not know the measures."""
+def in_short(tuned: dict, articles: int, twin: bool = False) -> str:
+    """The headline figures in words, for a reader who does not know the measures; ``twin``: they are
+    its twin's, trained without those articles (this model saw them too)."""
     cf = tuned["cross_fitted"]
-    return (f"In short, on {articles} news articles it had not learned from: of the text that annotators marked\n"
+    scored = ("a twin trained without them was scored on (this model learned from them too)" if twin
+              else "it had not learned from")
+    return (f"In short, on {articles} news articles {scored}: of the text that annotators marked\n"
             f"as propaganda it marks about {cf['si_recall']:.0%}, and about {cf['si_precision']:.0%} of what it marks "
             "was marked by them\n"
             f"(span identification, SI: recall {cf['si_recall']:.2f}, precision {cf['si_precision']:.2f}); "
@@ -331,12 +335,13 @@ def known_limits(tuned: dict, articles: int, more: str = "") -> str:
 
 def _rare(tuned: dict) -> str:
     spans = tuned.get("span_technique_per_technique", {})
+    floor = FOUND[-2][0]       # below it, reports and the page say "often missed"
     missed = [BY_NAME[name].label for name, v in sorted(spans.items())     # judged as the table shows it
-              if round(v["recall"], 2) < 0.1 and name in BY_NAME]
+              if round(v["recall"], 2) < floor and name in BY_NAME]
     if not missed:
         return ""
-    return (f"- Some techniques are seldom or never found (found below 0.10 in the table):\n"
-            f"  {'; '.join(missed)}.\n")
+    return (f"- Some techniques are often missed (found below {floor:.2f} in the table, as reports and the\n"
+            f"  page say): {'; '.join(missed)}.\n")
 
 
 def write_card(out: Path, info: dict, tuned: dict, command: str) -> None:
@@ -355,7 +360,7 @@ Finds fragments of English news text that use one of the 14 propaganda technique
 Propaganda Techniques Corpus (PTC, SemEval-2020 Task 11) and names the technique, with a
 calibrated confidence.
 
-{in_short(tuned, info.get('twin', info)['held_out_articles'])}
+{in_short(tuned, info.get('twin', info)['held_out_articles'], twin="twin" in info)}
 ## How it is built
 - Base encoder: {cfg['base']} ({BASES[cfg['base']][0]}), from {BASES[cfg['base']][1]}; model.safetensors SHA-256 `{info['base_sha256']}`.
 - Heads: a BIO tagger over tokens (span identification) and a span classifier over the
