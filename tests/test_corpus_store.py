@@ -199,6 +199,13 @@ def test_default_store_is_propscope_db_or_the_environment(monkeypatch, tmp_path)
     assert default_url() == str(tmp_path / "x.db")
 
 
+def test_a_nul_in_a_filter_is_refused():
+    with pytest.raises(InputError, match="NUL"):
+        Filter(search="a\x00b")
+    with pytest.raises(InputError, match="NUL"):
+        Filter(outlets=("Flag\x00",))
+
+
 @pytest.mark.parametrize("bad", ["2024-13", "March", "2024-1-5", "24"])
 def test_filter_dates_must_be_iso(bad):
     with pytest.raises(PropscopeError, match="not a date; give YYYY, YYYY-MM or YYYY-MM-DD"):

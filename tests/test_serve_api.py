@@ -11,6 +11,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -129,6 +130,31 @@ def test_corpus_says_whether_there_is_one_and_what_it_holds(api, corpus_api):
     assert api.get("/v1/corpus").json() == {"present": False, "articles": 0, "models": {}, "model": model}
     assert corpus_api.get("/v1/corpus").json() == {"present": True, "articles": 5, "models": {model: 5},
                                                    "model": model}
+
+
+def test_a_store_locked_by_another_program_is_504_and_analyses_go_on(tmp_path):
+    import sqlite3
+    import time
+    db = make_corpus(tmp_path / "corpus.db")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")  # as a database browser can hold it, readers shut out
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE articles SET title = title WHERE pk = 1")
+    try:
+        with serving(db=db, timeout=3) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+            started = time.monotonic()
+            waits = [threading.Thread(target=client.get, args=("/v1/stats",)) for _ in range(10)]
+            for w in waits:
+                w.start()
+            r = client.post("/v1/analyze", json={"text": ARTICLE})      # not behind the corpus's reads
+            assert r.status_code == 200 and time.monotonic() - started < 3
+            error = refused(client.get("/v1/stats", params={"top": 1}), 504, "timeout")
+            assert "locked by another program" in error["message"] and time.monotonic() - started < 30
+            for w in waits:
+                w.join()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 def test_stats_are_the_library_statistics(corpus_api):

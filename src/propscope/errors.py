@@ -27,6 +27,10 @@ class NoCorpus(InputError):
     """There is no corpus to read: no store, or no analyses in it by the model asked for."""
 
 
+class StoreBusy(PropscopeError):
+    """The corpus store is locked by another program for longer than propscope waits."""
+
+
 class ExtraMissing(PropscopeError):
     """An optional part of propscope is not installed."""
 

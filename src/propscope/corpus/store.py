@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import InputError, NoCorpus, PropscopeError, no_store
+from ..errors import InputError, NoCorpus, PropscopeError, StoreBusy, no_store
 from .. import settings
 from ..spans import Span
 from .migrations import MIGRATIONS, OPTIONAL_TO_READ, statements
@@ -154,6 +154,8 @@ class Filter:
     search: str | None = None
 
     def __post_init__(self) -> None:
+        if any("\x00" in v for v in (*self.outlets, self.search or "")):
+            raise InputError("an outlet or search holds a NUL character, which no stored text has")
         object.__setattr__(self, "outlets", tuple(nfc(o) for o in self.outlets))
         if self.search is not None:
             object.__setattr__(self, "search", nfc(self.search))
@@ -212,6 +214,9 @@ def _told(errors: tuple, where: str):
         said = one_line(said[0]) if said else type(exc).__name__
         if said.startswith("Could not decode to UTF-8"):       # SQLite quotes the damaged bytes
             said = "a text in it is not valid UTF-8 (the file is damaged)"
+        elif "database is locked" in said:
+            raise StoreBusy(f"the store {where} is locked by another program ({said}); try again once it "
+                            "lets go") from None
         elif "readonly database" in said:
             said += ": the file or its folder is read-only; give a --db this user can write"
         raise PropscopeError(f"the store {where} failed: {said[:300]}") from None
@@ -262,6 +267,9 @@ class _SQLite:
                                       deterministic=True)
             self.conn.create_function("nfc", 1, lambda t: nfc(t) if isinstance(t, str) else t, deterministic=True)
         except sqlite3.Error as exc:
+            if "locked" in str(exc):            # another program holds it (a DB browser, an ingest's long write)
+                raise StoreBusy(f"{path}: the store is locked by another program ({exc}); try again "
+                                "once it lets go") from None
             parent = Path(path).parent
             if "readonly" in str(exc) or (create and parent.is_dir() and not os.access(parent, os.W_OK)
                                            and (not Path(path).exists() or "unable to open" in str(exc))):

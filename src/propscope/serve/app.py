@@ -144,12 +144,12 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
              responses={401: REFUSALS[401], 500: CORPUS_REFUSALS[500]},
              summary="Whether the server has a corpus (PROPSCOPE_DB), its articles and the models that analysed them")
     async def corpus(request: Request) -> dict:
-        return {**await runner.render(corpus_stats.overview, config.db), "model": request.app.state.model}
+        return {**await runner.corpus(corpus_stats.overview, config.db), "model": request.app.state.model}
 
     @app.get("/v1/stats", response_model=StatsOut, responses=CORPUS_REFUSALS,
              summary="Corpus statistics per outlet, period and technique (the server's PROPSCOPE_DB store)")
     async def stats(query: Annotated[StatsQuery, Depends(stats_query)]) -> JSONResponse:
-        result = await runner.render(_stats, config.db, query)
+        result = await runner.corpus(_stats, config.db, query)
         return JSONResponse(result.to_dict(), headers=problems.NO_STORE)
 
     @app.get("/v1/stats/chart.png", response_class=PNGResponse, responses={200: {
@@ -157,7 +157,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                                 "the periods."}, **CHART_REFUSALS},
              summary="The corpus statistics drawn as a PNG")
     async def stats_chart(query: Annotated[StatsQuery, Depends(stats_query)]) -> PNGResponse:
-        result = await runner.render(_stats, config.db, query)
+        result = await runner.corpus(_stats, config.db, query)
         return PNGResponse(await runner.render(corpus_chart.png, result), headers=problems.NO_STORE)
 
     @app.get("/health", response_model=Health, summary="Liveness; needs no token")

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..errors import (ExtraMissing, FetchError, InputError, ModelError, NoCorpus, PropscopeError, RefusedAddress,
+from ..errors import (ExtraMissing, FetchError, InputError, ModelError, NoCorpus, PropscopeError, RefusedAddress, StoreBusy,
                       TooLarge)
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -80,6 +80,12 @@ def timeout(seconds: float) -> ApiError:
                     "or raise PROPSCOPE_SERVE_TIMEOUT", ("PROPSCOPE_SERVE_TIMEOUT", seconds))
 
 
+def corpus_timeout(seconds: float) -> ApiError:
+    return ApiError(504, "timeout", f"reading the corpus took longer than {seconds:g} s (is its store locked by "
+                    "another program?); ask again later, or raise PROPSCOPE_SERVE_TIMEOUT",
+                    ("PROPSCOPE_SERVE_TIMEOUT", seconds))
+
+
 def no_model_card() -> ApiError:
     return ApiError(404, "no_model_card", "this model's folder holds no MODEL_CARD.md")
 
@@ -106,6 +112,8 @@ def from_library(exc: PropscopeError) -> ApiError:
         return ApiError(503, "model_unavailable", str(exc))
     if isinstance(exc, ExtraMissing):
         return ApiError(503, "not_installed", str(exc))
+    if isinstance(exc, StoreBusy):
+        return ApiError(503, "store_busy", "the corpus store is locked by another program; ask again later")
     return ApiError(500, "error", str(exc))
 
 

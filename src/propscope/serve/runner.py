@@ -34,6 +34,9 @@ class Runner:
         self._model = ThreadPoolExecutor(1, thread_name_prefix="propscope-model")
         self._pages = ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="propscope-pages")
         self._fetches = ThreadPoolExecutor(PAGE_THREADS, thread_name_prefix="propscope-fetches")
+        # the corpus's statistics and charts on threads of their own: a store locked by another
+        # program held all the pages' threads, and analyses of pasted pages waited behind them
+        self._corpus = ThreadPoolExecutor(2, thread_name_prefix="propscope-corpus")
 
     async def start(self) -> Detector:
         """Load the model before the first request."""
@@ -43,6 +46,7 @@ class Runner:
         self._model.shutdown(wait=False, cancel_futures=True)
         self._pages.shutdown(wait=False, cancel_futures=True)
         self._fetches.shutdown(wait=False, cancel_futures=True)
+        self._corpus.shutdown(wait=False, cancel_futures=True)
 
     async def analyze(self, request: AnalyzeRequest) -> Analysis:
         """The request's analysis, or an ApiError: busy (429), too long (413), late (504)."""
@@ -56,6 +60,14 @@ class Runner:
             raise problems.timeout(self.config.timeout) from None
         finally:
             self.held -= 1
+
+    async def corpus(self, func: Callable[..., T], *args) -> T:
+        """Read the corpus off the event loop, within the time limit (504 past it; a store locked
+        by another program would hold the request as long as the lock)."""
+        try:
+            return await asyncio.wait_for(self._on(self._corpus, func, *args), self.config.timeout)
+        except asyncio.TimeoutError:
+            raise problems.corpus_timeout(self.config.timeout) from None
 
     async def render(self, func: Callable[..., T], *args) -> T:
         """Run slow work other than the model (the HTML report, corpus statistics, charts) off the

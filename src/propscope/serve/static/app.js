@@ -267,10 +267,16 @@
   // -- the corpus, when the server has one -------------------------------------------------
   // Without a corpus, or one the model has not analysed, the section stays hidden. The chart
   // comes as a blob, shown as a data: URL, so that it can carry the token like every other call.
+  var corpusAsked = 0;          // the latest corpus request: an earlier one answering late is dropped
   function loadCorpus() {
     var period = $("corpus-period").value, query = "?period=" + encodeURIComponent(period);
-    var auth = headers(), section = $("corpus"), status = $("corpus-status");
+    var auth = headers(), section = $("corpus"), status = $("corpus-status"), mine = ++corpusAsked;
     delete auth["Content-Type"];
+    status.textContent = "Loading…";
+    function current(value) {
+      if (mine !== corpusAsked) { throw new Error(""); }    // a later choice is being loaded: say nothing
+      return value;
+    }
     function get(path) {
       return fetch(path, {headers: auth, credentials: "same-origin", cache: "no-store"})
         .then(function (response) {
@@ -283,24 +289,26 @@
           });
         });
     }
-    return get("/v1/corpus").then(function (r) { return r.json(); })
+    return get("/v1/corpus").then(function (r) { return r.json(); }).then(current)
       .then(function (corpus) {
         if (!corpus.present || !corpus.models[corpus.model]) {    // nothing to draw: no section
           section.hidden = true;
           throw new Error("");
         }
-        status.textContent = "Loading…";
         return get("/v1/stats" + query).then(function (r) { return r.json(); });
       })
+      .then(current)
       .then(function (data) {
         describeCorpus(data);
         section.hidden = false;
         return get("/v1/stats/chart.png" + query);
       })
+      .then(current)
       .then(function (r) { return r.blob(); })
       .then(function (blob) {
         var reader = new FileReader();
         reader.onload = function () {
+          if (mine !== corpusAsked) { return; }
           var chart = $("corpus-chart"), per = $("corpus-period").value;
           chart.src = reader.result;
           chart.alt = "Chart: fragments per 1,000 words per outlet, and the share of articles using the most " +
@@ -312,7 +320,9 @@
         reader.readAsDataURL(blob);
       })
       .catch(function (error) {
+        if (mine !== corpusAsked) { return; }
         status.textContent = error.status === 401 ? "" : error.message;
+        if (error.message) { $("corpus-chart").hidden = true; $("corpus-summary").textContent = ""; }   // not another period's
       });
   }
 
@@ -321,7 +331,7 @@
     data.rows.forEach(function (r) {
       groups[r.outlet + "\u0000" + r.period] = r.articles;
       outlets[r.outlet] = true;
-      periods[r.period] = true;
+      if (r.period !== "undated") { periods[r.period] = true; }     // no period of its own
     });
     var articles = Object.keys(groups).reduce(function (n, k) { return n + groups[k]; }, 0);
     var nOutlets = Object.keys(outlets).length, nPeriods = Object.keys(periods).length;
@@ -431,7 +441,9 @@
     $("download-html").addEventListener("click", function () { download("/v1/report", "html"); });
     $("corpus-period").addEventListener("change", loadCorpus);
     $("token").addEventListener("change", function () {
-      if (!techniques.length) { loadTechniques($("blind-names").checked).catch(function () {}); }
+      // the token given works: the refusal that asked for it goes
+      loadTechniques($("blind-names").checked).then(function () { $("problem").hidden = true; })
+        .catch(function () {});
       loadCorpus();
     });
   }
