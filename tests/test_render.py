@@ -121,5 +121,9 @@ def test_black_text_on_every_techniques_terminal_colour_is_readable():
         rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
         linear = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    from rich.color import Color, ColorSystem
     assert len(_ON) == 14
     assert all((luminance(c) + 0.05) / 0.05 >= 4.5 for c in _ON.values())      # WCAG AA against black
+    for c in _ON.values():                              # and as a terminal of 256 colours shows it
+        shown = Color.parse(c).downgrade(ColorSystem.EIGHT_BIT).get_truecolor()
+        assert (luminance("#%02x%02x%02x" % tuple(shown)) + 0.05) / 0.05 >= 4.5, c

@@ -568,3 +568,15 @@ def test_two_downloads_at_once_leave_the_results_line_and_the_button_waits(page)
         page.click("#download-html")              # while the first is prepared: not a second at once
     page.wait_for_selector("#analyse[aria-disabled='false']")
     assert page.locator("#status").inner_text() == said
+
+
+def test_the_legend_says_how_far_to_trust_the_reading_of_names_asked_for(page):
+    from propscope.engine import detector
+    written = detector().validation(False)["span_technique_per_technique"]["Flag-Waving"]["recall"]
+    with page.expect_response(lambda r: "/v1/techniques?blind_names=false" in r.url):
+        page.locator("#blind-names").uncheck()             # before any result: the box's reading
+    for _ in range(50):                                  # the legend is redrawn from that answer
+        if f"marked {written:.0%} of these" in page.locator("#legend-list").text_content():
+            break
+        page.wait_for_timeout(100)
+    assert f"marked {written:.0%} of these" in page.locator("#legend-list").text_content()

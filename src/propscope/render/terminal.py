@@ -20,7 +20,8 @@ _INVISIBLE = {c: " " for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x
 
 
 def _readable(colour: str) -> str:
-    """``colour`` lightened toward white just enough that black text on it has a contrast of 4.5:1
+    """``colour`` lightened toward white just enough that black text on it has a contrast of 4.5:1,
+    also as a terminal of 256 colours rounds it
     (WCAG AA): the darker technique colours (fear's red, bandwagon's brown) had 3.6 to 4.4."""
     rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
 
@@ -29,7 +30,7 @@ def _readable(colour: str) -> str:
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     for step in range(21):
         mixed = [v + (1 - v) * step / 20 for v in rgb]
-        if (luminance(mixed) + 0.05) / 0.05 >= 5:     # 4.5, with room for a terminal of 256 colours
+        if (luminance(mixed) + 0.05) / 0.05 >= 5.5:   # 4.5 even where a terminal of 256 colours rounds it
             return "#" + "".join(f"{round(v * 255):02x}" for v in mixed)
     return "#ffffff"
 

@@ -336,7 +336,8 @@
     var articles = Object.keys(groups).reduce(function (n, k) { return n + groups[k]; }, 0);
     var nOutlets = Object.keys(outlets).length, nPeriods = Object.keys(periods).length;
     $("corpus-summary").textContent = articles + " article" + (articles === 1 ? "" : "s") + " from " + nOutlets +
-      " outlet" + (nOutlets === 1 ? "" : "s") + " over " + nPeriods + " period" + (nPeriods === 1 ? "" : "s") +
+      " outlet" + (nOutlets === 1 ? "" : "s") +
+      (nPeriods ? " over " + nPeriods + " period" + (nPeriods === 1 ? "" : "s") : ", none of them dated") +
       ", analysed by model " + data.model + ".";
   }
 
@@ -440,9 +441,13 @@
     $("download-json").addEventListener("click", function () { download("/v1/analyze", "json"); });
     $("download-html").addEventListener("click", function () { download("/v1/report", "html"); });
     $("corpus-period").addEventListener("change", loadCorpus);
+    // how far to trust the model, for the reading the box asks for; a result shown keeps its own
+    $("blind-names").addEventListener("change", function () {
+      if (!result) { loadTechniques($("blind-names").checked).catch(function () {}); }
+    });
     $("token").addEventListener("change", function () {
-      // the token given works: the refusal that asked for it goes
-      loadTechniques($("blind-names").checked).then(function () { $("problem").hidden = true; })
+      // the token given works: the refusal that asked for it goes; the figures stay the shown result's
+      loadTechniques(asked ? asked.blind_names : $("blind-names").checked).then(function () { $("problem").hidden = true; })
         .catch(function () {});
       loadCorpus();
     });
