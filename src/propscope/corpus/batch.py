@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ from .. import errors, settings
 from ..errors import InputError, ModelError, PropscopeError
 from ..output import atomic
 from ..spans import Span
+from ..text.read import without_surrogates
 from .store import OUTLET_FIELDS, one_line, outlet_fields
 
 COLUMNS = ("id", "text", "url", "outlet", "title", "author", "published", "language")   # kept from the input
@@ -399,12 +399,9 @@ def failed(error: str, article_id=None) -> dict:
     return {**{c: None for c in COLUMNS}, "id": _writable(_string(article_id)), "error": _writable(error)}
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _writable(value: str | None) -> str | None:
     """``value`` as UTF-8 can hold it: a lone surrogate (a JSON escape can make one) becomes U+FFFD."""
-    return _SURROGATE.sub("\ufffd", value) if value is not None else None
+    return without_surrogates(value) if value is not None else None
 
 
 def _article(record, where: str) -> dict:

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlparse
 from .. import errors, inputs
 from ..errors import InputError, PropscopeError
 from ..inputs import Document, Options
-from ..text.read import check_markup, check_size
+from ..text.read import check_markup, check_size, without_surrogates
 from .store import Article, outlet_fields
 
 FEED_SUFFIXES = {".xml", ".rss", ".atom"}
@@ -136,10 +136,7 @@ def _storable(value):
     half of an emoji a JavaScript tool cut) as U+FFFD."""
     if not isinstance(value, str):
         return value
-    return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
+    return without_surrogates(value.replace("\x00", ""))
 
 
 # -- dates ----------------------------------------------------------------------------------

@@ -55,7 +55,12 @@ def open_existing(url: str | None) -> Store:
 def text_hash(text: str) -> str:
     """SHA-256 of the text with runs of whitespace made one space: the same article saved with
     other line breaks or indentation is the same article."""
-    return hashlib.sha256(" ".join(nfc(text).split()).encode("utf-8")).hexdigest()
+    return _digest(nfc(text))
+
+
+def _digest(text: str) -> str:
+    """SHA-256 of ``text`` as given, runs of whitespace made one space."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 def nfc(text: str) -> str:
@@ -467,7 +472,7 @@ class Store:
             return digest                               # no letter composed or to compose: hashed as before
         # stored before in the form given, or decomposed (as macOS saves): found under that hash
         for form in dict.fromkeys([text, unicodedata.normalize("NFD", text)]):
-            legacy = hashlib.sha256(" ".join(form.split()).encode("utf-8")).hexdigest()
+            legacy = _digest(form)
             if legacy != digest and self.db.execute("SELECT 1 FROM articles WHERE sha256 = ?", [legacy]).fetchone():
                 return legacy
         return digest

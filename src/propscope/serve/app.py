@@ -87,7 +87,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         detector = await runner.start()               # once per worker process
-        app.state.model, app.state.validation = detector.version, detector.validation()
+        app.state.model = detector.version
         app.state.card = model_card.read(detector.folder)
         # how far to trust the model, for each way of reading names a request may ask for
         app.state.validations = {blind: detector.validation(blind) for blind in (None, True, False)}  # None: the server's
@@ -138,7 +138,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
              summary="The model: its version, validation figures and model card (Markdown)")
     async def model(request: Request) -> dict:
         state = request.app.state
-        return {"version": state.model, "validation": state.validation, "card": state.card}
+        return {"version": state.model, "validation": state.validations[None], "card": state.card}
 
     @app.get("/v1/corpus", response_model=CorpusOut,
              responses={401: REFUSALS[401], 500: CORPUS_REFUSALS[500]},

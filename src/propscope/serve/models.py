@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -10,9 +9,9 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..corpus.store import DATE, Filter
+from ..text.read import without_surrogates
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 META_KEYS = Literal["title", "author", "published", "site", "url", "language"]
 
 
@@ -60,7 +59,7 @@ class AnalyzeRequest(BaseModel):
         if self.text is None and (self.id, self.source, self.meta) != (None, None, None):
             raise ValueError("id, source and meta describe a text: give them with text only")
         described = [self.id, self.source, *(self.meta or {}).keys(), *(self.meta or {}).values()]
-        if any(_SURROGATE.search(v) for v in described if v is not None):
+        if any(without_surrogates(v) != v for v in described if v is not None):
             raise ValueError("id, source and meta must be valid Unicode (a lone surrogate cannot be written)")
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .. import errors, settings
@@ -48,6 +49,15 @@ def check_markup(html: str, where: object) -> str:
     if len(html) > limit:
         raise errors.page_too_large(where, len(html), limit)
     return html
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` as UTF-8 can hold it: each lone surrogate (a JSON escape, a file name's undecodable
+    byte, half of an emoji a JavaScript tool cut) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_unicode(text: str, where: object) -> str:
